@@ -1,0 +1,33 @@
+import uuid
+
+from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+from accounts.selectors import session_get_active
+
+
+class SessionJWTAuthentication(JWTAuthentication):
+    """simplejwt's access-token check, plus: the token's session (``sid``)
+    must still be live, so logout, revoke and password change end it at once
+    rather than when the token expires. One indexed query per request."""
+
+    def get_validated_token(self, raw_token):
+        try:
+            return super().get_validated_token(raw_token)
+        except InvalidToken:
+            # simplejwt's error nests a dict; answer in the API's flat shape.
+            raise AuthenticationFailed("Token is invalid or expired.", code="token_not_valid")
+
+    def get_user(self, validated_token):
+        try:
+            session_id = uuid.UUID(str(validated_token.get("sid")))
+        except ValueError:
+            raise AuthenticationFailed("Token has no valid session.", code="token_not_valid")
+        session = session_get_active(session_id=session_id, user_id=validated_token.get("user_id"), now=timezone.now())
+        if session is None or not session.user.is_active:
+            raise AuthenticationFailed("Session has ended.", code="session_revoked")
+        user = session.user
+        user.current_session_id = session.id
+        return user

@@ -1,0 +1,103 @@
+import re
+
+from rest_framework import serializers
+
+from accounts.models import Session, User
+
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    full_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+
+
+class LoginInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class NotificationPreferencesSerializer(serializers.Serializer):
+    email = serializers.BooleanField(required=False)
+    push = serializers.BooleanField(required=False)
+    weekly_summary = serializers.BooleanField(required=False)
+
+
+class PreferencesSerializer(serializers.Serializer):
+    currency = serializers.RegexField(CURRENCY_RE, required=False, error_messages={"invalid": "Use an ISO 4217 code."})
+    theme = serializers.ChoiceField(choices=["light", "dark", "system"], required=False)
+    notifications = NotificationPreferencesSerializer(required=False)
+
+
+class UserOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "phone",
+            "preferences",
+            "wallet_addresses",
+            "is_verified",
+            "is_staff",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class UserUpdateInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, required=False)
+    full_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    preferences = PreferencesSerializer(required=False)
+    wallet_addresses = serializers.ListField(child=serializers.CharField(max_length=128), max_length=20, required=False)
+
+
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+    session_id = serializers.UUIDField()
+    user = UserOutputSerializer()
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordResetInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInputSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenConfirmInputSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+
+
+class DetailOutputSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class SessionOutputSerializer(serializers.ModelSerializer):
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Session
+        fields = ["id", "user_agent", "ip", "created_at", "last_used_at", "expires_at", "current"]
+        read_only_fields = fields
+
+    def get_current(self, session) -> bool:
+        return session.id == self.context.get("current_session_id")

@@ -1,0 +1,265 @@
+"""Every write of the accounts app: users, device sessions and their tokens,
+passwords and e-mail verification."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import Session, User, default_preferences
+from accounts.tokens import decode_uid, email_verification_token, encode_uid, password_reset_token
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+    session: Session
+
+
+def _check_password_rules(password: str, user: User | None = None, field: str = "password") -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationError({field: list(exc.messages)}, code="weak_password")
+
+
+def user_create(*, email: str, password: str, full_name: str = "", phone: str = "") -> User:
+    email = User.objects.normalize_email(email)
+    if User.objects.filter(email=email).exists():
+        raise ValidationError({"email": ["A user with this e-mail already exists."]}, code="unique")
+    _check_password_rules(password, User(email=email, full_name=full_name))
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, full_name=full_name, phone=phone)
+    except IntegrityError:
+        # Two registrations raced past the exists() check; the unique index decided.
+        raise ValidationError({"email": ["A user with this e-mail already exists."]}, code="unique")
+    email_verification_send(user=user)
+    return user
+
+
+PREFERENCE_THEMES = {"light", "dark", "system"}
+
+
+def _merge_preferences(current: dict, changes: dict) -> dict:
+    merged = {**default_preferences(), **(current or {})}
+    for key, value in changes.items():
+        if key == "notifications":
+            merged["notifications"] = {**merged.get("notifications", {}), **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+@transaction.atomic
+def user_update(*, user: User, data: dict) -> User:
+    """Profile edits. A new e-mail address is unverified until confirmed."""
+    fields = []
+    for name in ("full_name", "phone", "wallet_addresses"):
+        if name in data:
+            setattr(user, name, data[name])
+            fields.append(name)
+    if "preferences" in data:
+        user.preferences = _merge_preferences(user.preferences, data["preferences"])
+        fields.append("preferences")
+    email_changed = False
+    if "email" in data:
+        new_email = User.objects.normalize_email(data["email"])
+        if new_email != user.email:
+            if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
+                raise ValidationError({"email": ["A user with this e-mail already exists."]}, code="unique")
+            user.email = new_email
+            user.is_verified = False
+            fields += ["email", "is_verified"]
+            email_changed = True
+    if fields:
+        user.save(update_fields=[*fields, "updated_at"])
+    if email_changed:
+        email_verification_send(user=user)
+    return user
+
+
+def _expiry_of(token) -> datetime:
+    return datetime.fromtimestamp(token["exp"], tz=UTC)
+
+
+def _issue_refresh(user: User, session_id) -> RefreshToken:
+    refresh = RefreshToken.for_user(user)  # also records the OutstandingToken row
+    refresh["sid"] = str(session_id)
+    return refresh
+
+
+@transaction.atomic
+def session_start(*, user: User, user_agent: str = "", ip: str | None = None) -> TokenPair:
+    session_id = uuid.uuid4()
+    refresh = _issue_refresh(user, session_id)
+    session = Session.objects.create(
+        id=session_id,
+        user=user,
+        refresh_jti=refresh["jti"],
+        user_agent=(user_agent or "")[:512],
+        ip=ip or None,
+        expires_at=_expiry_of(refresh),
+    )
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh), session=session)
+
+
+def login(*, email: str, password: str, user_agent: str = "", ip: str | None = None) -> TokenPair:
+    user = authenticate(email=email, password=password)
+    if user is None:
+        raise AuthenticationFailed("E-mail or password is wrong.", code="invalid_credentials")
+    return session_start(user=user, user_agent=user_agent, ip=ip)
+
+
+def _parse_refresh(raw: str) -> RefreshToken:
+    try:
+        # Verifies signature, expiry, type == refresh and the blacklist.
+        return RefreshToken(raw)
+    except TokenError as exc:
+        raise AuthenticationFailed(str(exc), code="token_not_valid")
+
+
+def _blacklist_jti(jti: str) -> None:
+    outstanding = OutstandingToken.objects.filter(jti=jti).first()
+    if outstanding is not None:
+        BlacklistedToken.objects.get_or_create(token=outstanding)
+
+
+def session_refresh(*, refresh_token: str) -> TokenPair:
+    """Rotate: the presented refresh token dies and a new pair is issued for
+    the same session. The session row is locked and must still name the
+    presented jti, so two concurrent refreshes with one token yield one pair."""
+    token = _parse_refresh(refresh_token)
+    with transaction.atomic():
+        session = (
+            Session.objects.select_for_update()
+            .select_related("user")
+            .filter(id=token.get("sid"), refresh_jti=token["jti"], revoked_at__isnull=True)
+            .first()
+        )
+        if session is None or not session.user.is_active:
+            raise AuthenticationFailed("Token is invalid or expired", code="token_not_valid")
+        _blacklist_jti(token["jti"])
+        new_refresh = _issue_refresh(session.user, session.id)
+        session.refresh_jti = new_refresh["jti"]
+        session.last_used_at = timezone.now()
+        session.expires_at = _expiry_of(new_refresh)
+        session.save(update_fields=["refresh_jti", "last_used_at", "expires_at"])
+    return TokenPair(access=str(new_refresh.access_token), refresh=str(new_refresh), session=session)
+
+
+@transaction.atomic
+def session_revoke(*, session: Session) -> Session:
+    if session.revoked_at is None:
+        session.revoked_at = timezone.now()
+        session.save(update_fields=["revoked_at"])
+    _blacklist_jti(session.refresh_jti)
+    return session
+
+
+def logout(*, user: User, refresh_token: str) -> None:
+    """Ends the session the refresh token belongs to; the token must be the
+    caller's own."""
+    token = _parse_refresh(refresh_token)
+    session = Session.objects.filter(id=token.get("sid"), user=user, refresh_jti=token["jti"]).first()
+    if session is None:
+        raise ValidationError({"refresh": ["This refresh token does not belong to a session of yours."]})
+    session_revoke(session=session)
+
+
+@transaction.atomic
+def sessions_revoke_all(*, user: User, keep_session_id=None) -> int:
+    sessions = list(Session.objects.filter(user=user, revoked_at__isnull=True).exclude(id=keep_session_id))
+    for session in sessions:
+        session_revoke(session=session)
+    return len(sessions)
+
+
+@transaction.atomic
+def password_change(*, user: User, old_password: str, new_password: str, current_session_id=None) -> None:
+    """Ends every other session: a changed password often means a stolen one."""
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": ["The current password is wrong."]}, code="wrong_password")
+    _check_password_rules(new_password, user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    sessions_revoke_all(user=user, keep_session_id=current_session_id)
+
+
+def _send_templated_mail(*, user: User, template: str, context: dict) -> None:
+    context = {"user": user, "frontend_url": settings.FRONTEND_URL, **context}
+    subject = render_to_string(f"accounts/email/{template}_subject.txt", context).strip()
+    body = render_to_string(f"accounts/email/{template}.txt", context)
+    recipient = user.email
+    # Sent after commit so a rolled-back change never mails the user.
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], fail_silently=False)
+    )
+
+
+def password_reset_request(*, email: str) -> None:
+    """Mails a reset link if the address belongs to an active user; answers
+    the same either way so the endpoint does not reveal who has an account."""
+    user = User.objects.filter(email=User.objects.normalize_email(email), is_active=True).first()
+    if user is None:
+        return
+    _send_templated_mail(
+        user=user,
+        template="password_reset",
+        context={"uid": encode_uid(user), "token": password_reset_token.make_token(user)},
+    )
+
+
+def _user_from_uid(uid: str) -> User | None:
+    pk = decode_uid(uid)
+    if not pk:
+        return None
+    try:
+        return User.objects.filter(pk=pk).first()
+    except (ValueError, DjangoValidationError):
+        return None
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    user = _user_from_uid(uid)
+    if user is None or not password_reset_token.check_token(user, token):
+        raise ValidationError({"token": ["The reset link is invalid or has expired."]}, code="invalid_token")
+    _check_password_rules(new_password, user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    sessions_revoke_all(user=user)
+    return user
+
+
+def email_verification_send(*, user: User) -> None:
+    if user.is_verified:
+        return
+    _send_templated_mail(
+        user=user,
+        template="verify_email",
+        context={"uid": encode_uid(user), "token": email_verification_token.make_token(user)},
+    )
+
+
+@transaction.atomic
+def email_verification_confirm(*, uid: str, token: str) -> User:
+    user = _user_from_uid(uid)
+    if user is None or not email_verification_token.check_token(user, token):
+        raise ValidationError({"token": ["The verification link is invalid or has expired."]}, code="invalid_token")
+    user.is_verified = True
+    user.save(update_fields=["is_verified", "updated_at"])
+    return user

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from config import health
+
+api_v1 = [
+    path("auth/", include("accounts.urls")),
+    path("", include("merchants.urls")),
+    path("", include("ledger.urls")),
+    path("", include("budgets.urls")),
+    path("", include("realtime.api_urls")),
+    path("", include("workers.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("health/", health.health, name="health"),
+    path("ready/", health.ready, name="ready"),
+    path("", include("django_prometheus.urls")),
+    path("", include("realtime.page_urls")),
+]

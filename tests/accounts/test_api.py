@@ -1,0 +1,402 @@
+import base64
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import Session, User
+from tests.conftest import TEST_PASSWORD, login
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "another-Long-passphrase-42"
+
+
+def assert_error_shape(response, status, code=None, attr=None):
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) >= {"type", "errors"}
+    assert body["type"] in {"validation_error", "client_error", "server_error"}
+    assert body["errors"], body
+    for error in body["errors"]:
+        assert set(error) == {"code", "detail", "attr"}
+    if code is not None:
+        assert code in {error["code"] for error in body["errors"]}, body
+    if attr is not None:
+        assert attr in {error["attr"] for error in body["errors"]}, body
+    return body
+
+
+def bearer(token):
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def mailed_uid_and_token(message):
+    uid = re.search(r"uid: (\S+)", message.body).group(1)
+    token = re.search(r"token: (\S+)", message.body).group(1)
+    return uid, token
+
+
+def test_full_auth_story_register_login_refresh_logout_sessions(
+    api_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    # given a new user registers
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            "/api/v1/auth/register",
+            {"email": "Ada@Example.com", "password": TEST_PASSWORD, "full_name": "Ada Lovelace"},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    assert response.json()["user"]["email"] == "ada@example.com"
+    assert response.json()["user"]["is_verified"] is False
+    assert len(mailoutbox) == 1  # verification mail
+
+    # when they log in on a second device (case of the e-mail does not matter)
+    tokens = api_client.post(
+        "/api/v1/auth/login", {"email": "ADA@example.com", "password": TEST_PASSWORD}, format="json"
+    ).json()
+    me = api_client.get("/api/v1/auth/me", **bearer(tokens["access"]))
+    assert me.status_code == 200
+    assert me.json()["full_name"] == "Ada Lovelace"
+
+    # refresh rotates; the old refresh token is dead afterwards
+    refreshed = api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
+    assert refreshed.status_code == 200
+    new_tokens = refreshed.json()
+    assert new_tokens["refresh"] != tokens["refresh"]
+    assert new_tokens["session_id"] == tokens["session_id"]
+    assert_error_shape(
+        api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json"), 401, "token_not_valid"
+    )
+
+    # two sessions are listed: registration's and this login's
+    sessions = api_client.get("/api/v1/auth/sessions", **bearer(new_tokens["access"])).json()
+    assert len(sessions) == 2
+    assert [s["current"] for s in sessions].count(True) == 1
+
+    # logout kills the refresh token and the session's access tokens
+    assert (
+        api_client.post(
+            "/api/v1/auth/logout", {"refresh": new_tokens["refresh"]}, format="json", **bearer(new_tokens["access"])
+        ).status_code
+        == 204
+    )
+    assert_error_shape(
+        api_client.post("/api/v1/auth/refresh", {"refresh": new_tokens["refresh"]}, format="json"),
+        401,
+        "token_not_valid",
+    )
+    assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(new_tokens["access"])), 401)
+
+
+def test_revoking_a_session_ends_that_device_only(user, api_client):
+    phone = login(api_client, user, HTTP_USER_AGENT="phone")
+    laptop = login(api_client, user, HTTP_USER_AGENT="laptop")
+
+    response = api_client.delete(f"/api/v1/auth/sessions/{phone['session_id']}", **bearer(laptop["access"]))
+
+    assert response.status_code == 204
+    assert Session.objects.get(id=phone["session_id"]).revoked_at is not None
+    assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(phone["access"])), 401, "session_revoked")
+    assert_error_shape(api_client.post("/api/v1/auth/refresh", {"refresh": phone["refresh"]}, format="json"), 401)
+    assert api_client.get("/api/v1/auth/me", **bearer(laptop["access"])).status_code == 200
+
+
+def test_another_users_session_is_404(user, other_user, api_client):
+    mine = login(api_client, user)
+    theirs = login(api_client, other_user)
+
+    response = api_client.delete(f"/api/v1/auth/sessions/{theirs['session_id']}", **bearer(mine["access"]))
+
+    assert_error_shape(response, 404)
+    assert Session.objects.get(id=theirs["session_id"]).revoked_at is None
+
+
+def test_concurrent_refresh_with_one_token_yields_one_new_pair(user, api_client):
+    tokens = login(api_client, user)
+    first = api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
+    second = api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
+    assert [first.status_code, second.status_code] == [200, 401]
+
+
+def test_patch_me_updates_profile_and_merges_preferences(auth_client):
+    response = auth_client.patch(
+        "/api/v1/auth/me",
+        {"full_name": "New Name", "preferences": {"currency": "EUR", "notifications": {"email": False}}},
+        format="json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["full_name"] == "New Name"
+    assert body["preferences"]["currency"] == "EUR"
+    assert body["preferences"]["notifications"] == {"email": False, "push": True, "weekly_summary": True}
+
+
+def test_changing_email_requires_reverification(auth_client, user, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.patch("/api/v1/auth/me", {"email": "New@Example.org"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["email"] == "new@example.org"
+    assert response.json()["is_verified"] is False
+    assert mailoutbox[-1].to == ["new@example.org"]
+
+    uid, token = mailed_uid_and_token(mailoutbox[-1])
+    confirmed = APIClient().post("/api/v1/auth/verify-email/confirm", {"uid": uid, "token": token}, format="json")
+    assert confirmed.status_code == 200
+    assert confirmed.json()["is_verified"] is True
+    # the link works once
+    assert_error_shape(
+        APIClient().post("/api/v1/auth/verify-email/confirm", {"uid": uid, "token": token}, format="json"),
+        400,
+        "invalid_token",
+    )
+
+
+def test_patch_me_rejects_bad_preferences(auth_client):
+    body = assert_error_shape(
+        auth_client.patch("/api/v1/auth/me", {"preferences": {"currency": "euro", "theme": "neon"}}, format="json"), 400
+    )
+    assert {e["attr"] for e in body["errors"]} == {"preferences.currency", "preferences.theme"}
+
+
+def test_email_verification_request_and_confirm(api_client, mailoutbox, django_capture_on_commit_callbacks):
+    registered = api_client.post(
+        "/api/v1/auth/register", {"email": "v@example.com", "password": TEST_PASSWORD}, format="json"
+    ).json()
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_client.post("/api/v1/auth/verify-email", **bearer(registered["access"])).status_code == 202
+    uid, token = mailed_uid_and_token(mailoutbox[0])
+    assert (
+        api_client.post("/api/v1/auth/verify-email/confirm", {"uid": uid, "token": token}, format="json").status_code
+        == 200
+    )
+
+    assert User.objects.get(email="v@example.com").is_verified is True
+
+
+def test_password_change_ends_other_sessions_and_keeps_this_one(user, api_client):
+    this_device = login(api_client, user)
+    other_device = login(api_client, user)
+
+    response = api_client.post(
+        "/api/v1/auth/password/change",
+        {"old_password": TEST_PASSWORD, "new_password": NEW_PASSWORD},
+        format="json",
+        **bearer(this_device["access"]),
+    )
+
+    assert response.status_code == 200
+    assert api_client.get("/api/v1/auth/me", **bearer(this_device["access"])).status_code == 200
+    assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(other_device["access"])), 401)
+    login(api_client, user, password=NEW_PASSWORD)
+
+
+def test_password_change_with_wrong_old_password_is_400(auth_client):
+    assert_error_shape(
+        auth_client.post(
+            "/api/v1/auth/password/change",
+            {"old_password": "nope-nope-nope", "new_password": NEW_PASSWORD},
+            format="json",
+        ),
+        400,
+        "wrong_password",
+        "old_password",
+    )
+
+
+def test_password_reset_through_mail_outbox_ends_all_sessions(
+    user, api_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    old = login(api_client, user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        requested = api_client.post("/api/v1/auth/password/reset", {"email": user.email.upper()}, format="json")
+    assert requested.status_code == 202
+    uid, token = mailed_uid_and_token(mailoutbox[0])
+    confirmed = api_client.post(
+        "/api/v1/auth/password/reset/confirm", {"uid": uid, "token": token, "new_password": NEW_PASSWORD}, format="json"
+    )
+
+    assert confirmed.status_code == 200
+    assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(old["access"])), 401)
+    login(api_client, user, password=NEW_PASSWORD)
+    # the token is single-use: the password hash it was bound to changed
+    assert_error_shape(
+        api_client.post(
+            "/api/v1/auth/password/reset/confirm",
+            {"uid": uid, "token": token, "new_password": "Yet-another-pass-7"},
+            format="json",
+        ),
+        400,
+        "invalid_token",
+    )
+
+
+def test_password_reset_for_unknown_email_answers_the_same_and_sends_nothing(
+    api_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post("/api/v1/auth/password/reset", {"email": "ghost@example.com"}, format="json")
+    assert response.status_code == 202
+    assert mailoutbox == []
+
+
+# --- login throttle -------------------------------------------------------
+
+
+def failed_login(client, email="someone@example.com", **extra):
+    return client.post("/api/v1/auth/login", {"email": email, "password": "wrong-password"}, format="json", **extra)
+
+
+def test_sixth_failed_login_from_one_ip_is_429_with_retry_after(user, api_client):
+    statuses = [failed_login(api_client, user.email).status_code for _ in range(5)]
+    assert statuses == [401] * 5
+
+    sixth = failed_login(api_client, user.email)
+    assert_error_shape(sixth, 429, "throttled")
+    assert 0 < int(sixth["Retry-After"]) <= 15 * 60
+    # even the right password waits now
+    right = api_client.post("/api/v1/auth/login", {"email": user.email, "password": TEST_PASSWORD}, format="json")
+    assert right.status_code == 429
+
+
+def test_successful_logins_do_not_count_as_failures(user, api_client):
+    for _ in range(8):
+        login(api_client, user)
+    assert [failed_login(api_client).status_code for _ in range(6)] == [401] * 5 + [429]
+
+
+def test_throttle_window_expires(user, api_client, settings):
+    settings.LOGIN_THROTTLE = {"MAX_FAILURES": 2, "WINDOW_SECONDS": 1}
+    assert [failed_login(api_client).status_code for _ in range(3)] == [401, 401, 429]
+    from config.redis import get_redis
+
+    # expire the window the way Redis would, without sleeping
+    get_redis().delete("tally:login-failures:127.0.0.1")
+    assert failed_login(api_client).status_code == 401
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_parallel_failed_logins_let_exactly_five_through(user):
+    def attempt(_):
+        try:
+            return failed_login(APIClient(), user.email).status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = list(pool.map(attempt, range(50)))
+
+    assert statuses.count(401) == 5
+    assert statuses.count(429) == 45
+
+
+def test_spoofed_forwarded_for_does_not_reset_the_limit(api_client, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.1"]
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+
+    statuses = [
+        failed_login(api_client, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}, 203.0.113.5", **proxy).status_code
+        for i in range(6)
+    ]
+
+    assert statuses == [401] * 5 + [429]
+    # another client behind the same proxy is not blocked
+    assert failed_login(api_client, HTTP_X_FORWARDED_FOR="203.0.113.99", **proxy).status_code == 401
+
+
+def test_forwarded_for_from_an_untrusted_peer_is_ignored(api_client, settings):
+    settings.TRUSTED_PROXIES = []
+    statuses = [
+        failed_login(api_client, HTTP_X_FORWARDED_FOR=f"198.51.100.{i}", REMOTE_ADDR="192.0.2.7").status_code
+        for i in range(6)
+    ]
+    assert statuses == [401] * 5 + [429]
+    assert failed_login(api_client, REMOTE_ADDR="192.0.2.8").status_code == 401
+
+
+# --- bad input --------------------------------------------------------------
+
+
+def test_malformed_json_is_400_parse_error(api_client):
+    response = api_client.post("/api/v1/auth/register", data="{not json", content_type="application/json")
+    assert_error_shape(response, 400, "parse_error")
+
+
+@pytest.mark.parametrize(
+    "payload, attr",
+    [
+        ({"password": TEST_PASSWORD}, "email"),
+        ({"email": "a@example.com"}, "password"),
+        ({"email": "not-an-email", "password": TEST_PASSWORD}, "email"),
+        ({"email": "a@example.com", "password": "short"}, "password"),
+        ({"email": "a@example.com", "password": "12345678901"}, "password"),
+    ],
+)
+def test_register_bad_input_is_400_naming_the_field(api_client, payload, attr):
+    assert_error_shape(api_client.post("/api/v1/auth/register", payload, format="json"), 400, attr=attr)
+    assert not User.objects.exists()
+
+
+def test_register_duplicate_email_is_rejected_case_insensitively(user, api_client):
+    response = api_client.post(
+        "/api/v1/auth/register", {"email": user.email.upper(), "password": TEST_PASSWORD}, format="json"
+    )
+    assert_error_shape(response, 400, "unique", "email")
+    assert User.objects.count() == 1
+
+
+def test_unauthenticated_me_is_401(api_client):
+    assert_error_shape(api_client.get("/api/v1/auth/me"), 401, "not_authenticated")
+
+
+def test_tampered_token_is_401(auth_client, api_client):
+    header, payload, signature = auth_client.tokens["access"].split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["user_id"] = "00000000-0000-0000-0000-000000000000"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(f"{header}.{forged}.{signature}")), 401)
+
+
+def test_alg_none_token_is_401(auth_client, api_client):
+    _, payload, _ = auth_client.tokens["access"].split(".")
+    header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').decode().rstrip("=")
+    assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(f"{header}.{payload}.")), 401)
+
+
+def test_expired_access_token_is_401(auth_client, api_client):
+    with time_machine.travel(timezone.now() + timedelta(minutes=61), tick=False):
+        assert_error_shape(
+            api_client.get("/api/v1/auth/me", **bearer(auth_client.tokens["access"])), 401, "token_not_valid"
+        )
+
+
+def test_refresh_token_used_as_access_token_is_401(auth_client, api_client):
+    assert_error_shape(
+        api_client.get("/api/v1/auth/me", **bearer(auth_client.tokens["refresh"])), 401, "token_not_valid"
+    )
+
+
+def test_access_token_used_as_refresh_token_is_401(auth_client, api_client):
+    response = api_client.post("/api/v1/auth/refresh", {"refresh": auth_client.tokens["access"]}, format="json")
+    assert_error_shape(response, 401, "token_not_valid")
+
+
+def test_access_token_of_a_deactivated_user_is_401(auth_client, user, api_client):
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(auth_client.tokens["access"])), 401)
+
+
+def test_access_token_lifetime_comes_from_settings(auth_client):
+    token = AccessToken(auth_client.tokens["access"])
+    assert token["exp"] - token["iat"] == 60 * 60

@@ -1,0 +1,100 @@
+"""Shared fixtures. Tests use the real PostgreSQL (pytest-django's test
+database) and real Redis: each xdist worker gets its own Redis database
+number, flushed before every test, so workers never see each other's keys
+and development data in database 0 is never touched."""
+
+import os
+
+import pytest
+import redis
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.accounts.factories import UserFactory
+
+TEST_PASSWORD = "correct-horse-battery-9"
+
+
+def _test_redis_url() -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    base = int(os.environ.get("TEST_REDIS_DB_BASE", "1"))
+    index = base + int(worker.removeprefix("gw") or 0)
+    root = settings.REDIS_URL.rsplit("/", 1)[0]
+    return f"{root}/{index}"
+
+
+def pytest_configure(config):
+    url = _test_redis_url()
+    settings.REDIS_URL = url
+    settings.CACHES["default"]["LOCATION"] = url
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [url]
+    settings.CELERY_BROKER_URL = url
+    # Speed only: a cheap hasher. Everything else stays real.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def clean_redis():
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield
+    client.close()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def password():
+    return TEST_PASSWORD
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(password=TEST_PASSWORD)
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(password=TEST_PASSWORD)
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(password=TEST_PASSWORD, is_staff=True)
+
+
+def login(client, user, password=TEST_PASSWORD, **extra):
+    response = client.post("/api/v1/auth/login", {"email": user.email, "password": password}, format="json", **extra)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.fixture
+def auth_client(user):
+    """An APIClient carrying a real access token of ``user`` (a real session)."""
+    client = APIClient()
+    tokens = login(client, user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    client.tokens = tokens
+    return client
+
+
+@pytest.fixture
+def other_client(other_user):
+    client = APIClient()
+    tokens = login(client, other_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    client.tokens = tokens
+    return client
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    client = APIClient()
+    tokens = login(client, staff_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    client.tokens = tokens
+    return client
