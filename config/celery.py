@@ -8,3 +8,12 @@ app = Celery("tally")
 # Every CELERY_* Django setting configures the app (broker, JSON, acks_late, limits).
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _routes():
+    from workers.routing import TASK_ROUTES
+
+    return TASK_ROUTES
+
+
+app.conf.task_routes = (lambda name, args, kwargs, options, task=None, **kw: _routes().get(name),)

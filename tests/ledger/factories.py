@@ -1,0 +1,26 @@
+import datetime
+from decimal import Decimal
+
+import factory
+
+from ledger.models import Transaction
+from merchants.categories import Category
+from merchants.services import normalize_merchant_text
+from tests.accounts.factories import UserFactory
+
+
+class TransactionFactory(factory.django.DjangoModelFactory):
+    """A row written straight to the table (no creation service): for
+    arranging data. Tests of the creation path go through the service/API."""
+
+    class Meta:
+        model = Transaction
+
+    user = factory.SubFactory(UserFactory)
+    amount = Decimal("12.50")
+    currency = "USD"
+    date = factory.LazyFunction(datetime.date.today)
+    merchant_raw = factory.Sequence(lambda n: f"Shop {n}")
+    merchant_normalized = factory.LazyAttribute(lambda o: normalize_merchant_text(o.merchant_raw))
+    category = Category.GROCERIES
+    source = Transaction.Source.MANUAL
