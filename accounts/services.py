@@ -3,14 +3,14 @@ passwords and e-mail verification."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
@@ -263,3 +263,19 @@ def email_verification_confirm(*, uid: str, token: str) -> User:
     user.is_verified = True
     user.save(update_fields=["is_verified", "updated_at"])
     return user
+
+
+REVOKED_SESSION_RETENTION_DAYS = 30
+
+
+@transaction.atomic
+def sessions_cleanup_expired(*, now=None) -> dict:
+    """Deletes sessions that expired, or were revoked more than 30 days ago
+    (kept that long so a user can see where they were signed out), and the
+    refresh tokens that can no longer be used."""
+    now = now or timezone.now()
+    sessions, _ = Session.objects.filter(
+        models.Q(expires_at__lt=now) | models.Q(revoked_at__lt=now - timedelta(days=REVOKED_SESSION_RETENTION_DAYS))
+    ).delete()
+    tokens, _ = OutstandingToken.objects.filter(expires_at__lt=now).delete()
+    return {"sessions": sessions, "tokens": tokens}

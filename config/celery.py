@@ -16,4 +16,9 @@ def _routes():
     return TASK_ROUTES
 
 
-app.conf.task_routes = (lambda name, args, kwargs, options, task=None, **kw: _routes().get(name),)
+def route_by_name(name, args, kwargs, options, task=None, **kw):
+    route = _routes().get(name)
+    return dict(route) if route else None  # a copy: Celery expands it in place
+
+
+app.conf.task_routes = (route_by_name,)

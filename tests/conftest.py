@@ -29,6 +29,11 @@ def pytest_configure(config):
     settings.CACHES["default"]["LOCATION"] = url
     settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [url]
     settings.CELERY_BROKER_URL = url
+    # The Celery app read its broker when Django started; point it here too so
+    # nothing a test sends reaches the development queues.
+    from config.celery import app as celery_app
+
+    celery_app.conf.broker_url = url
     # Speed only: a cheap hasher. Everything else stays real.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -39,6 +44,17 @@ def clean_redis():
     client.flushdb()
     yield
     client.close()
+
+
+@pytest.fixture
+def celery_eager():
+    """Runs tasks inline (retries included) for tests of task bodies."""
+    from config.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, False
+    yield celery_app
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = previous
 
 
 @pytest.fixture

@@ -1,0 +1,56 @@
+import json
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_celery_results.models import TaskResult
+
+from workers.models import DeadLetter
+
+logger = logging.getLogger(__name__)
+
+
+def _json_safe(value):
+    """Task arguments are JSON already (JSON serializer); anything odd is
+    kept as its repr rather than failing the dead-letter write."""
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def dead_letter_record(*, task_name, task_id, args, kwargs, exception, traceback) -> DeadLetter | None:
+    try:
+        return DeadLetter.objects.create(
+            task_name=task_name,
+            task_id=task_id,
+            args=_json_safe(args),
+            kwargs=_json_safe(kwargs),
+            exception=exception[:10000],
+            traceback=traceback[:50000],
+        )
+    except Exception:  # never let bookkeeping mask the task's own failure
+        logger.exception("could not record dead letter for %s", task_name)
+        return None
+
+
+@transaction.atomic
+def dead_letter_requeue(*, dead_letter: DeadLetter) -> str:
+    """Sends the task again with its original arguments (routed by name like
+    any other send) and records when."""
+    from config.celery import app
+
+    dead_letter = DeadLetter.objects.select_for_update().get(pk=dead_letter.pk)
+    result = app.send_task(dead_letter.task_name, args=dead_letter.args, kwargs=dead_letter.kwargs)
+    dead_letter.requeued_at = timezone.now()
+    dead_letter.requeue_count += 1
+    dead_letter.save(update_fields=["requeued_at", "requeue_count"])
+    return result.id
+
+
+def task_results_cleanup(*, older_than_days: int = 14, now=None) -> int:
+    cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
+    deleted, _ = TaskResult.objects.filter(date_done__lt=cutoff).delete()
+    return deleted

@@ -1,7 +1,15 @@
 from celery import shared_task
 
+from workers import services
+from workers.retry import MAX_RETRIES_DATABASE, TallyTask
+
 
 @shared_task(name="workers.ping", ignore_result=False)
 def ping():
     """Round trip through the broker and a worker; used by operators and tests."""
     return "pong"
+
+
+@shared_task(name="workers.cleanup_task_results", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)
+def cleanup_task_results(older_than_days: int = 14):
+    return {"deleted": services.task_results_cleanup(older_than_days=older_than_days)}

@@ -1,0 +1,60 @@
+"""The periodic schedule, as rows in django-celery-beat's tables (edited in
+admin afterwards; there is no beat_schedule dict in code). Data migrations
+call sync_schedules() with the entries that exist at that point; each issue
+that adds a nightly job adds its entry in its own migration."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    task: str
+    minute: str
+    hour: str
+    day_of_week: str = "*"
+    description: str = ""
+
+
+FOUNDATION_SCHEDULES = (
+    Schedule(
+        "Expired session cleanup",
+        "accounts.cleanup_expired_sessions",
+        "0",
+        "4",
+        description="Deletes expired and long-revoked sessions and their refresh tokens.",
+    ),
+    Schedule(
+        "Old task result cleanup",
+        "workers.cleanup_task_results",
+        "30",
+        "4",
+        description="Deletes Celery task results older than 14 days.",
+    ),
+)
+
+
+def sync_schedules(apps, schedules, time_zone="UTC"):
+    """Creates or updates the rows; running it twice changes nothing. A row
+    staff already edited keeps its crontab (we only create missing ones)."""
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    for entry in schedules:
+        if PeriodicTask.objects.filter(name=entry.name).exists():
+            continue
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=entry.minute,
+            hour=entry.hour,
+            day_of_week=entry.day_of_week,
+            day_of_month="*",
+            month_of_year="*",
+            timezone=time_zone,
+        )
+        PeriodicTask.objects.create(
+            name=entry.name, task=entry.task, crontab=crontab, description=entry.description, enabled=True
+        )
+
+
+def remove_schedules(apps, schedules):
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTask.objects.filter(name__in=[entry.name for entry in schedules]).delete()
