@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class BudgetsConfig(AppConfig):
     name = "budgets"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from budgets.receivers import on_transactions_changed
+        from ledger.events import transactions_changed
+
+        transactions_changed.connect(on_transactions_changed, dispatch_uid="budgets.on_transactions_changed")

@@ -1,0 +1,250 @@
+"""Every read of the budgets app. The spending figures come from one SQL
+statement for all of a user's budgets: a LEFT JOIN of the user's non-deleted
+transactions of the budget's category within its dates, grouped by budget."""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    FilteredRelation,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Round
+from django.utils import timezone
+
+from budgets.models import Budget, BudgetPeriod
+from ledger.models import Transaction
+
+MONEY = DecimalField(max_digits=12, decimal_places=2)
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+STATUS_HEALTHY = "healthy"
+STATUS_AT_RISK = "at_risk"
+STATUS_OVER = "over"
+STATUSES = (STATUS_HEALTHY, STATUS_AT_RISK, STATUS_OVER)
+# Thresholds in percent of the budget: at_risk from 80 %, over from 100 %.
+AT_RISK_PERCENT = 80
+OVER_PERCENT = 100
+
+SUGGESTION_WINDOW_DAYS = 90
+SUGGESTION_MARGIN = Decimal("1.10")
+# Below this a budget is not worth tracking: suggest at least this much.
+SUGGESTION_FLOOR = Decimal("10.00")
+# Above this a monthly figure is more likely a data error (a house bought
+# through the card, a mistyped amount) than a habit: suggest, but flag it.
+SUGGESTION_PLAUSIBLE_MAX = Decimal("50000.00")
+# ... or when one purchase is most of the window: a one-off, not a habit.
+SUGGESTION_OUTLIER_SHARE = Decimal("0.8")
+SUGGESTION_OUTLIER_MIN_COUNT = 3
+
+
+def money(value) -> Decimal:
+    return Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
+    """Adds spent, remaining, percentage and status to every budget in one
+    statement. The join condition carries category, dates and is_deleted so
+    PostgreSQL reaches the rows through ledger's (user, category) index."""
+    spending = FilteredRelation(
+        "user__transactions",
+        condition=Q(
+            user__transactions__category=F("category"),
+            user__transactions__date__gte=F("start_date"),
+            user__transactions__date__lte=F("end_date"),
+            user__transactions__is_deleted=False,
+        ),
+    )
+    spent = Coalesce(Sum("period_transactions__amount"), Value(ZERO), output_field=MONEY)
+    return queryset.annotate(period_transactions=spending).annotate(
+        spent=spent,
+        remaining=F("amount") - spent,
+        percentage=Round(spent * Value(Decimal(100)) / F("amount"), 1, output_field=DecimalField()),
+        status=Case(
+            When(Q(spent__gte=F("amount")), then=Value(STATUS_OVER)),
+            When(Q(spent__gte=F("amount") * Value(Decimal(AT_RISK_PERCENT) / 100)), then=Value(STATUS_AT_RISK)),
+            default=Value(STATUS_HEALTHY),
+        ),
+    )
+
+
+def budget_list(*, user, filters: dict | None = None) -> QuerySet[Budget]:
+    from budgets.filters import BudgetFilterSet
+
+    queryset = budget_annotate_spending(Budget.objects.filter(user=user)).order_by("category")
+    if filters:
+        queryset = BudgetFilterSet(filters, queryset).qs
+    return queryset
+
+
+def budget_get(*, user, budget_id) -> Budget | None:
+    try:
+        return budget_list(user=user).get(pk=budget_id)
+    except (Budget.DoesNotExist, ValueError, TypeError, DjangoValidationError):
+        # A malformed id is as unknown as someone else's: 404, not 400 or 500.
+        return None
+
+
+def budget_period_list(*, budget: Budget) -> QuerySet[BudgetPeriod]:
+    return BudgetPeriod.objects.filter(budget=budget).order_by("-start_date")
+
+
+def _row(budget: Budget) -> dict:
+    return {
+        "category": budget.category,
+        "budget": budget.amount,
+        "spent": budget.spent,
+        "percentage": budget.percentage,
+    }
+
+
+def budget_status(*, user) -> dict:
+    """Totals over the user's budgets and the categories over or near their
+    limit. One query (the spending selector); the rest is arithmetic."""
+    budgets = list(budget_list(user=user))
+    total_budgeted = sum((b.amount for b in budgets), ZERO)
+    total_spent = sum((b.spent for b in budgets), ZERO)
+    over = [{**_row(b), "overage": b.spent - b.amount} for b in budgets if b.status == STATUS_OVER]
+    at_risk = [{**_row(b), "remaining": b.remaining} for b in budgets if b.status == STATUS_AT_RISK]
+    over.sort(key=lambda row: row["percentage"], reverse=True)
+    at_risk.sort(key=lambda row: row["percentage"], reverse=True)
+    return {
+        "budget_count": len(budgets),
+        "total_budgeted": total_budgeted,
+        "total_spent": total_spent,
+        "total_remaining": total_budgeted - total_spent,
+        "overall_percentage": percent(total_spent, total_budgeted),
+        "over_budget_count": len(over),
+        "at_risk_count": len(at_risk),
+        "healthy_count": len(budgets) - len(over) - len(at_risk),
+        "over_budget": over,
+        "at_risk": at_risk,
+    }
+
+
+def _month_bounds(year: int, month: int) -> tuple[datetime.date, datetime.date]:
+    return datetime.date(year, month, 1), datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def budget_comparison(*, user, month: datetime.date | None = None) -> dict:
+    """Spending per category in ``month`` against the month before, in one
+    grouped query (conditional sums)."""
+    month = month or timezone.localdate()
+    current_start, current_end = _month_bounds(month.year, month.month)
+    previous_start, previous_end = _month_bounds(
+        *((month.year - 1, 12) if month.month == 1 else (month.year, month.month - 1))
+    )
+    rows = (
+        Transaction.objects.filter(user=user, is_deleted=False, date__gte=previous_start, date__lte=current_end)
+        .order_by()
+        .values("category")
+        .annotate(
+            current=Coalesce(Sum("amount", filter=Q(date__gte=current_start)), Value(ZERO), output_field=MONEY),
+            previous=Coalesce(Sum("amount", filter=Q(date__lte=previous_end)), Value(ZERO), output_field=MONEY),
+        )
+        .order_by("category")
+    )
+    categories = []
+    for row in rows:
+        change = row["current"] - row["previous"]
+        categories.append(
+            {
+                "category": row["category"],
+                "current": row["current"],
+                "previous": row["previous"],
+                "change": change,
+                # Relative to last month's magnitude; undefined when last month was zero.
+                "change_percentage": percent(change, abs(row["previous"])),
+            }
+        )
+    total_current = sum((c["current"] for c in categories), ZERO)
+    total_previous = sum((c["previous"] for c in categories), ZERO)
+    return {
+        "month": current_start.strftime("%Y-%m"),
+        "previous_month": previous_start.strftime("%Y-%m"),
+        "categories": categories,
+        "total_current": total_current,
+        "total_previous": total_previous,
+        "total_change": total_current - total_previous,
+        "total_change_percentage": percent(total_current - total_previous, abs(total_previous)),
+    }
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    category: str
+    monthly_average: Decimal | None
+    suggested_amount: Decimal | None
+    months_of_history: int
+    transaction_count: int
+    is_minimum: bool
+    is_implausible: bool
+    current_budget: Decimal | None
+
+
+def round_suggestion(raw: Decimal) -> Decimal:
+    """Round up to a figure a person would pick: 5s under 100, 10s under
+    1,000, 50s above."""
+    step = Decimal(5) if raw < 100 else Decimal(10) if raw < 1000 else Decimal(50)
+    return ((raw / step).to_integral_value(rounding=ROUND_CEILING) * step).quantize(CENT)
+
+
+def budget_suggestions(*, user, today: datetime.date | None = None) -> list[Suggestion]:
+    """Per category with a budget or spending in the last 90 days: the
+    monthly average (over the months the history actually covers, at most
+    three) plus 10 %, rounded; None without net spending. One grouped query
+    plus one for the user's current budgets."""
+    today = today or timezone.localdate()
+    window_start = today - datetime.timedelta(days=SUGGESTION_WINDOW_DAYS - 1)
+    rows = {
+        row["category"]: row
+        for row in Transaction.objects.filter(user=user, is_deleted=False, date__gte=window_start, date__lte=today)
+        .order_by()
+        .values("category")
+        .annotate(total=Sum("amount"), first_date=Min("date"), largest=Max("amount"), count=Count("id"))
+    }
+    budgets = dict(Budget.objects.filter(user=user).values_list("category", "amount"))
+    suggestions = []
+    for category in sorted(set(rows) | set(budgets)):
+        row = rows.get(category)
+        total = row["total"] if row else ZERO
+        if not row or total <= 0:
+            suggestions.append(
+                Suggestion(category, None, None, 0, row["count"] if row else 0, False, False, budgets.get(category))
+            )
+            continue
+        covered_days = (today - row["first_date"]).days + 1
+        months = min(3, max(1, -(-covered_days // 30)))
+        average = money(total / months)
+        raw = average * SUGGESTION_MARGIN
+        is_minimum = raw < SUGGESTION_FLOOR
+        suggested = SUGGESTION_FLOOR if is_minimum else round_suggestion(raw)
+        is_implausible = suggested > SUGGESTION_PLAUSIBLE_MAX or (
+            row["count"] >= SUGGESTION_OUTLIER_MIN_COUNT and row["largest"] > total * SUGGESTION_OUTLIER_SHARE
+        )
+        suggestions.append(
+            Suggestion(
+                category, average, suggested, months, row["count"], is_minimum, is_implausible, budgets.get(category)
+            )
+        )
+    return suggestions

@@ -1,0 +1,292 @@
+"""Every write of the budgets app: budgets (upsert, update, delete),
+renewal into closed periods, and budget alerts after the ledger changes."""
+
+import calendar
+import datetime
+import logging
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from budgets.models import Budget, BudgetPeriod
+from budgets.selectors import budget_annotate_spending, money
+from config.exceptions import Conflict
+from config.redis import get_redis
+from ledger.models import Transaction
+from realtime import services as realtime_services
+
+logger = logging.getLogger(__name__)
+
+STATUS_CACHE_SECONDS = 30
+# Alert levels in percent of the budget, lowest first (DESIGN.md budget_alert).
+ALERT_LEVELS = ((80, "warning"), (90, "critical"), (100, "exceeded"), (110, "severe"))
+ALERT_REPEAT_COOLDOWN_SECONDS = 3600
+
+_UPDATABLE_FIELDS = ("category", "amount", "start_date", "end_date", "auto_renew")
+
+
+def status_cache_key(user_id) -> str:
+    return f"budgets:status:{user_id}"
+
+
+def budget_status_invalidate(*, user_id) -> None:
+    """Drop the cached status after the write commits, so a reader cannot
+    cache figures from before the write in the gap."""
+    transaction.on_commit(lambda: cache.delete(status_cache_key(user_id)))
+
+
+def current_month(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
+    today = today or timezone.localdate()
+    return today.replace(day=1), today.replace(day=calendar.monthrange(today.year, today.month)[1])
+
+
+def _check_dates(start_date, end_date) -> None:
+    if end_date <= start_date:
+        raise ValidationError({"end_date": ["Must be after start_date."]}, code="invalid")
+
+
+def _existing_conflict(*, user, category, exclude_id=None) -> Conflict:
+    existing = Budget.objects.filter(user=user, category=category).exclude(pk=exclude_id).first()
+    return Conflict(
+        f"A budget for {category} already exists.", code="duplicate", existing_id=str(existing.pk) if existing else None
+    )
+
+
+@transaction.atomic
+def budget_upsert(
+    *, user, category: str, amount: Decimal, start_date=None, end_date=None, auto_renew: bool | None = None
+) -> tuple[Budget, bool]:
+    """Create the user's budget for ``category`` or update the one that
+    exists (one per user and category). Dates default to the current
+    calendar month for a new budget. Returns (budget, created)."""
+    budget = Budget.objects.select_for_update().filter(user=user, category=category).first()
+    if budget is None:
+        default_start, default_end = current_month()
+        budget = Budget(
+            user=user,
+            category=category,
+            amount=amount,
+            start_date=start_date or default_start,
+            end_date=end_date or default_end,
+            auto_renew=True if auto_renew is None else auto_renew,
+        )
+        _check_dates(budget.start_date, budget.end_date)
+        try:
+            with transaction.atomic():
+                budget.save(force_insert=True)
+        except IntegrityError:
+            # A concurrent upsert inserted first: update that row instead.
+            budget = Budget.objects.select_for_update().get(user=user, category=category)
+        else:
+            budget_status_invalidate(user_id=user.pk)
+            return budget, True
+    changes = {"amount": amount, "start_date": start_date, "end_date": end_date, "auto_renew": auto_renew}
+    return budget_update(budget=budget, data={k: v for k, v in changes.items() if v is not None}), False
+
+
+@transaction.atomic
+def budget_update(*, budget: Budget, data: dict) -> Budget:
+    for field in _UPDATABLE_FIELDS:
+        if field in data:
+            setattr(budget, field, data[field])
+    _check_dates(budget.start_date, budget.end_date)
+    try:
+        with transaction.atomic():
+            budget.save()
+    except IntegrityError:
+        raise _existing_conflict(user=budget.user, category=budget.category, exclude_id=budget.pk)
+    budget_status_invalidate(user_id=budget.user_id)
+    return budget
+
+
+@transaction.atomic
+def budget_delete(*, budget: Budget) -> None:
+    user_id = budget.user_id
+    budget.delete()
+    budget_status_invalidate(user_id=user_id)
+
+
+def next_period(start_date: datetime.date, end_date: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The period after start..end, of the same length, from the day after
+    end_date. A period of whole calendar months renews as the same number of
+    calendar months (January renews as February, not as 31 days)."""
+    new_start = end_date + datetime.timedelta(days=1)
+    last_day = calendar.monthrange(end_date.year, end_date.month)[1]
+    if start_date.day == 1 and end_date.day == last_day:
+        months = (end_date.year - start_date.year) * 12 + end_date.month - start_date.month + 1
+        index = new_start.year * 12 + new_start.month - 1 + months - 1
+        year, month = divmod(index, 12)
+        month += 1
+        return new_start, datetime.date(year, month, calendar.monthrange(year, month)[1])
+    return new_start, new_start + (end_date - start_date)
+
+
+def _period_spent(*, budget: Budget) -> Decimal:
+    total = Transaction.objects.filter(
+        user_id=budget.user_id,
+        category=budget.category,
+        is_deleted=False,
+        date__gte=budget.start_date,
+        date__lte=budget.end_date,
+    ).aggregate(total=Sum("amount"))["total"]
+    return money(total)
+
+
+def _close_and_advance(budget: Budget) -> BudgetPeriod:
+    period, _ = BudgetPeriod.objects.get_or_create(
+        budget=budget,
+        start_date=budget.start_date,
+        defaults={
+            "category": budget.category,
+            "end_date": budget.end_date,
+            "amount": budget.amount,
+            "spent": _period_spent(budget=budget),
+        },
+    )
+    budget.start_date, budget.end_date = next_period(budget.start_date, budget.end_date)
+    budget.alert_period_start, budget.alert_level, budget.alert_max_level = None, 0, 0
+    return period
+
+
+def budget_renew(*, budget: Budget, catch_up: bool = False, today: datetime.date | None = None) -> Budget:
+    """Close the budget's ended period into a BudgetPeriod and move the budget
+    to the next one. 409 if the period has not ended (or was just renewed);
+    409 if it ended more than one period ago, unless ``catch_up``, which
+    renews period by period until the current one contains today."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        # Lock first and decide on the locked row: two renewals (a user's click
+        # and the nightly job) must not both close the same period.
+        budget = Budget.objects.select_for_update().get(pk=budget.pk)
+        if budget.end_date >= today:
+            just_renewed = BudgetPeriod.objects.filter(
+                budget=budget, end_date=budget.start_date - datetime.timedelta(days=1)
+            ).exists()
+            if just_renewed:
+                raise Conflict(
+                    f"This budget was already renewed; its period runs until {budget.end_date}.",
+                    code="already_renewed",
+                )
+            raise Conflict(f"The budget's period has not ended yet (it ends {budget.end_date}).", code="not_ended")
+        _, following_end = next_period(budget.start_date, budget.end_date)
+        if following_end < today and not catch_up:
+            raise Conflict(
+                f"The budget ended on {budget.end_date}, more than one period ago. "
+                "Renew with catch_up=true to renew it period by period up to today.",
+                code="periods_missed",
+            )
+        while budget.end_date < today:
+            _close_and_advance(budget)
+        budget.save()
+        budget_status_invalidate(user_id=budget.user_id)
+    return budget
+
+
+def renew_due_budgets(*, today: datetime.date | None = None) -> int:
+    """Renew every auto-renewing budget whose period has ended, catching up
+    missed periods. Idempotent: a second run finds nothing due. Returns the
+    number of budgets renewed."""
+    today = today or timezone.localdate()
+    renewed = 0
+    due_ids = Budget.objects.filter(auto_renew=True, end_date__lt=today).values_list("pk", flat=True)
+    for budget_id in list(due_ids):
+        try:
+            budget_renew(budget=Budget(pk=budget_id), catch_up=True, today=today)
+        except Conflict:
+            continue  # renewed meanwhile by the user or a parallel run
+        except Budget.DoesNotExist:
+            continue  # deleted meanwhile
+        renewed += 1
+    return renewed
+
+
+def _level_for(percentage: Decimal) -> int:
+    reached = 0
+    for threshold, _name in ALERT_LEVELS:
+        if percentage >= threshold:
+            reached = threshold
+    return reached
+
+
+def _repeat_allowed(*, user_id, category: str) -> bool:
+    """A repeat of a level already sent this period waits an hour per user and
+    category. Redis down holds the repeat back rather than failing the write."""
+    try:
+        key = f"budgets:alert-cooldown:{user_id}:{category}"
+        return bool(get_redis().set(key, 1, nx=True, ex=ALERT_REPEAT_COOLDOWN_SECONDS))
+    except Exception:
+        logger.warning("budget alert cooldown unavailable; holding back a repeat alert", exc_info=True)
+        return False
+
+
+def _start_cooldown(*, user_id, category: str) -> None:
+    try:
+        get_redis().set(f"budgets:alert-cooldown:{user_id}:{category}", 1, ex=ALERT_REPEAT_COOLDOWN_SECONDS)
+    except Exception:
+        logger.warning("budget alert cooldown unavailable", exc_info=True)
+
+
+def budget_alerts_evaluate(*, user_id, categories, today: datetime.date | None = None) -> list[dict]:
+    """Re-evaluate the user's current-period budgets of ``categories`` after
+    their transactions changed, and send ``budget_alert`` for the highest
+    level that spending crossed upwards. One query for the figures; a write
+    only when a budget's level moves.
+
+    A level is sent once when first reached in a period. Falling below it
+    (a refund, a delete) re-arms it; crossing it again is a repeat, sent only
+    if no alert went out for that user and category in the last hour.
+    Returns the payloads sent."""
+    categories = [c for c in (categories or ()) if c]
+    if not categories:
+        return []
+    today = today or timezone.localdate()
+    budgets = budget_annotate_spending(
+        Budget.objects.filter(user_id=user_id, category__in=categories, start_date__lte=today, end_date__gte=today)
+    )
+    sent = []
+    for budget in budgets:
+        same_period = budget.alert_period_start == budget.start_date
+        level_before = budget.alert_level if same_period else 0
+        max_before = budget.alert_max_level if same_period else 0
+        level_now = _level_for(budget.percentage)
+        if level_now == level_before and same_period:
+            continue
+        # Compare-and-set on the state read above: of two evaluations racing on
+        # the same budget only one moves the level and sends.
+        moved = Budget.objects.filter(
+            pk=budget.pk,
+            alert_period_start=budget.alert_period_start,
+            alert_level=budget.alert_level,
+            alert_max_level=budget.alert_max_level,
+        ).update(
+            alert_period_start=budget.start_date, alert_level=level_now, alert_max_level=max(level_now, max_before)
+        )
+        if not moved or level_now <= level_before:
+            continue
+        if level_now > max_before:
+            _start_cooldown(user_id=user_id, category=budget.category)
+        elif not _repeat_allowed(user_id=user_id, category=budget.category):
+            continue
+        payload = {
+            "user_id": user_id,
+            "category": budget.category,
+            "budget": f"{budget.amount:.2f}",
+            "spent": f"{budget.spent:.2f}",
+            "percentage": float(budget.percentage),
+            "remaining": f"{budget.remaining:.2f}",
+            "level": dict(ALERT_LEVELS)[level_now],
+        }
+        transaction.on_commit(lambda p=payload: realtime_services.notify_budget_alert(**p))
+        sent.append(payload)
+    return sent
+
+
+def transactions_changed_handle(*, user_id, categories, today: datetime.date | None = None) -> list[dict]:
+    """What budgets does when the ledger reports a change: the status figures
+    are stale, and alerts may be due."""
+    cache.delete(status_cache_key(user_id))
+    return budget_alerts_evaluate(user_id=user_id, categories=categories, today=today)

@@ -1,3 +1,12 @@
+from rest_framework.routers import SimpleRouter
+
+from budgets import views
+
 app_name = "budgets"
 
-urlpatterns = []
+# SimpleRouter lists detail=False actions (status, comparison, suggestions)
+# before the {pk} route, so those words are never taken for an id.
+router = SimpleRouter(trailing_slash=False)
+router.register("budgets", views.BudgetViewSet, basename="budget")
+
+urlpatterns = router.urls

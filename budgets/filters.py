@@ -1,0 +1,15 @@
+import django_filters
+
+from budgets.models import Budget
+from budgets.selectors import STATUSES
+from merchants.categories import Category
+
+
+class BudgetFilterSet(django_filters.FilterSet):
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    status = django_filters.ChoiceFilter(choices=[(s, s) for s in STATUSES])
+    auto_renew = django_filters.BooleanFilter()
+
+    class Meta:
+        model = Budget
+        fields = ["category", "status", "auto_renew"]

@@ -1,0 +1,16 @@
+"""Listeners for other apps' domain events, connected in BudgetsConfig.ready."""
+
+import logging
+
+from budgets import services
+
+logger = logging.getLogger(__name__)
+
+
+def on_transactions_changed(sender, *, user_id, categories, transaction_ids=None, action=None, **kwargs):
+    # The ledger sends this after its write committed: a failure here must not
+    # turn the user's saved transaction into an error response.
+    try:
+        services.transactions_changed_handle(user_id=user_id, categories=categories)
+    except Exception:
+        logger.exception("budget evaluation failed after %s of %s", action, transaction_ids)

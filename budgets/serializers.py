@@ -1,0 +1,161 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from budgets.models import Budget, BudgetPeriod
+from budgets.selectors import STATUSES
+from merchants.categories import Category
+
+
+def Money(**kwargs):  # noqa: N802 - reads like a field class
+    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+def Percentage(**kwargs):  # noqa: N802
+    return serializers.DecimalField(max_digits=12, decimal_places=1, coerce_to_string=False, **kwargs)
+
+
+class BudgetInputSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Category.choices)
+    amount = Money(min_value=Decimal("0.01"))
+    start_date = serializers.DateField(required=False)
+    end_date = serializers.DateField(required=False)
+    auto_renew = serializers.BooleanField(required=False)
+
+    def validate(self, attrs):
+        start, end = attrs.get("start_date"), attrs.get("end_date")
+        if start and end and end <= start:
+            raise serializers.ValidationError({"end_date": "Must be after start_date."})
+        return attrs
+
+
+class BudgetUpdateInputSerializer(BudgetInputSerializer):
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    amount = Money(min_value=Decimal("0.01"), required=False)
+
+
+class BudgetOutputSerializer(serializers.ModelSerializer):
+    amount = Money()
+    spent = Money()
+    remaining = Money()
+    percentage = Percentage()
+    status = serializers.ChoiceField(choices=STATUSES)
+    suggested_amount = Money(allow_null=True, help_text="90-day monthly average + 10 %, rounded; null without history.")
+
+    class Meta:
+        model = Budget
+        fields = [
+            "id",
+            "category",
+            "amount",
+            "start_date",
+            "end_date",
+            "auto_renew",
+            "spent",
+            "remaining",
+            "percentage",
+            "status",
+            "suggested_amount",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class BudgetRenewInputSerializer(serializers.Serializer):
+    catch_up = serializers.BooleanField(default=False)
+
+
+class BudgetPeriodOutputSerializer(serializers.ModelSerializer):
+    amount = Money()
+    spent = Money()
+    remaining = serializers.SerializerMethodField()
+    percentage = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BudgetPeriod
+        fields = [
+            "id",
+            "category",
+            "start_date",
+            "end_date",
+            "amount",
+            "spent",
+            "remaining",
+            "percentage",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_remaining(self, period) -> str:
+        return f"{period.amount - period.spent:.2f}"
+
+    def get_percentage(self, period) -> float:
+        return float((period.spent * 100 / period.amount).quantize(Decimal("0.1")))
+
+
+class StatusRowSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    budget = Money()
+    spent = Money()
+    percentage = Percentage()
+
+
+class OverBudgetRowSerializer(StatusRowSerializer):
+    overage = Money()
+
+
+class AtRiskRowSerializer(StatusRowSerializer):
+    remaining = Money()
+
+
+class BudgetStatusOutputSerializer(serializers.Serializer):
+    budget_count = serializers.IntegerField()
+    total_budgeted = Money()
+    total_spent = Money()
+    total_remaining = Money()
+    overall_percentage = Percentage(allow_null=True)
+    over_budget_count = serializers.IntegerField()
+    at_risk_count = serializers.IntegerField()
+    healthy_count = serializers.IntegerField()
+    over_budget = OverBudgetRowSerializer(many=True)
+    at_risk = AtRiskRowSerializer(many=True)
+
+
+class ComparisonQuerySerializer(serializers.Serializer):
+    month = serializers.DateField(input_formats=["%Y-%m"], required=False, help_text="YYYY-MM; default this month.")
+
+
+class ComparisonRowSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    current = Money()
+    previous = Money()
+    change = Money()
+    change_percentage = Percentage(allow_null=True, help_text="null when the previous month had no spending.")
+
+
+class BudgetComparisonOutputSerializer(serializers.Serializer):
+    month = serializers.CharField()
+    previous_month = serializers.CharField()
+    categories = ComparisonRowSerializer(many=True)
+    total_current = Money()
+    total_previous = Money()
+    total_change = Money()
+    total_change_percentage = Percentage(allow_null=True)
+
+
+class SuggestionOutputSerializer(serializers.Serializer):
+    category = serializers.CharField()
+    monthly_average = Money(allow_null=True)
+    suggested_amount = Money(allow_null=True, help_text="null without net spending in the last 90 days.")
+    months_of_history = serializers.IntegerField()
+    transaction_count = serializers.IntegerField()
+    is_minimum = serializers.BooleanField(help_text="The floor for tiny amounts was applied.")
+    is_implausible = serializers.BooleanField(
+        help_text="Unusually large, or driven by one outlier purchase: check before using."
+    )
+    current_budget = Money(allow_null=True)
+
+
+class BudgetSuggestionsOutputSerializer(serializers.Serializer):
+    results = SuggestionOutputSerializer(many=True)

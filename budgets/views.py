@@ -1,0 +1,138 @@
+from django.core.cache import cache
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from budgets import selectors, services
+from budgets.filters import BudgetFilterSet
+from budgets.models import Budget
+from budgets.serializers import (
+    BudgetComparisonOutputSerializer,
+    BudgetInputSerializer,
+    BudgetOutputSerializer,
+    BudgetPeriodOutputSerializer,
+    BudgetRenewInputSerializer,
+    BudgetStatusOutputSerializer,
+    BudgetSuggestionsOutputSerializer,
+    BudgetUpdateInputSerializer,
+    ComparisonQuerySerializer,
+    SuggestionOutputSerializer,
+)
+from config.openapi import ConflictErrorResponseSerializer
+
+
+def _validated(serializer_class, data, **kwargs):
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class BudgetViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = BudgetOutputSerializer
+    filterset_class = BudgetFilterSet
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Budget.objects.none()
+        return selectors.budget_list(user=self.request.user)
+
+    def get_object(self):
+        budget = selectors.budget_get(user=self.request.user, budget_id=self.kwargs["pk"])
+        if budget is None:
+            raise NotFound("No such budget.")
+        return budget
+
+    def _suggested(self):
+        # One grouped query for the page, not one per budget.
+        return {s.category: s.suggested_amount for s in selectors.budget_suggestions(user=self.request.user)}
+
+    def _output(self, budget, **kwargs):
+        budget.suggested_amount = self._suggested().get(budget.category)
+        return Response(BudgetOutputSerializer(budget).data, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        suggested = self._suggested()
+        for budget in page:
+            budget.suggested_amount = suggested.get(budget.category)
+        return self.get_paginated_response(BudgetOutputSerializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._output(self.get_object())
+
+    @extend_schema(
+        request=BudgetInputSerializer,
+        responses={201: BudgetOutputSerializer, 200: BudgetOutputSerializer},
+        description="Upsert on (user, category): 201 when created, 200 when the category's budget was updated.",
+    )
+    def create(self, request, *args, **kwargs):
+        data = _validated(BudgetInputSerializer, request.data)
+        budget, created = services.budget_upsert(user=request.user, **data)
+        budget = selectors.budget_get(user=request.user, budget_id=budget.pk)
+        return self._output(budget, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        request=BudgetUpdateInputSerializer,
+        responses={200: BudgetOutputSerializer, 409: ConflictErrorResponseSerializer},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        budget = self.get_object()
+        data = _validated(BudgetUpdateInputSerializer, request.data, partial=True)
+        services.budget_update(budget=budget, data=data)
+        return self._output(selectors.budget_get(user=request.user, budget_id=budget.pk))
+
+    def perform_destroy(self, instance):
+        services.budget_delete(budget=instance)
+
+    @extend_schema(responses={200: BudgetStatusOutputSerializer})
+    @action(detail=False, methods=["get"], url_path="status", filterset_class=None, pagination_class=None)
+    def budget_status(self, request):
+        key = services.status_cache_key(request.user.pk)
+        body = cache.get(key)
+        if body is None:
+            body = BudgetStatusOutputSerializer(selectors.budget_status(user=request.user)).data
+            cache.set(key, body, services.STATUS_CACHE_SECONDS)
+        return Response(body)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("month", str, description="YYYY-MM; default this month.")],
+        responses={200: BudgetComparisonOutputSerializer},
+    )
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def comparison(self, request):
+        query = _validated(ComparisonQuerySerializer, request.query_params)
+        body = selectors.budget_comparison(user=request.user, month=query.get("month"))
+        return Response(BudgetComparisonOutputSerializer(body).data)
+
+    @extend_schema(responses={200: BudgetSuggestionsOutputSerializer})
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def suggestions(self, request):
+        rows = selectors.budget_suggestions(user=request.user)
+        return Response({"results": SuggestionOutputSerializer(rows, many=True).data})
+
+    @extend_schema(
+        request=BudgetRenewInputSerializer,
+        responses={200: BudgetOutputSerializer, 409: ConflictErrorResponseSerializer},
+        description="Close the ended period and start the next one; catch_up=true renews period by period to today.",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def renew(self, request, pk=None):
+        budget = self.get_object()
+        data = _validated(BudgetRenewInputSerializer, request.data)
+        services.budget_renew(budget=budget, catch_up=data["catch_up"])
+        return self._output(selectors.budget_get(user=request.user, budget_id=budget.pk))
+
+    @extend_schema(responses={200: BudgetPeriodOutputSerializer(many=True)})
+    @action(detail=True, methods=["get"], filterset_class=None, serializer_class=BudgetPeriodOutputSerializer)
+    def history(self, request, pk=None):
+        budget = self.get_object()
+        page = self.paginate_queryset(selectors.budget_period_list(budget=budget))
+        return self.get_paginated_response(BudgetPeriodOutputSerializer(page, many=True).data)

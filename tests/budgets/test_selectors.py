@@ -1,0 +1,241 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from budgets.selectors import budget_comparison, budget_list, budget_status, budget_suggestions, round_suggestion
+from merchants.categories import Category
+from tests.accounts.factories import UserFactory
+from tests.budgets.factories import BudgetFactory
+from tests.ledger.factories import TransactionFactory
+
+pytestmark = pytest.mark.django_db
+
+MARCH = {"start_date": datetime.date(2026, 3, 1), "end_date": datetime.date(2026, 3, 31)}
+
+
+def spend(user, amount, day=datetime.date(2026, 3, 10), category=Category.GROCERIES, **kwargs):
+    return TransactionFactory(user=user, amount=Decimal(amount), date=day, category=category, **kwargs)
+
+
+def test_spent_sums_period_rows_and_refunds_lower_it(user, other_user):
+    budget = BudgetFactory(user=user, amount=Decimal("200.00"), **MARCH)
+    spend(user, "50.00")
+    spend(user, "30.25", day=datetime.date(2026, 3, 31))
+    spend(user, "20.00", day=datetime.date(2026, 3, 1))
+    spend(user, "-10.00")  # refund
+    spend(user, "999.00", is_deleted=True)
+    spend(user, "999.00", category=Category.TRANSPORT)
+    spend(user, "999.00", day=datetime.date(2026, 2, 28))
+    spend(user, "999.00", day=datetime.date(2026, 4, 1))
+    spend(other_user, "999.00")
+
+    [row] = budget_list(user=user)
+
+    assert row.pk == budget.pk
+    assert row.spent == Decimal("90.25")
+    assert row.remaining == Decimal("109.75")
+    assert row.percentage == Decimal("45.1")
+    assert row.status == "healthy"
+
+
+def test_budget_without_transactions_has_zero_spent(user):
+    BudgetFactory(user=user, **MARCH)
+
+    [row] = budget_list(user=user)
+
+    assert (row.spent, row.remaining, row.percentage, row.status) == (Decimal("0"), Decimal("100.00"), 0, "healthy")
+
+
+@pytest.mark.parametrize(
+    ("spent", "status"),
+    [("79.99", "healthy"), ("80.00", "at_risk"), ("99.99", "at_risk"), ("100.00", "over"), ("150.00", "over")],
+)
+def test_status_thresholds(user, spent, status):
+    BudgetFactory(user=user, amount=Decimal("100.00"), **MARCH)
+    spend(user, spent)
+
+    [row] = budget_list(user=user)
+
+    assert row.status == status
+
+
+def test_all_budgets_figures_come_from_one_query(user, django_assert_num_queries):
+    for index, category in enumerate([Category.GROCERIES, Category.TRANSPORT, Category.SHOPPING, Category.HEALTH]):
+        BudgetFactory(user=user, category=category, amount=Decimal("100.00"), **MARCH)
+        spend(user, f"{10 * (index + 1)}.00", category=category)
+        spend(user, "5.00", category=category)
+
+    with django_assert_num_queries(1):
+        rows = list(budget_list(user=user))
+        figures = [(r.category, r.spent, r.status) for r in rows]
+
+    assert figures == [
+        (Category.GROCERIES, Decimal("15.00"), "healthy"),
+        (Category.HEALTH, Decimal("45.00"), "healthy"),
+        (Category.SHOPPING, Decimal("35.00"), "healthy"),
+        (Category.TRANSPORT, Decimal("25.00"), "healthy"),
+    ]
+
+
+def test_status_filter_on_list(user):
+    BudgetFactory(user=user, category=Category.GROCERIES, **MARCH)
+    BudgetFactory(user=user, category=Category.TRANSPORT, **MARCH)
+    spend(user, "120.00", category=Category.TRANSPORT)
+
+    over = budget_list(user=user, filters={"status": "over"})
+
+    assert [b.category for b in over] == [Category.TRANSPORT]
+
+
+def test_status_totals_and_lists(user, django_assert_num_queries):
+    BudgetFactory(user=user, category=Category.GROCERIES, amount=Decimal("100.00"), **MARCH)
+    BudgetFactory(user=user, category=Category.TRANSPORT, amount=Decimal("50.00"), **MARCH)
+    BudgetFactory(user=user, category=Category.SHOPPING, amount=Decimal("200.00"), **MARCH)
+    spend(user, "85.00", category=Category.GROCERIES)
+    spend(user, "60.00", category=Category.TRANSPORT)
+    spend(user, "10.00", category=Category.SHOPPING)
+
+    with django_assert_num_queries(1):
+        status = budget_status(user=user)
+
+    assert status["total_budgeted"] == Decimal("350.00")
+    assert status["total_spent"] == Decimal("155.00")
+    assert status["overall_percentage"] == Decimal("44.3")
+    assert (status["over_budget_count"], status["at_risk_count"], status["healthy_count"]) == (1, 1, 1)
+    assert status["over_budget"] == [
+        {
+            "category": Category.TRANSPORT,
+            "budget": Decimal("50.00"),
+            "spent": Decimal("60.00"),
+            "overage": Decimal("10.00"),
+            "percentage": Decimal("120.0"),
+        }
+    ]
+    assert status["at_risk"] == [
+        {
+            "category": Category.GROCERIES,
+            "budget": Decimal("100.00"),
+            "spent": Decimal("85.00"),
+            "remaining": Decimal("15.00"),
+            "percentage": Decimal("85.0"),
+        }
+    ]
+
+
+def test_status_without_budgets_has_no_percentage(user):
+    status = budget_status(user=user)
+
+    assert status["budget_count"] == 0
+    assert status["overall_percentage"] is None
+
+
+def test_comparison_month_against_previous(user, other_user):
+    spend(user, "100.00", day=datetime.date(2026, 2, 3))
+    spend(user, "150.00", day=datetime.date(2026, 3, 28))
+    spend(user, "-20.00", day=datetime.date(2026, 3, 29))  # refund
+    spend(user, "40.00", day=datetime.date(2026, 3, 2), category=Category.TRANSPORT)  # new this month
+    spend(user, "60.00", day=datetime.date(2026, 2, 2), category=Category.HEALTH)  # gone this month
+    spend(user, "500.00", day=datetime.date(2026, 1, 31))  # before both months
+    spend(user, "500.00", day=datetime.date(2026, 4, 1))  # after
+    spend(user, "500.00", day=datetime.date(2026, 3, 5), is_deleted=True)
+    spend(other_user, "500.00", day=datetime.date(2026, 3, 5))
+
+    result = budget_comparison(user=user, month=datetime.date(2026, 3, 1))
+
+    assert (result["month"], result["previous_month"]) == ("2026-03", "2026-02")
+    assert result["categories"] == [
+        {
+            "category": Category.GROCERIES,
+            "current": Decimal("130.00"),
+            "previous": Decimal("100.00"),
+            "change": Decimal("30.00"),
+            "change_percentage": Decimal("30.0"),
+        },
+        {
+            "category": Category.HEALTH,
+            "current": Decimal("0.00"),
+            "previous": Decimal("60.00"),
+            "change": Decimal("-60.00"),
+            "change_percentage": Decimal("-100.0"),
+        },
+        {
+            "category": Category.TRANSPORT,
+            "current": Decimal("40.00"),
+            "previous": Decimal("0.00"),
+            "change": Decimal("40.00"),
+            "change_percentage": None,
+        },
+    ]
+    assert result["total_change"] == Decimal("10.00")
+
+
+def test_comparison_in_january_compares_with_december(user):
+    spend(user, "10.00", day=datetime.date(2025, 12, 31))
+    spend(user, "15.00", day=datetime.date(2026, 1, 1))
+
+    result = budget_comparison(user=user, month=datetime.date(2026, 1, 1))
+
+    assert result["previous_month"] == "2025-12"
+    assert result["categories"][0]["change_percentage"] == Decimal("50.0")
+
+
+@pytest.mark.parametrize(
+    ("raw", "rounded"),
+    [("12.10", "15.00"), ("95.00", "95.00"), ("99.01", "100.00"), ("101.00", "110.00"), ("1234.00", "1250.00")],
+)
+def test_suggestions_round_up_to_a_sensible_step(raw, rounded):
+    assert round_suggestion(Decimal(raw)) == Decimal(rounded)
+
+
+def test_suggestions_from_ninety_days_of_history(user):
+    today = datetime.date(2026, 3, 31)
+    for day in (datetime.date(2026, 1, 5), datetime.date(2026, 2, 5), datetime.date(2026, 3, 5)):
+        spend(user, "100.00", day=day)  # 300 over three months: 100/month, +10 % = 110
+    spend(user, "9999.00", day=datetime.date(2025, 12, 31))  # 91 days ago: outside the window
+    spend(user, "3.00", day=datetime.date(2026, 3, 20), category=Category.PERSONAL_CARE)  # tiny
+    spend(user, "-50.00", day=datetime.date(2026, 3, 20), category=Category.INCOME)  # income only
+    BudgetFactory(user=user, category=Category.TRAVEL, amount=Decimal("400.00"))  # budget, no history
+
+    result = {s.category: s for s in budget_suggestions(user=user, today=today)}
+
+    groceries = result[Category.GROCERIES]
+    assert (groceries.monthly_average, groceries.suggested_amount, groceries.months_of_history) == (
+        Decimal("100.00"),
+        Decimal("110.00"),
+        3,
+    )
+    assert not groceries.is_implausible
+    tiny = result[Category.PERSONAL_CARE]
+    assert (tiny.suggested_amount, tiny.is_minimum) == (Decimal("10.00"), True)
+    assert result[Category.INCOME].suggested_amount is None
+    travel = result[Category.TRAVEL]
+    assert (travel.suggested_amount, travel.current_budget) == (None, Decimal("400.00"))
+    assert Category.TRANSPORT not in result
+
+
+def test_suggestion_for_short_history_averages_over_the_months_covered(user):
+    spend(user, "200.00", day=datetime.date(2026, 3, 20))
+
+    [suggestion] = budget_suggestions(user=user, today=datetime.date(2026, 3, 31))
+
+    assert (suggestion.months_of_history, suggestion.suggested_amount) == (1, Decimal("220.00"))
+
+
+def test_implausible_suggestions_are_flagged(user):
+    today = datetime.date(2026, 3, 31)
+    spend(user, "400000.00", day=datetime.date(2026, 2, 1), category=Category.HOUSING)
+    spend(user, "20.00", day=datetime.date(2026, 3, 1), category=Category.SHOPPING)
+    spend(user, "20.00", day=datetime.date(2026, 3, 2), category=Category.SHOPPING)
+    spend(user, "2000.00", day=datetime.date(2026, 3, 3), category=Category.SHOPPING)  # one-off drives it
+
+    result = {s.category: s for s in budget_suggestions(user=user, today=today)}
+
+    assert result[Category.HOUSING].is_implausible
+    assert result[Category.SHOPPING].is_implausible
+
+
+def test_other_users_budgets_are_not_listed(user):
+    BudgetFactory(user=UserFactory())
+
+    assert list(budget_list(user=user)) == []
