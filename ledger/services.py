@@ -1,0 +1,462 @@
+"""Every ledger write. One creation path (`transaction_prepare` +
+duplicate check + save) serves the API, CSV import and future OCR/SMS
+sources; every write announces itself once, after commit, through
+`_after_transactions_committed`."""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction as db_transaction
+from django.utils import timezone
+
+from config.exceptions import Conflict, DomainError
+from ledger import importing
+from ledger.events import transactions_changed
+from ledger.models import CategoryCorrection, ImportJob, Transaction
+from merchants.categories import Category
+from merchants.services import match_merchant, normalize_merchant_text
+from realtime.services import notify_import_progress, notify_transaction_update
+
+IMPORT_BATCH_SIZE = 2000
+
+
+def realtime_payload(tx: Transaction) -> dict:
+    """The small, JSON-safe transaction dict pushed over the WebSocket."""
+    merchant = tx.merchant if tx.merchant_id else None
+    return {
+        "id": str(tx.id),
+        "amount": f"{tx.amount:.2f}",
+        "currency": tx.currency,
+        "date": tx.date.isoformat(),
+        "merchant_raw": tx.merchant_raw,
+        "category": tx.category,
+        "merchant": {"id": str(merchant.id), "name": merchant.canonical_name} if merchant else None,
+    }
+
+
+def _score_anomalies(*, user_id, transaction_ids: list) -> None:
+    """Call point for anomaly scoring (the workers issue plugs its task in here)."""
+    return None
+
+
+def _after_transactions_committed(
+    *, user_id, action: str, categories: Iterable[str], transactions: list[Transaction] = (), transaction_ids=None
+) -> None:
+    """Register, inside the current atomic block, the one round of side effects
+    a ledger write causes; they run only if the write commits."""
+    ids = list(transaction_ids) if transaction_ids is not None else [tx.id for tx in transactions]
+    payloads = [realtime_payload(tx) for tx in transactions]
+    category_set = set(categories)
+
+    def _run():
+        transactions_changed.send(
+            sender=Transaction, user_id=user_id, categories=category_set, transaction_ids=ids, action=action
+        )
+        for payload in payloads:
+            notify_transaction_update(user_id=user_id, action=action, transaction=payload)
+        if action in ("created", "imported", "updated"):
+            _score_anomalies(user_id=user_id, transaction_ids=ids)
+
+    db_transaction.on_commit(_run)
+
+
+class CategoryResolver:
+    """Picks a category for new transactions of one user: the user's own
+    latest correction for that merchant wins, then the matched merchant's
+    category, else Uncategorized. Merchant matches are cached per normalised
+    text so an import does one lookup per distinct merchant, not per row."""
+
+    def __init__(self, user):
+        self.user = user
+        self._matches: dict[str, object] = {}
+        self._by_merchant: dict | None = None
+        self._by_text: dict | None = None
+
+    def _load_corrections(self):
+        self._by_merchant, self._by_text = {}, {}
+        rows = (
+            CategoryCorrection.objects.filter(user=self.user)
+            .order_by("created_at")
+            .values_list("transaction__merchant_id", "transaction__merchant_normalized", "new_category")
+        )
+        for merchant_id, text, category in rows:  # later corrections overwrite earlier ones
+            if merchant_id:
+                self._by_merchant[merchant_id] = category
+            if text:
+                self._by_text[text] = category
+
+    def match(self, normalized: str, raw: str):
+        if normalized not in self._matches:
+            self._matches[normalized] = match_merchant(raw) if normalized else None
+        return self._matches[normalized]
+
+    def resolve(self, *, normalized: str, raw: str, explicit: str | None = None):
+        """-> (merchant or None, category, confidence dict)"""
+        found = self.match(normalized, raw)
+        merchant = found.merchant if found else None
+        if explicit:
+            return merchant, explicit, {"category": 1.0, "method": "user"}
+        if self._by_merchant is None:
+            self._load_corrections()
+        corrected = (merchant and self._by_merchant.get(merchant.id)) or self._by_text.get(normalized)
+        if corrected:
+            return merchant, corrected, {"category": 0.97, "method": "user_history"}
+        if merchant and merchant.category != Category.UNCATEGORIZED:
+            return (
+                merchant,
+                merchant.category,
+                {"category": round(found.score, 2), "method": f"merchant_{found.method}"},
+            )
+        return merchant, Category.UNCATEGORIZED, {"category": 0.0, "method": "default"}
+
+
+def transaction_prepare(
+    *,
+    user,
+    amount: Decimal,
+    date,
+    merchant_raw: str,
+    currency: str | None = None,
+    category: str | None = None,
+    notes: str = "",
+    source: str = Transaction.Source.MANUAL,
+    external_id: str = "",
+    resolver: CategoryResolver | None = None,
+) -> Transaction:
+    """An unsaved Transaction with merchant, category and confidence filled in."""
+    resolver = resolver or CategoryResolver(user)
+    merchant_raw = merchant_raw.strip()
+    normalized = normalize_merchant_text(merchant_raw)
+    merchant, picked, confidence = resolver.resolve(normalized=normalized, raw=merchant_raw, explicit=category)
+    return Transaction(
+        user=user,
+        amount=amount,
+        currency=(currency or _default_currency(user)).upper(),
+        date=date,
+        merchant_raw=merchant_raw,
+        merchant_normalized=normalized,
+        merchant=merchant,
+        category=picked,
+        confidence=confidence,
+        notes=notes or "",
+        source=source,
+        external_id=external_id or "",
+    )
+
+
+def _default_currency(user) -> str:
+    prefs = getattr(user, "preferences", None) or {}
+    return str(prefs.get("currency") or "USD")[:3]
+
+
+def transaction_find_duplicate(*, user, amount, date, merchant_normalized, exclude_id=None):
+    qs = Transaction.objects.filter(
+        user=user, amount=amount, date=date, merchant_normalized=merchant_normalized, is_deleted=False
+    )
+    if exclude_id:
+        qs = qs.exclude(id=exclude_id)
+    return qs.order_by("created_at", "id").values_list("id", flat=True).first()
+
+
+@db_transaction.atomic
+def transaction_create(*, user, allow_duplicate: bool = False, **fields) -> Transaction:
+    """Create one transaction (manual, OCR, SMS). A likely duplicate (same
+    amount, date and normalised merchant among live rows) is a 409 carrying
+    the existing id, unless allow_duplicate."""
+    tx = transaction_prepare(user=user, **fields)
+    if not allow_duplicate:
+        existing = transaction_find_duplicate(
+            user=user, amount=tx.amount, date=tx.date, merchant_normalized=tx.merchant_normalized
+        )
+        if existing:
+            raise Conflict(
+                "A transaction with the same amount, date and merchant already exists.",
+                code="duplicate",
+                existing_id=str(existing),
+            )
+    tx.save(force_insert=True)
+    _after_transactions_committed(user_id=user.pk, action="created", categories={tx.category}, transactions=[tx])
+    return tx
+
+
+def _lock(tx: Transaction) -> Transaction:
+    return Transaction.objects.select_for_update().select_related("merchant").get(pk=tx.pk)
+
+
+@db_transaction.atomic
+def transaction_update(*, transaction: Transaction, user, reason: str = "", **changes) -> Transaction:
+    """Edit notes, category, amount, date or merchant_raw. A category change
+    counts as a correction (it teaches the next transaction from the same
+    merchant); a merchant_raw change re-matches the merchant."""
+    tx = _lock(transaction)
+    old_category = tx.category
+    if "merchant_raw" in changes and changes["merchant_raw"].strip() != tx.merchant_raw:
+        tx.merchant_raw = changes["merchant_raw"].strip()
+        tx.merchant_normalized = normalize_merchant_text(tx.merchant_raw)
+        found = CategoryResolver(user).match(tx.merchant_normalized, tx.merchant_raw)
+        tx.merchant = found.merchant if found else None
+    for name in ("notes", "amount", "date"):
+        if name in changes:
+            setattr(tx, name, changes[name])
+    new_category = changes.get("category")
+    if new_category and new_category != old_category:
+        tx.category = new_category
+        tx.confidence = {"category": 1.0, "method": "user"}
+        CategoryCorrection.objects.create(
+            transaction=tx, user=user, old_category=old_category, new_category=new_category, reason=reason or "edit"
+        )
+    tx.save()
+    _after_transactions_committed(
+        user_id=user.pk, action="updated", categories={old_category, tx.category}, transactions=[tx]
+    )
+    return tx
+
+
+@db_transaction.atomic
+def transaction_correct(*, transaction: Transaction, user, new_category: str, reason: str = "") -> dict:
+    tx = _lock(transaction)
+    old_category = tx.category
+    if old_category == new_category:
+        raise DomainError(f"The transaction is already in {new_category}.", code="unchanged")
+    transaction_update(transaction=tx, user=user, category=new_category, reason=reason)
+    return {
+        "message": f"Category changed from {old_category} to {new_category}.",
+        "old_category": old_category,
+        "new_category": new_category,
+    }
+
+
+@db_transaction.atomic
+def transaction_delete(*, transaction: Transaction, user) -> Transaction:
+    """Soft delete: hidden from lists, search, export and budgets; kept for restore."""
+    tx = _lock(transaction)
+    if not tx.is_deleted:
+        tx.is_deleted = True
+        tx.deleted_at = timezone.now()
+        tx.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+        _after_transactions_committed(user_id=user.pk, action="deleted", categories={tx.category}, transactions=[tx])
+    return tx
+
+
+@db_transaction.atomic
+def transaction_restore(*, transaction: Transaction, user) -> Transaction:
+    tx = _lock(transaction)
+    if tx.is_deleted:
+        tx.is_deleted = False
+        tx.deleted_at = None
+        tx.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+        _after_transactions_committed(user_id=user.pk, action="restored", categories={tx.category}, transactions=[tx])
+    return tx
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    duplicates: int = 0
+    errors: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # [{row, matched_id}]
+    total: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "imported": self.imported,
+            "duplicates": self.duplicates,
+            "errors": self.errors,
+            "skipped": self.skipped,
+            "total": self.total,
+        }
+
+
+class ImportRejected(DomainError):
+    """atomic=true and at least one bad row: nothing was written."""
+
+    default_code = "invalid_rows"
+
+
+def _existing_keys(user, rows: list[importing.ParsedRow]):
+    """Live ledger rows that file rows could duplicate, in one query over the
+    file's date range: external ids, and per (date, amount, normalised
+    merchant) the ids in creation order (the k-th file row matches the k-th)."""
+    by_external: dict[str, object] = {}
+    by_key: dict[tuple, list] = defaultdict(list)
+    if not rows:
+        return by_external, by_key
+    dates = [row.date for row in rows]
+    existing = (
+        Transaction.objects.filter(user=user, is_deleted=False, date__gte=min(dates), date__lte=max(dates))
+        .order_by("created_at", "id")
+        .values_list("id", "date", "amount", "merchant_normalized", "external_id")
+    )
+    for tx_id, date, amount, normalized, external_id in existing.iterator(chunk_size=5000):
+        if external_id:
+            by_external.setdefault(external_id, tx_id)
+        by_key[(date, amount, normalized)].append(tx_id)
+    return by_external, by_key
+
+
+def transactions_import(
+    *,
+    user,
+    content: bytes | str,
+    atomic: bool = False,
+    force_rows: Iterable[int] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportResult:
+    """Import a CSV file for one user. Each row goes through the creation
+    path (normalise, match, categorise). Duplicates: a row with an
+    external_id matches that id exactly; otherwise the k-th identical
+    (date, amount, normalised merchant) row of the file matches only the
+    k-th such row already in the ledger, so identical genuine purchases are
+    kept and a re-import adds nothing. force_rows imports matched rows
+    anyway. Bad rows are reported and skipped, or with atomic=True nothing is
+    written. Raises DomainError for a file-level problem (encoding, header)."""
+    parsed = importing.parse_csv(content, max_rows=_setting("LEDGER_IMPORT_MAX_ROWS", 1_000_000))
+    result = ImportResult(total=len(parsed.rows) + len(parsed.errors))
+    result.errors = [{"row": n, "message": m} for n, m in parsed.errors]
+    forced = {int(n) for n in force_rows}
+    if atomic and result.errors:
+        raise ImportRejected(
+            f"{len(result.errors)} row(s) are invalid; nothing was imported.",
+            imported=0,
+            duplicates=0,
+            row_errors=sorted(result.errors, key=lambda e: e["row"]),
+        )
+
+    resolver = CategoryResolver(user)
+    by_external, by_key = _existing_keys(user, parsed.rows)
+    seen: dict[tuple, int] = defaultdict(int)
+    to_create: list[Transaction] = []
+    currency = _default_currency(user)
+    for row in parsed.rows:
+        tx = transaction_prepare(
+            user=user,
+            amount=row.amount,
+            date=row.date,
+            merchant_raw=row.merchant,
+            currency=row.currency or currency,
+            category=row.category,
+            notes=row.notes,
+            source=Transaction.Source.CSV,
+            external_id=row.external_id,
+            resolver=resolver,
+        )
+        if row.external_id:
+            matched = by_external.get(row.external_id)
+        else:
+            key = (tx.date, tx.amount, tx.merchant_normalized)
+            seen[key] += 1
+            earlier = by_key.get(key, ())
+            matched = earlier[seen[key] - 1] if seen[key] <= len(earlier) else None
+        if matched and row.number not in forced:
+            result.duplicates += 1
+            result.skipped.append({"row": row.number, "matched_id": str(matched)})
+            continue
+        if row.external_id:
+            by_external.setdefault(row.external_id, tx.id)  # a repeated id later in the same file
+        to_create.append(tx)
+
+    result.errors.sort(key=lambda e: e["row"])
+    with db_transaction.atomic():
+        for start in range(0, len(to_create), IMPORT_BATCH_SIZE):
+            Transaction.objects.bulk_create(to_create[start : start + IMPORT_BATCH_SIZE])
+            if progress:
+                progress(min(start + IMPORT_BATCH_SIZE, len(to_create)), len(to_create))
+        result.imported = len(to_create)
+        if to_create:
+            _after_transactions_committed(
+                user_id=user.pk,
+                action="imported",
+                categories={tx.category for tx in to_create},
+                transaction_ids=[tx.id for tx in to_create],
+            )
+    return result
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def import_limits() -> tuple[int, int]:
+    """(max upload bytes, rows above which the import runs as a task)."""
+    return _setting("LEDGER_IMPORT_MAX_BYTES", 20 * 1024 * 1024), _setting("LEDGER_IMPORT_ASYNC_ROWS", 5000)
+
+
+@db_transaction.atomic
+def import_job_create(
+    *, user, content: bytes, filename: str = "", atomic: bool = False, force_rows=(), run_async: bool | None = None
+) -> tuple[ImportJob, ImportResult | None]:
+    """Start an import. Files over the async threshold are stored in an
+    ImportJob and run by the `ledger.import_transactions` task (answered
+    202 by the view); smaller ones run now and the job records the outcome."""
+    text = importing.decode(content)
+    importing.check_header(text)  # a wrong header is a 400 now, not a failed job later
+    _, async_rows = import_limits()
+    if run_async is None:
+        run_async = importing.count_lines(text) > async_rows
+    job = ImportJob.objects.create(
+        user=user, filename=filename[:255], atomic=atomic, force_rows=sorted({int(n) for n in force_rows})
+    )
+    if run_async:
+        job.content = text
+        job.save(update_fields=["content", "updated_at"])
+        from ledger.tasks import import_transactions
+
+        db_transaction.on_commit(lambda: import_transactions.delay(str(job.id)))
+        return job, None
+    result = transactions_import(user=user, content=text, atomic=atomic, force_rows=force_rows)
+    _job_finish(job, result)
+    return job, result
+
+
+def _job_finish(job: ImportJob, result: ImportResult) -> None:
+    job.status = ImportJob.Status.COMPLETED
+    job.total = job.processed = result.total
+    job.summary = result.as_dict()
+    job.content = ""
+    job.finished_at = timezone.now()
+    job.save()
+    summary, user_id, job_id, total = job.summary, job.user_id, job.id, job.total
+    db_transaction.on_commit(
+        lambda: notify_import_progress(
+            user_id=user_id, job_id=job_id, processed=total, total=total, status="completed", summary=summary
+        )
+    )
+
+
+def import_job_run(*, job_id) -> dict:
+    """Run a stored import (the task's body). Idempotent: a finished job is
+    not run again. A bad file or atomic rejection fails the job, not the worker."""
+    with db_transaction.atomic():
+        job = ImportJob.objects.select_for_update().select_related("user").get(pk=job_id)
+        if job.status != ImportJob.Status.PENDING:
+            return {"job_id": str(job.id), "status": job.status}
+        job.status = ImportJob.Status.RUNNING
+        job.save(update_fields=["status", "updated_at"])
+
+    def progress(done: int, total: int):
+        ImportJob.objects.filter(pk=job.pk).update(processed=done, total=total)
+        notify_import_progress(user_id=job.user_id, job_id=job.id, processed=done, total=total, status="running")
+
+    try:
+        with db_transaction.atomic():
+            result = transactions_import(
+                user=job.user, content=job.content, atomic=job.atomic, force_rows=job.force_rows, progress=progress
+            )
+            _job_finish(job, result)
+    except DomainError as exc:
+        detail = str(exc.detail)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED,
+            error=detail,
+            summary=getattr(exc, "extra", None) or None,
+            content="",
+            finished_at=timezone.now(),
+        )
+        notify_import_progress(
+            user_id=job.user_id, job_id=job.id, processed=0, total=job.total, status="failed", summary={"error": detail}
+        )
+        return {"job_id": str(job.id), "status": ImportJob.Status.FAILED}
+    return {"job_id": str(job.id), "status": ImportJob.Status.COMPLETED, "imported": result.imported}

@@ -1,0 +1,239 @@
+"""CSV parsing for transaction imports: pure functions, no database.
+
+Columns (header names are case-insensitive): date, amount, merchant (or
+description / payee), and optionally category, currency, notes (or memo),
+external_id. Row numbers are spreadsheet line numbers: the header is row 1,
+the first transaction row 2."""
+
+import csv
+import datetime
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from config.exceptions import DomainError
+from merchants.categories import CATEGORY_NAMES
+
+COLUMN_ALIASES = {
+    "date": "date",
+    "transaction date": "date",
+    "amount": "amount",
+    "merchant": "merchant",
+    "description": "merchant",
+    "payee": "merchant",
+    "category": "category",
+    "currency": "currency",
+    "notes": "notes",
+    "memo": "notes",
+    "external_id": "external_id",
+    "external id": "external_id",
+}
+REQUIRED = ("date", "amount", "merchant")
+MAX_AMOUNT = Decimal("9999999999.99")
+_CATEGORIES = {name.lower(): name for name in CATEGORY_NAMES}
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+_DAY_FIRST_DOTS = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+_SLASHED = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
+_TEXT_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y")
+_CURRENCY_NOISE = re.compile(r"[\s$€£¥\u00a0]|^[A-Z]{3}|[A-Z]{3}$")
+# A leading apostrophe our export adds to defuse spreadsheet formulas.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    number: int
+    date: datetime.date
+    amount: Decimal
+    merchant: str
+    category: str | None
+    currency: str
+    notes: str
+    external_id: str
+
+
+@dataclass
+class ParsedFile:
+    rows: list[ParsedRow]
+    errors: list[tuple[int, str]]
+
+
+class RowError(ValueError):
+    pass
+
+
+def decode(content: bytes | str) -> str:
+    if isinstance(content, str):
+        return content
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError("The file is not UTF-8 text. Save it as CSV UTF-8 and upload again.", code="encoding")
+
+
+def count_lines(text: str) -> int:
+    return max(text.count("\n") - 1, 0) + (0 if text.endswith("\n") else 1)
+
+
+def _header(text: str) -> dict[str, int]:
+    reader = csv.reader(io.StringIO(text[: text.find("\n") + 1 if "\n" in text else len(text)]))
+    first = next(reader, None)
+    if not first or not any(cell.strip() for cell in first):
+        raise DomainError("The file is empty.", code="empty")
+    columns: dict[str, int] = {}
+    for index, name in enumerate(first):
+        key = COLUMN_ALIASES.get(name.strip().lower())
+        if key and key not in columns:
+            columns[key] = index
+    missing = [name for name in REQUIRED if name not in columns]
+    if missing:
+        raise DomainError(
+            f"The header must have date, amount and merchant (or description) columns; missing: {', '.join(missing)}.",
+            code="bad_header",
+        )
+    return columns
+
+
+def check_header(text: str) -> None:
+    _header(text)
+
+
+def parse_amount(raw: str) -> Decimal:
+    text = raw.strip()
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1]
+    text = _CURRENCY_NOISE.sub("", text.strip())
+    if text.endswith("-"):
+        negative, text = not negative, text[:-1]
+    if text.startswith("-"):
+        negative, text = not negative, text[1:]
+    elif text.startswith("+"):
+        text = text[1:]
+    if "," in text and "." in text:
+        # The later separator is the decimal one: 1,234.56 or 1.234,56.
+        if text.rfind(",") > text.rfind("."):
+            text = text.replace(".", "").replace(",", ".")
+        else:
+            text = text.replace(",", "")
+    elif "," in text:
+        head, _, tail = text.rpartition(",")
+        if text.count(",") == 1 and len(tail) in (1, 2):
+            text = f"{head}.{tail}"  # decimal comma: 12,5 / 12,50
+        elif len(tail) == 3 and all(len(part) == 3 for part in text.split(",")[1:]) and text.count(",") > 1:
+            text = text.replace(",", "")  # 1,234,567
+        else:
+            raise RowError(f"Ambiguous amount {raw!r}: use a decimal point (1234.00) or a decimal comma (1234,00).")
+    if not re.fullmatch(r"\d+(\.\d+)?", text):
+        raise RowError(f"Amount {raw!r} is not a number.")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise RowError(f"Amount {raw!r} is not a number.")
+    if value != value.quantize(Decimal("0.01")):
+        raise RowError(f"Amount {raw!r} has more than two decimal places.")
+    if value == 0:
+        raise RowError("Amount must not be zero.")
+    if value > MAX_AMOUNT:
+        raise RowError(f"Amount {raw!r} is too large.")
+    return -value if negative else value
+
+
+def _day_first(texts: list[str]) -> bool:
+    """For d/m/y vs m/d/y files: day first if any slashed date has a first
+    part above 12, month first (US statements) otherwise."""
+    for text in texts:
+        match = _SLASHED.match(text.strip())
+        if match and int(match.group(1)) > 12:
+            return True
+    return False
+
+
+def parse_date(raw: str, *, day_first: bool) -> datetime.date:
+    text = raw.strip()
+    try:
+        if match := _ISO.match(text):
+            year, month, day = (int(g) for g in match.groups())
+            return datetime.date(year, month, day)
+        if match := _DAY_FIRST_DOTS.match(text):
+            day, month, year = (int(g) for g in match.groups())
+            return datetime.date(year, month, day)
+        if match := _SLASHED.match(text):
+            first, second, year = (int(g) for g in match.groups())
+            day, month = (first, second) if day_first else (second, first)
+            return datetime.date(year, month, day)
+    except ValueError:
+        raise RowError(f"Date {raw!r} does not exist.")
+    for fmt in _TEXT_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise RowError(f"Date {raw!r} is not a recognised date (use YYYY-MM-DD).")
+
+
+def _unescape(value: str) -> str:
+    if len(value) > 1 and value[0] == "'" and value[1] in _FORMULA_START:
+        return value[1:]
+    return value
+
+
+def parse_csv(content: bytes | str, *, max_rows: int = 1_000_000) -> ParsedFile:
+    text = decode(content)
+    columns = _header(text)
+    reader = csv.reader(io.StringIO(text))
+    next(reader)
+    raw_rows = []
+    for line in reader:
+        if not any(cell.strip() for cell in line):
+            continue
+        raw_rows.append((reader.line_num, line))
+        if len(raw_rows) > max_rows:
+            raise DomainError(f"The file has more than {max_rows} rows.", code="too_many_rows")
+    if not raw_rows:
+        raise DomainError("The file has a header but no transactions.", code="empty")
+
+    date_index = columns["date"]
+    day_first = _day_first([line[date_index] for _, line in raw_rows if len(line) > date_index])
+    rows, errors = [], []
+
+    def cell(line, name, default=""):
+        index = columns.get(name)
+        return line[index].strip() if index is not None and index < len(line) else default
+
+    for number, line in raw_rows:
+        try:
+            if len(line) <= max(columns[name] for name in REQUIRED):
+                raise RowError("The row has fewer columns than the header.")
+            merchant = _unescape(cell(line, "merchant"))
+            if not merchant:
+                raise RowError("Merchant is empty.")
+            if len(merchant) > 255:
+                raise RowError("Merchant is longer than 255 characters.")
+            category = cell(line, "category")
+            if category:
+                if category.lower() not in _CATEGORIES:
+                    raise RowError(f"Unknown category {category!r}.")
+                category = _CATEGORIES[category.lower()]
+            currency = cell(line, "currency").upper()
+            if currency and not re.fullmatch(r"[A-Z]{3}", currency):
+                raise RowError(f"Currency {currency!r} is not a 3-letter ISO code.")
+            external_id = cell(line, "external_id")
+            if len(external_id) > 128:
+                raise RowError("external_id is longer than 128 characters.")
+            rows.append(
+                ParsedRow(
+                    number=number,
+                    date=parse_date(cell(line, "date"), day_first=day_first),
+                    amount=parse_amount(cell(line, "amount")),
+                    merchant=merchant,
+                    category=category or None,
+                    currency=currency,
+                    notes=_unescape(cell(line, "notes")),
+                    external_id=external_id,
+                )
+            )
+        except RowError as exc:
+            errors.append((number, str(exc)))
+    return ParsedFile(rows=rows, errors=errors)

@@ -1,0 +1,178 @@
+import datetime
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from config.exceptions import PayloadTooLarge
+from config.openapi import ConflictErrorResponseSerializer, PayloadTooLargeErrorResponseSerializer
+from ledger import exporting, selectors, services
+from ledger.filters import TransactionFilterSet
+from ledger.models import Transaction
+from ledger.serializers import (
+    CorrectionInputSerializer,
+    CorrectionOutputSerializer,
+    ImportInputSerializer,
+    ImportJobSerializer,
+    ImportResultSerializer,
+    TransactionCreateInputSerializer,
+    TransactionOutputSerializer,
+    TransactionUpdateInputSerializer,
+    transaction_data,
+    transaction_row,
+)
+
+UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+def _validated(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+@extend_schema_view(
+    list=extend_schema(description="The caller's transactions, newest first. Deleted ones are never listed."),
+    destroy=extend_schema(description="Soft delete: hidden everywhere, restorable with POST {id}/restore."),
+)
+class TransactionViewSet(viewsets.GenericViewSet):
+    serializer_class = TransactionOutputSerializer
+    filterset_class = TransactionFilterSet
+    lookup_value_regex = UUID_PATTERN
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Transaction.objects.none()
+        return selectors.transaction_list(user=self.request.user)
+
+    def perform_content_negotiation(self, request, force=False):
+        # export's own `format` query parameter (csv|json) is not DRF's renderer override.
+        if self.action == "export":
+            return JSONRenderer(), JSONRenderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    def _get(self, pk):
+        return selectors.transaction_get(user=self.request.user, transaction_id=pk)
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.transaction_rows(queryset))
+        return self.get_paginated_response([transaction_row(row) for row in page])
+
+    def retrieve(self, request, pk=None):
+        return Response(transaction_data(self._get(pk)))
+
+    @extend_schema(
+        request=TransactionCreateInputSerializer,
+        responses={201: TransactionOutputSerializer, 409: ConflictErrorResponseSerializer},
+        description="Manual entry. A likely duplicate (same amount, date and merchant) is a 409 with existing_id "
+        "unless allow_duplicate is true.",
+    )
+    def create(self, request):
+        data = _validated(TransactionCreateInputSerializer, request)
+        tx = services.transaction_create(user=request.user, source=Transaction.Source.MANUAL, **data)
+        return Response(transaction_data(tx), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=TransactionUpdateInputSerializer, responses={200: TransactionOutputSerializer})
+    def partial_update(self, request, pk=None):
+        tx = self._get(pk)
+        serializer = TransactionUpdateInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        tx = services.transaction_update(transaction=tx, user=request.user, **serializer.validated_data)
+        return Response(transaction_data(tx))
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request, pk=None):
+        services.transaction_delete(transaction=self._get(pk), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: TransactionOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        tx = selectors.transaction_get_any(user=request.user, transaction_id=pk)
+        return Response(transaction_data(services.transaction_restore(transaction=tx, user=request.user)))
+
+    @extend_schema(request=CorrectionInputSerializer, responses={200: CorrectionOutputSerializer})
+    @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
+    def correct(self, request):
+        data = _validated(CorrectionInputSerializer, request)
+        tx = self._get(data["transaction_id"])
+        body = services.transaction_correct(
+            transaction=tx, user=request.user, new_category=data["new_category"], reason=data["reason"]
+        )
+        return Response(CorrectionOutputSerializer(body).data)
+
+    @extend_schema(
+        request={"multipart/form-data": ImportInputSerializer},
+        responses={
+            200: ImportResultSerializer,
+            202: OpenApiResponse(ImportJobSerializer, description="Large file: running as a task; poll the job."),
+            413: PayloadTooLargeErrorResponseSerializer,
+        },
+        description="CSV import. Rows above the async threshold run on the high_priority queue (202 + job). "
+        "Duplicates are skipped and reported with the id they matched; force_rows imports them anyway.",
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser],
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def import_csv(self, request):
+        upload = request.FILES.get("file")
+        max_bytes, _ = services.import_limits()
+        if upload is not None and upload.size > max_bytes:
+            raise PayloadTooLarge(f"The file is larger than {max_bytes} bytes.")
+        data = _validated(ImportInputSerializer, request)
+        job, result = services.import_job_create(
+            user=request.user,
+            content=data["file"].read(),
+            filename=data["file"].name or "",
+            atomic=data["atomic"],
+            force_rows=data["force_rows"],
+        )
+        if result is None:
+            return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response({"job_id": str(job.id), **result.as_dict()})
+
+    @extend_schema(responses={200: ImportJobSerializer})
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path=rf"import/(?P<job_id>{UUID_PATTERN})",
+        filterset_class=None,
+        pagination_class=None,
+    )
+    def import_status(self, request, job_id=None):
+        return Response(ImportJobSerializer(selectors.import_job_get(user=request.user, job_id=job_id)).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=["csv", "json"], default="csv", description="File format."),
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/json"): TransactionOutputSerializer(many=True),
+        },
+        description="Streams every matching transaction (same filters as the list) as a download.",
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request):
+        fmt = request.query_params.get("format", "csv")
+        if fmt not in ("csv", "json"):
+            raise ValidationError({"format": ["Must be csv or json."]}, code="invalid_choice")
+        queryset = self.filter_queryset(self.get_queryset())
+        if fmt == "csv":
+            response = StreamingHttpResponse(exporting.stream_csv(queryset), content_type="text/csv; charset=utf-8")
+        else:
+            response = StreamingHttpResponse(exporting.stream_json(queryset), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="transactions-{datetime.date.today()}.{fmt}"'
+        return response
