@@ -8,14 +8,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from realtime.middleware import JWTAuthMiddlewareStack  # noqa: E402
+from realtime.middleware import JWTAuthMiddlewareStack, NoOriginOrAllowedHostsValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(JWTAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": NoOriginOrAllowedHostsValidator(JWTAuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

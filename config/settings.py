@@ -112,9 +112,13 @@ CACHES = {
     }
 }
 
+# Pub/sub layer: lowest latency, no per-group expiry, and it resubscribes by
+# itself after a Redis restart; every event is persisted, so what pub/sub
+# drops comes back through resume (bench/websocket.py measures both).
+CHANNEL_LAYER_BACKEND = env("CHANNEL_LAYER_BACKEND", default="channels_redis.pubsub.RedisPubSubChannelLayer")
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": CHANNEL_LAYER_BACKEND,
         "CONFIG": {
             "hosts": [REDIS_URL],
             "prefix": "tally:channels",
@@ -123,6 +127,11 @@ CHANNEL_LAYERS = {
         },
     }
 }
+
+# WebSocket: no client message for this long closes the socket; the size cap on one client frame.
+WS_HEARTBEAT_SECONDS = env.float("WS_HEARTBEAT_SECONDS", default=60)
+WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=16 * 1024)
+WS_TICKET_SECONDS = env.int("WS_TICKET_SECONDS", default=30)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
@@ -265,7 +274,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Never log a WebSocket token or ticket (?token=, ?ticket=), whoever logs the path.
+    "filters": {"redact_tokens": {"()": "realtime.logging.RedactTokensFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -1,12 +1,164 @@
+"""The one WebSocket endpoint, ``/ws/`` (DESIGN.md § WebSocket).
+
+Every message is ``{type, id, data, timestamp}``; ``id`` is the Notification
+id for persisted events and null for protocol messages."""
+
+import asyncio
+import json
+import uuid
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from realtime.middleware import BEARER_SUBPROTOCOL
+from realtime.selectors import notification_replay
+from realtime.services import BROADCAST_GROUP, EVENT_TYPES, event_message, user_group
+
+# Custom close codes (4000-4999 are the application's).
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_HEARTBEAT_TIMEOUT = 4408
+REPLAY_PAGE = 500
+
+replay_page = database_sync_to_async(notification_replay)
+
+
+def _message(type_: str, data=None, id_=None) -> dict:
+    return {"type": type_, "id": id_, "data": data if data is not None else {}, "timestamp": timezone.now().isoformat()}
 
 
 class EventConsumer(AsyncJsonWebsocketConsumer):
-    """Placeholder until the realtime issue: accepts authenticated sockets."""
-
     async def connect(self):
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=1008)
+        self.user = self.scope.get("user")
+        subprotocols = self.scope.get("subprotocols") or []
+        # A client that offered `bearer, <token>` needs "bearer" echoed, or the browser drops the socket.
+        subprotocol = BEARER_SUBPROTOCOL if subprotocols and subprotocols[0].lower() == BEARER_SUBPROTOCOL else None
+        # Accept, then close with 1008: a refused handshake reaches a browser as an
+        # anonymous 1006, while 1008 tells the client to log in again rather than retry.
+        await self.accept(subprotocol=subprotocol)
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=CLOSE_POLICY_VIOLATION)
             return
-        await self.accept()
+        self.connection_id = str(uuid.uuid4())
+        self.groups_joined = [user_group(self.user.pk), BROADCAST_GROUP]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.types: set[str] | None = None  # None: every type; subscribe/unsubscribe narrow it
+        self.replayed_ids: set[int] = set()
+        self.heartbeat_seconds = float(settings.WS_HEARTBEAT_SECONDS)
+        self.last_seen = asyncio.get_running_loop().time()
+        self.heartbeat = asyncio.ensure_future(self._watch_heartbeat())
+        await self.send_json(_message("connected", {"user_id": str(self.user.pk), "connection_id": self.connection_id}))
+
+    async def disconnect(self, code):
+        heartbeat = getattr(self, "heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.cancel()
+        for group in getattr(self, "groups_joined", []):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # Redis gone: the subscription dies with the socket anyway
+                pass
+
+    async def _watch_heartbeat(self):
+        loop = asyncio.get_running_loop()
+        while True:
+            idle = loop.time() - self.last_seen
+            if idle >= self.heartbeat_seconds:
+                await self.close(code=CLOSE_HEARTBEAT_TIMEOUT)
+                return
+            await asyncio.sleep(self.heartbeat_seconds - idle)
+
+    # Client -> server
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if not getattr(self, "connection_id", None):
+            return
+        self.last_seen = asyncio.get_running_loop().time()
+        if text_data is None:
+            return await self._error("binary_not_supported", "Send JSON text frames.")
+        if len(text_data.encode()) > settings.WS_MAX_MESSAGE_BYTES:
+            return await self._error("too_large", f"Frames are limited to {settings.WS_MAX_MESSAGE_BYTES} bytes.")
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            return await self._error("invalid_json", "Not JSON.")
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            return await self._error("invalid_message", "A message is an object with a string `type`.")
+        handler = self.client_handlers.get(content["type"])
+        if handler is None:
+            return await self._error("unknown_type", f"Unknown message type {content['type']!r}.")
+        data = content.get("data", {})
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            return await self._error("invalid_message", "`data` must be an object.")
+        await handler(self, data)
+
+    async def on_ping(self, data):
+        await self.send_json(_message("pong"))
+
+    def _types_from(self, data) -> set[str] | None:
+        types = data.get("types")
+        if not isinstance(types, list) or not types or not all(isinstance(t, str) for t in types):
+            return None
+        return set(types)
+
+    async def on_subscribe(self, data, subscribe=True):
+        types = self._types_from(data)
+        if types is None:
+            return await self._error("invalid_message", "`data.types` must be a non-empty list of event types.")
+        unknown = sorted(types - EVENT_TYPES)
+        if unknown:
+            return await self._error("unknown_event_type", f"Unknown event types: {', '.join(unknown)}.")
+        if subscribe:
+            self.types = types if self.types is None else self.types | types
+        else:
+            self.types = (set(EVENT_TYPES) if self.types is None else self.types) - types
+        reply = "subscribed" if subscribe else "unsubscribed"
+        await self.send_json(_message(reply, {"types": sorted(self.types)}))
+
+    def _wants(self, event_type) -> bool:
+        return self.types is None or event_type in self.types
+
+    async def on_unsubscribe(self, data):
+        await self.on_subscribe(data, subscribe=False)
+
+    async def on_resume(self, data):
+        last_id = data.get("last_message_id")
+        if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 0:
+            return await self._error("invalid_message", "`data.last_message_id` must be a non-negative integer.")
+        # Live events wait in the channel queue while this runs (one message at
+        # a time per consumer); those already replayed are not sent twice.
+        self.replayed_ids = set()
+        cursor, replayed = last_id, 0
+        while True:
+            page = await replay_page(user_id=self.user.pk, after_id=cursor, limit=REPLAY_PAGE)
+            for notification in page:
+                self.replayed_ids.add(notification.id)
+                cursor = notification.id
+                if self._wants(notification.type):
+                    await self.send_json(event_message(notification))
+                    replayed += 1
+            if len(page) < REPLAY_PAGE:
+                break
+        await self.send_json(_message("resumed", {"last_message_id": cursor, "replayed": replayed}))
+
+    client_handlers = {
+        "ping": on_ping,
+        "subscribe": on_subscribe,
+        "unsubscribe": on_unsubscribe,
+        "resume": on_resume,
+    }
+
+    async def _error(self, code: str, detail: str):
+        await self.send_json(_message("error", {"code": code, "detail": detail}))
+
+    # Server -> client: every event the channel layer brings (services.publish)
+
+    async def event_message(self, event):
+        message = event["message"]
+        if message.get("id") in self.replayed_ids or not self._wants(message.get("type")):
+            return
+        await self.send_json(message)

@@ -1,3 +1,7 @@
+from django.urls import path
+
+from realtime import views
+
 app_name = "realtime_pages"
 
-urlpatterns = []
+urlpatterns = [path("live/", views.live, name="live")]

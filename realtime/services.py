@@ -1,18 +1,106 @@
-"""notify() and the typed event helpers every app calls.
+"""notify() and the typed event helpers every app calls, plus WebSocket tickets.
 
-CONTRACT (other apps already call these signatures; keep them):
-the realtime issue implements persistence (Notification) and delivery
-after commit through the channel layer. Until then they do nothing."""
+An event is written to Notification first and published after commit, so a
+rolled-back write never announces anything and a client that missed the live
+message (offline, Redis down, slow socket) gets it back through ``resume``.
+Callable from sync code (views, services, Celery tasks, commands); async code
+awaits ``anotify`` / ``abroadcast``."""
 
+import json
+import logging
+import secrets
+from hashlib import sha256
 from typing import Any
 
+import redis
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 
-def notify(user_id, event_type: str, data: dict[str, Any]):
-    return None
+from config.redis import get_redis
+from realtime.models import Notification
+
+logger = logging.getLogger(__name__)
+
+BROADCAST_GROUP = "broadcast"
+# group_send's message type: the consumer's ``event_message`` handler.
+EVENT_MESSAGE = "event.message"
+EVENT_TYPES = frozenset(
+    {
+        "transaction_update",
+        "budget_alert",
+        "anomaly_alert",
+        "subscription_reminder",
+        "portfolio_update",
+        "import_progress",
+        "broadcast",
+    }
+)
+TICKET_PREFIX = "tally:ws-ticket:"
 
 
-def broadcast(event_type: str, data: dict[str, Any]):
-    return None
+def user_group(user_id) -> str:
+    return f"user.{user_id}"
+
+
+def event_message(notification: Notification) -> dict[str, Any]:
+    """The wire shape of a persisted event (DESIGN.md § WebSocket)."""
+    return {
+        "type": notification.type,
+        "id": notification.id,
+        "data": notification.data,
+        "timestamp": notification.created_at.isoformat(),
+    }
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    # Decimals, UUIDs and dates become strings once, so the stored row and the
+    # published message (msgpack on the channel layer) are the same JSON.
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def publish(group: str, message: dict[str, Any]) -> bool:
+    """The one way sync code reaches sockets. Redis being down must not fail
+    the caller: the event is persisted and comes back on resume."""
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, {"type": EVENT_MESSAGE, "message": message})
+    except Exception as exc:  # redis errors, OSError, timeouts: all mean "deliver on resume"
+        logger.warning(
+            "realtime publish to %s failed (%s: %s); event %s left for resume",
+            group,
+            type(exc).__name__,
+            exc,
+            message.get("id"),
+        )
+        return False
+    return True
+
+
+def _persist_and_publish(*, user_id, event_type: str, data: dict[str, Any]) -> Notification:
+    notification = Notification.objects.create(user_id=user_id, type=event_type, data=_plain(data or {}))
+    group = BROADCAST_GROUP if user_id is None else user_group(user_id)
+    message = event_message(notification)
+    # After commit: a rolled-back write must not reach anyone, and the row must
+    # be visible to a resume that races the live message.
+    transaction.on_commit(lambda: publish(group, message))
+    return notification
+
+
+def notify(user_id, event_type: str, data: dict[str, Any]) -> Notification:
+    if user_id is None:
+        raise ValueError("notify() needs a user_id; use broadcast() for everyone")
+    return _persist_and_publish(user_id=user_id, event_type=event_type, data=data)
+
+
+def broadcast(event_type: str, data: dict[str, Any]) -> Notification:
+    return _persist_and_publish(user_id=None, event_type=event_type, data=data)
+
+
+anotify = database_sync_to_async(notify)
+abroadcast = database_sync_to_async(broadcast)
 
 
 def notify_transaction_update(*, user_id, action: str, transaction: dict[str, Any]):
@@ -68,3 +156,43 @@ def notify_import_progress(*, user_id, job_id, processed: int, total: int, statu
         "import_progress",
         {"job_id": str(job_id), "processed": processed, "total": total, "status": status, "summary": summary},
     )
+
+
+def notification_mark_read(*, user, ids: list[int] | None = None, up_to_id: int | None = None, now=None) -> int:
+    """Marks the user's own unread notifications read; broadcasts are shared rows and stay as they are."""
+    from django.utils import timezone
+
+    rows = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(id__in=ids)
+    if up_to_id is not None:
+        rows = rows.filter(id__lte=up_to_id)
+    return rows.update(read_at=now or timezone.now())
+
+
+def _ticket_key(ticket: str) -> str:
+    # Only a hash is stored, so a Redis dump holds no usable ticket.
+    return TICKET_PREFIX + sha256(ticket.encode()).hexdigest()
+
+
+def ticket_issue(*, user_id, session_id) -> str:
+    """A single-use WebSocket ticket bound to the caller's session, so a
+    browser need not put its long-lived access token in a URL."""
+    ticket = secrets.token_urlsafe(32)
+    get_redis().set(_ticket_key(ticket), f"{user_id}|{session_id}", ex=settings.WS_TICKET_SECONDS)
+    return ticket
+
+
+def ticket_redeem(*, ticket: str) -> tuple[str, str] | None:
+    """(user_id, session_id) once; None if unknown, expired or already used."""
+    if not ticket or len(ticket) > 256:
+        return None
+    try:
+        raw = get_redis().getdel(_ticket_key(ticket))
+    except redis.RedisError as exc:
+        logger.warning("realtime ticket check failed (%s); socket refused", type(exc).__name__)
+        return None
+    if raw is None:
+        return None
+    user_id, _, session_id = raw.decode().partition("|")
+    return user_id, session_id

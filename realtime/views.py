@@ -1,0 +1,67 @@
+import redis
+from django.conf import settings
+from django.shortcuts import render
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from realtime import selectors, services
+from realtime.serializers import (
+    NotificationListInputSerializer,
+    NotificationOutputSerializer,
+    NotificationReadInputSerializer,
+    NotificationReadOutputSerializer,
+    TicketOutputSerializer,
+)
+
+
+class ServiceUnavailable(APIException):
+    status_code = 503
+    default_code = "service_unavailable"
+    default_detail = "Real-time service is unavailable; try again shortly."
+
+
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = NotificationOutputSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.Notification.objects.none()
+        params = NotificationListInputSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return selectors.notification_list(user=self.request.user, **params.validated_data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after_id", OpenApiTypes.INT, description="Only notifications with a larger id."),
+            OpenApiParameter("unread", OpenApiTypes.BOOL, description="true: unread only; false: read only."),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=NotificationReadInputSerializer, responses={200: NotificationReadOutputSerializer})
+    @action(detail=False, methods=["post"], url_path="read", pagination_class=None)
+    def read(self, request):
+        data = NotificationReadInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = services.notification_mark_read(user=request.user, **data.validated_data)
+        return Response({"updated": updated})
+
+
+class TicketView(APIView):
+    @extend_schema(request=None, responses={200: TicketOutputSerializer})
+    def post(self, request):
+        try:
+            ticket = services.ticket_issue(user_id=request.user.pk, session_id=request.user.current_session_id)
+        except redis.RedisError:
+            raise ServiceUnavailable()
+        return Response({"ticket": ticket, "expires_in": settings.WS_TICKET_SECONDS})
+
+
+def live(request):
+    return render(request, "realtime/live.html")
