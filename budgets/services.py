@@ -4,6 +4,7 @@ renewal into closed periods, and budget alerts after the ledger changes."""
 import calendar
 import datetime
 import logging
+import time
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -212,12 +213,26 @@ def _level_for(percentage: Decimal) -> int:
     return reached
 
 
+def _cooldown_key(user_id, category: str) -> str:
+    return f"budgets:alert-cooldown:{user_id}:{category}"
+
+
 def _repeat_allowed(*, user_id, category: str) -> bool:
     """A repeat of a level already sent this period waits an hour per user and
-    category. Redis down holds the repeat back rather than failing the write."""
+    category. The key holds the last alert's time and expires with the hour
+    (SET NX EX); the stored time also decides, so a clock that moved on (a
+    test's time travel, a Redis that has not expired the key yet) is honoured.
+    Redis down holds the repeat back rather than failing the write."""
+    key, now = _cooldown_key(user_id, category), time.time()
     try:
-        key = f"budgets:alert-cooldown:{user_id}:{category}"
-        return bool(get_redis().set(key, 1, nx=True, ex=ALERT_REPEAT_COOLDOWN_SECONDS))
+        client = get_redis()
+        if client.set(key, now, nx=True, ex=ALERT_REPEAT_COOLDOWN_SECONDS):
+            return True
+        last = client.get(key)
+        if last is not None and now - float(last) < ALERT_REPEAT_COOLDOWN_SECONDS:
+            return False
+        client.set(key, now, ex=ALERT_REPEAT_COOLDOWN_SECONDS)
+        return True
     except Exception:
         logger.warning("budget alert cooldown unavailable; holding back a repeat alert", exc_info=True)
         return False
@@ -225,7 +240,7 @@ def _repeat_allowed(*, user_id, category: str) -> bool:
 
 def _start_cooldown(*, user_id, category: str) -> None:
     try:
-        get_redis().set(f"budgets:alert-cooldown:{user_id}:{category}", 1, ex=ALERT_REPEAT_COOLDOWN_SECONDS)
+        get_redis().set(_cooldown_key(user_id, category), time.time(), ex=ALERT_REPEAT_COOLDOWN_SECONDS)
     except Exception:
         logger.warning("budget alert cooldown unavailable", exc_info=True)
 
