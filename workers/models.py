@@ -24,3 +24,19 @@ class DeadLetter(models.Model):
 
     def __str__(self):
         return f"{self.task_name} failed at {self.failed_at:%Y-%m-%d %H:%M}"
+
+
+class WeeklySummaryDelivery(models.Model):
+    """One row per user and week sent: makes the weekly job idempotent."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="weekly_summaries")
+    week_start = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week_start"], name="workers_weekly_summary_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.week_start}"

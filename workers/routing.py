@@ -11,4 +11,5 @@ TASK_ROUTES = {
     "ledger.import_transactions": {"queue": "high_priority"},
     "workers.cleanup_task_results": {"queue": "low_priority"},
     "accounts.cleanup_expired_sessions": {"queue": "low_priority"},
+    "workers.weekly_summary": {"queue": "scheduled"},
 }

@@ -34,6 +34,18 @@ FOUNDATION_SCHEDULES = (
 )
 
 
+WEEKLY_SUMMARY_SCHEDULES = (
+    Schedule(
+        "Weekly summary e-mail",
+        "workers.weekly_summary",
+        "0",
+        "8",
+        day_of_week="1",
+        description="Mails last week's spending by category against budgets, Mondays 08:00.",
+    ),
+)
+
+
 def sync_schedules(apps, schedules, time_zone="UTC"):
     """Creates or updates the rows; running it twice changes nothing. A row
     staff already edited keeps its crontab (we only create missing ones)."""

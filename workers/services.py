@@ -54,3 +54,50 @@ def task_results_cleanup(*, older_than_days: int = 14, now=None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
     deleted, _ = TaskResult.objects.filter(date_done__lt=cutoff).delete()
     return deleted
+
+
+def weekly_summary_send(*, user, week_start, week_end) -> bool:
+    """Mails one user's summary for the week, once: a second run for the same
+    week finds the delivery row and sends nothing."""
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.db import IntegrityError
+    from django.template.loader import render_to_string
+
+    from workers.models import WeeklySummaryDelivery
+    from workers.selectors import weekly_summary_build
+
+    if WeeklySummaryDelivery.objects.filter(user=user, week_start=week_start).exists():
+        return False
+    summary = weekly_summary_build(user=user, week_start=week_start, week_end=week_end)
+    context = {"user": user, "summary": summary, "currency": (user.preferences or {}).get("currency", "USD")}
+    subject = f"Your week in money: {week_start:%d %b} – {week_end:%d %b %Y}"
+    message = EmailMultiAlternatives(
+        subject,
+        render_to_string("emails/weekly_summary.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )
+    message.attach_alternative(render_to_string("emails/weekly_summary.html", context), "text/html")
+    try:
+        with transaction.atomic():
+            WeeklySummaryDelivery.objects.create(user=user, week_start=week_start)
+            # Sent inside the atomic block: if the mail server refuses, the
+            # delivery row rolls back and a retry sends it.
+            message.send(fail_silently=False)
+    except IntegrityError:
+        return False  # a concurrent run sent it
+    return True
+
+
+def weekly_summaries_send(*, today) -> dict:
+    from workers.selectors import week_bounds, weekly_summary_recipients
+
+    week_start, week_end = week_bounds(today)
+    sent = skipped = 0
+    for user in weekly_summary_recipients(week_start=week_start, week_end=week_end).iterator():
+        if weekly_summary_send(user=user, week_start=week_start, week_end=week_end):
+            sent += 1
+        else:
+            skipped += 1
+    return {"week_start": week_start.isoformat(), "sent": sent, "skipped": skipped}

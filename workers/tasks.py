@@ -1,7 +1,10 @@
+import datetime
+
 from celery import shared_task
+from django.utils import timezone
 
 from workers import services
-from workers.retry import MAX_RETRIES_DATABASE, TallyTask
+from workers.retry import MAX_RETRIES_DATABASE, MAX_RETRIES_EMAIL, TallyTask
 
 
 @shared_task(name="workers.ping", ignore_result=False)
@@ -13,3 +16,9 @@ def ping():
 @shared_task(name="workers.cleanup_task_results", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)
 def cleanup_task_results(older_than_days: int = 14):
     return {"deleted": services.task_results_cleanup(older_than_days=older_than_days)}
+
+
+@shared_task(name="workers.weekly_summary", base=TallyTask, max_retries=MAX_RETRIES_EMAIL)
+def weekly_summary(today: str | None = None):
+    day = datetime.date.fromisoformat(today) if today else timezone.localdate()
+    return services.weekly_summaries_send(today=day)
