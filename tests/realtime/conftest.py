@@ -61,5 +61,14 @@ async def connected(token: str):
         await comm.disconnect()
 
 
+async def assert_refused(path, **kwargs):
+    comm = communicator(path, **kwargs)
+    ok, _ = await comm.connect(timeout=5)
+    assert ok  # accepted, then closed with 1008 so browsers see the reason
+    closed = await comm.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 1008}
+    await comm.wait()
+
+
 async def send(comm, type_, data=None):
     await comm.send_to(text_data=json.dumps({"type": type_, "data": data or {}}))

@@ -8,7 +8,15 @@ from django.db import transaction
 
 from realtime.models import Notification
 from realtime.services import anotify, broadcast, notify
-from tests.realtime.conftest import communicator, connected, expired_token_for, receive, receive_type, send
+from tests.realtime.conftest import (
+    assert_refused,
+    communicator,
+    connected,
+    expired_token_for,
+    receive,
+    receive_type,
+    send,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,15 +31,6 @@ def notify_committed(user_id, event_type="transaction_update", data=None):
 def broadcast_committed(data):
     with transaction.atomic():
         return broadcast("broadcast", data).id
-
-
-async def assert_refused(path, **kwargs):
-    comm = communicator(path, **kwargs)
-    ok, _ = await comm.connect(timeout=5)
-    assert ok  # accepted, then closed with 1008 so browsers see the reason
-    closed = await comm.receive_output(timeout=3)
-    assert closed == {"type": "websocket.close", "code": 1008}
-    await comm.wait()
 
 
 async def test_good_token_connects_with_user_and_connection_id(make_user, token_for):
