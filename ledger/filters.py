@@ -27,7 +27,9 @@ class TransactionFilterSet(django_filters.FilterSet):
     max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
     merchant = django_filters.UUIDFilter(field_name="merchant_id", help_text="Merchant id.")
     q = django_filters.CharFilter(method="filter_q", help_text="Full-text search over merchant and notes.")
-    anomalous = django_filters.BooleanFilter(method="filter_anomalous", help_text="Anomaly score above 0.5.")
+    anomalous = django_filters.ChoiceFilter(
+        choices=(("true", "true"), ("false", "false")), method="filter_anomalous", help_text="Anomaly score above 0.5."
+    )
     ordering = TransactionOrderingFilter(
         fields=(("date", "date"), ("amount", "amount")),
         help_text="date, -date (default), amount or -amount.",
@@ -46,4 +48,4 @@ class TransactionFilterSet(django_filters.FilterSet):
 
     def filter_anomalous(self, queryset, name, value):
         condition = Q(anomaly_score__gt=0.5)
-        return queryset.filter(condition) if value else queryset.exclude(condition)
+        return queryset.filter(condition) if value == "true" else queryset.exclude(condition)

@@ -183,7 +183,7 @@ def transaction_create(*, user, allow_duplicate: bool = False, **fields) -> Tran
 
 
 def _lock(tx: Transaction) -> Transaction:
-    return Transaction.objects.select_for_update().select_related("merchant").get(pk=tx.pk)
+    return Transaction.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=tx.pk)
 
 
 @db_transaction.atomic

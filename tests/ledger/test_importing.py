@@ -66,7 +66,9 @@ def test_rows_are_numbered_like_a_spreadsheet_and_errors_kept_per_row():
 
 
 def test_header_aliases_optional_columns_and_category_case():
-    parsed = parse_csv("merchant,date,amount,category,currency,memo,external_id\nShop,2024-01-01,3,groceries,eur,hi,X1\n")
+    parsed = parse_csv(
+        "merchant,date,amount,category,currency,memo,external_id\nShop,2024-01-01,3,groceries,eur,hi,X1\n"
+    )
     row = parsed.rows[0]
     assert (row.merchant, row.category, row.currency, row.notes, row.external_id) == (
         "Shop",
