@@ -34,12 +34,15 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         subprotocols = self.scope.get("subprotocols") or []
         # A client that offered `bearer, <token>` needs "bearer" echoed, or the browser drops the socket.
         subprotocol = BEARER_SUBPROTOCOL if subprotocols and subprotocols[0].lower() == BEARER_SUBPROTOCOL else None
-        # Accept, then close with 1008: a refused handshake reaches a browser as an
-        # anonymous 1006, while 1008 tells the client to log in again rather than retry.
-        await self.accept(subprotocol=subprotocol)
         if self.user is None or not self.user.is_authenticated:
+            # Refused before accept: ASGI websocket.close with 1008. daphne answers the
+            # handshake with HTTP 403 (autobahn will not send 1008 on an open socket:
+            # servers may only close with 1000 or 3000-4999), so the credential is never
+            # exchanged for an open socket; browsers see 1006 and the live page then
+            # learns from the ticket endpoint's 401 that it must sign in again.
             await self.close(code=CLOSE_POLICY_VIOLATION)
             return
+        await self.accept(subprotocol=subprotocol)
         self.connection_id = str(uuid.uuid4())
         self.groups_joined = [user_group(self.user.pk), BROADCAST_GROUP]
         for group in self.groups_joined:

@@ -65,8 +65,14 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
 def publish(group: str, message: dict[str, Any]) -> bool:
     """The one way sync code reaches sockets. Redis being down must not fail
     the caller: the event is persisted and comes back on resume."""
+    send = async_to_sync(get_channel_layer().group_send)
+    payload = {"type": EVENT_MESSAGE, "message": message}
     try:
-        async_to_sync(get_channel_layer().group_send)(group, {"type": EVENT_MESSAGE, "message": message})
+        try:
+            send(group, payload)
+        except (redis.ConnectionError, ConnectionError):
+            # A pooled connection that died with a Redis restart fails once; the retry reconnects.
+            send(group, payload)
     except Exception as exc:  # redis errors, OSError, timeouts: all mean "deliver on resume"
         logger.warning(
             "realtime publish to %s failed (%s: %s); event %s left for resume",
