@@ -20,6 +20,9 @@ class Merchant(TimeStampedModel):
     )
     country = models.CharField(max_length=2, blank=True, default="")
     aliases = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    # normalize_merchant_text() of every alias: the alias tier and match_merchant
+    # compare against it with array operators the GIN index serves.
+    alias_keys = ArrayField(models.CharField(max_length=200), default=list, blank=True, editable=False)
     tags = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -27,6 +30,11 @@ class Merchant(TimeStampedModel):
         indexes = [
             GinIndex(fields=["aliases"], name="merchants_aliases_gin"),
             GinIndex(fields=["normalized_name"], opclasses=["gin_trgm_ops"], name="merchants_norm_name_trgm"),
+            GinIndex(fields=["alias_keys"], name="merchants_alias_keys_gin"),
+            # Equality and LIKE 'prefix%' on the normalised name (exact and prefix tiers).
+            models.Index(
+                fields=["normalized_name"], opclasses=["varchar_pattern_ops"], name="merchants_norm_name_pattern"
+            ),
             models.Index(fields=["category"], name="merchants_category_idx"),
         ]
         ordering = ["canonical_name"]

@@ -1,0 +1,174 @@
+"""Merchant reads: the tiered search (one SQL statement), conflict lookup,
+detail and per-user stats.
+
+Indexes the search relies on (see migrations 0001/0002):
+- merchants_norm_name_pattern  btree varchar_pattern_ops on normalized_name:
+  the exact tier (=), the word-prefix probes (= ANY) and the prefix tier
+  (LIKE 'q%').
+- merchants_alias_keys_gin     GIN on alias_keys: the alias tier (&&).
+- merchants_norm_name_trgm     GIN gin_trgm_ops on normalized_name: the fuzzy
+  tier (%), candidates then ordered by distance (<->).
+"""
+
+import datetime
+
+from django.db.models import Count, Sum
+
+from merchants.models import Merchant
+
+SEARCH_MIN_SIMILARITY = 0.3
+_MAX_HEAD_WORDS = 6
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _word_heads(normalized: str) -> list[str]:
+    """ "starbucks seattle wa" -> ["starbucks", "starbucks seattle"]: a raw
+    statement string that starts with a merchant's whole name."""
+    words = normalized.split(" ")[:_MAX_HEAD_WORDS]
+    return [" ".join(words[:n]) for n in range(1, len(words))]
+
+
+_SEARCH_SQL = """
+SELECT m.*, h.score, h.match
+FROM (
+    SELECT DISTINCT ON (t.id) t.id, t.score, t.match, t.tier
+    FROM (
+        (SELECT id, 1.0::float8 AS score, 'exact'::text AS match, 1 AS tier
+         FROM merchants_merchant
+         WHERE (normalized_name = %(nq)s OR lower(canonical_name) = %(ql)s){category}
+         LIMIT %(tier_limit)s)
+        UNION ALL
+        (SELECT id, 0.9::float8, 'alias', 2
+         FROM merchants_merchant
+         WHERE alias_keys && %(alias_probe)s::varchar[]{category}
+         LIMIT %(tier_limit)s)
+        UNION ALL
+        (SELECT id, 0.7::float8, 'prefix', 3
+         FROM merchants_merchant
+         WHERE normalized_name LIKE %(like)s{category}
+         ORDER BY normalized_name
+         LIMIT %(tier_limit)s)
+        UNION ALL
+        (SELECT id, 0.7::float8, 'prefix', 3
+         FROM merchants_merchant
+         WHERE normalized_name = ANY(%(heads)s::varchar[]){category}
+         LIMIT %(tier_limit)s)
+        UNION ALL
+        (SELECT id, similarity(normalized_name, %(nq)s)::float8, 'fuzzy', 4
+         FROM merchants_merchant
+         WHERE normalized_name %% %(nq)s AND similarity(normalized_name, %(nq)s) >= %(fuzzy_min)s{category}
+         ORDER BY normalized_name <-> %(nq)s
+         LIMIT %(tier_limit)s)
+    ) AS t
+    ORDER BY t.id, t.score DESC, t.tier
+) AS h
+JOIN merchants_merchant m ON m.id = h.id
+WHERE h.score >= %(min_score)s
+ORDER BY h.score DESC, h.tier, m.canonical_name
+LIMIT %(limit)s
+"""
+
+
+def merchant_search(*, q: str, category: str | None = None, limit: int = 20, min_score: float = 0.0) -> list[Merchant]:
+    """Tiered search, best first, each merchant once, each carrying ``score``
+    and ``match``: exact name 1.0, alias 0.9, prefix 0.7 (the name starts with
+    the query, or the query starts with the whole name), trigram similarity
+    >= 0.3 (score = similarity). One SQL statement: a UNION ALL of the tiers,
+    each limited, so no tier can scan the table."""
+    from merchants.services import normalize_merchant_text
+
+    normalized = normalize_merchant_text(q)
+    if not normalized:
+        return []
+    heads = _word_heads(normalized)
+    params = {
+        "nq": normalized,
+        "ql": q.strip().lower(),
+        "alias_probe": [normalized, *heads],
+        "like": _like_escape(normalized) + "%",
+        "heads": heads,
+        "fuzzy_min": max(SEARCH_MIN_SIMILARITY, min_score),
+        "min_score": min_score,
+        "tier_limit": limit,
+        "limit": limit,
+    }
+    category_sql = ""
+    if category:
+        category_sql = " AND category = %(category)s"
+        params["category"] = category
+    return list(Merchant.objects.raw(_SEARCH_SQL.format(category=category_sql), params))
+
+
+_CONFLICT_SQL = """
+SELECT m.*,
+    CASE
+        WHEN lower(m.canonical_name) = %(lname)s OR m.normalized_name = %(nq)s THEN 'name'
+        WHEN lower(m.canonical_name) = ANY(%(alias_lowers)s::text[])
+             OR m.normalized_name = ANY(%(alias_keys)s::varchar[])
+             OR m.alias_keys && ARRAY[%(nq)s]::varchar[] THEN 'alias'
+        ELSE 'near'
+    END AS reason
+FROM merchants_merchant m
+WHERE NOT (m.id = ANY(%(exclude)s::uuid[]))
+  AND (
+    lower(m.canonical_name) = %(lname)s
+    OR m.normalized_name = %(nq)s
+    OR lower(m.canonical_name) = ANY(%(alias_lowers)s::text[])
+    OR m.normalized_name = ANY(%(alias_keys)s::varchar[])
+    OR m.alias_keys && ARRAY[%(nq)s]::varchar[]
+    OR (m.normalized_name %% %(nq)s AND similarity(m.normalized_name, %(nq)s) > %(near)s)
+  )
+ORDER BY CASE
+        WHEN lower(m.canonical_name) = %(lname)s OR m.normalized_name = %(nq)s THEN 1
+        WHEN m.normalized_name %% %(nq)s AND similarity(m.normalized_name, %(nq)s) > %(near)s THEN 3
+        ELSE 2
+    END,
+    similarity(m.normalized_name, %(nq)s) DESC
+LIMIT 1
+"""
+
+
+def merchant_conflicts(
+    *, canonical_name: str, normalized: str, aliases, alias_keys, near_similarity: float, exclude_ids=()
+) -> tuple[Merchant, str] | None:
+    """The existing merchant a new name/aliases would collide with and the
+    reason (name | alias | near), in one query; None when there is none."""
+    params = {
+        "lname": canonical_name.lower(),
+        "nq": normalized,
+        "alias_lowers": [a.lower() for a in aliases],
+        "alias_keys": list(alias_keys),
+        "near": near_similarity,
+        "exclude": [str(pk) for pk in exclude_ids],
+    }
+    rows = list(Merchant.objects.raw(_CONFLICT_SQL, params))
+    if not rows:
+        return None
+    return rows[0], rows[0].reason
+
+
+def merchant_list(*, filters=None):
+    from merchants.filters import MerchantFilterSet
+
+    queryset = Merchant.objects.all()
+    return MerchantFilterSet(filters or {}, queryset=queryset).qs
+
+
+def merchant_stats(*, user, date_from: datetime.date, date_to: datetime.date, limit: int = 10):
+    """The user's most used merchants between two dates (inclusive): the
+    number of non-deleted transactions and their total (positive = money
+    out, so refunds lower it). Goes through the reverse relation
+    ``transactions`` so this app does not import the ledger."""
+    return (
+        Merchant.objects.filter(
+            transactions__user=user,
+            transactions__is_deleted=False,
+            transactions__date__gte=date_from,
+            transactions__date__lte=date_to,
+        )
+        .annotate(transaction_count=Count("transactions"), total_spent=Sum("transactions__amount"))
+        .order_by("-transaction_count", "-total_spent", "canonical_name")[:limit]
+    )

@@ -1,0 +1,85 @@
+import datetime
+
+from rest_framework import serializers
+
+from merchants.categories import CATEGORY_NAMES
+from merchants.models import Merchant
+
+
+class MerchantOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Merchant
+        fields = ["id", "canonical_name", "category", "country", "aliases", "tags", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class MerchantSearchHitSerializer(serializers.ModelSerializer):
+    score = serializers.FloatField(help_text="1.0 exact, 0.9 alias, 0.7 prefix, else trigram similarity.")
+    match = serializers.ChoiceField(choices=["exact", "alias", "prefix", "fuzzy"])
+
+    class Meta:
+        model = Merchant
+        fields = ["id", "canonical_name", "category", "country", "aliases", "tags", "score", "match"]
+        read_only_fields = fields
+
+
+class MerchantSearchOutputSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    results = MerchantSearchHitSerializer(many=True)
+
+
+class MerchantSearchInputSerializer(serializers.Serializer):
+    q = serializers.CharField(min_length=2, max_length=200)
+    category = serializers.ChoiceField(choices=CATEGORY_NAMES, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+
+class MerchantCreateInputSerializer(serializers.Serializer):
+    canonical_name = serializers.CharField(max_length=200)
+    category = serializers.CharField(max_length=64)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True), required=False, default=list, max_length=200
+    )
+    tags = serializers.JSONField(required=False, default=list)
+
+    def validate_tags(self, value):
+        if not isinstance(value, list | dict):
+            raise serializers.ValidationError("Must be a JSON list or object.")
+        return value
+
+
+class MerchantMergeInputSerializer(serializers.Serializer):
+    source_ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=100)
+
+
+class MerchantStatsInputSerializer(serializers.Serializer):
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+    def validate(self, attrs):
+        date_to = attrs.get("date_to") or datetime.date.today()
+        date_from = attrs.get("date_from") or date_to - datetime.timedelta(days=90)
+        if date_from > date_to:
+            raise serializers.ValidationError({"date_from": ["Must be on or before date_to."]})
+        return {**attrs, "date_from": date_from, "date_to": date_to}
+
+
+class MerchantStatsRowSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    canonical_name = serializers.CharField()
+    category = serializers.CharField()
+    transaction_count = serializers.IntegerField()
+    total_spent = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+
+
+class MerchantStatsOutputSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    results = MerchantStatsRowSerializer(many=True)
+
+
+class CategorySerializer(serializers.Serializer):
+    value = serializers.CharField()
+    key = serializers.CharField()

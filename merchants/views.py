@@ -1,0 +1,100 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.openapi import ConflictErrorResponseSerializer
+from merchants import selectors, services
+from merchants.categories import Category
+from merchants.filters import MerchantFilterSet
+from merchants.models import Merchant
+from merchants.serializers import (
+    CategorySerializer,
+    MerchantCreateInputSerializer,
+    MerchantMergeInputSerializer,
+    MerchantOutputSerializer,
+    MerchantSearchHitSerializer,
+    MerchantSearchInputSerializer,
+    MerchantSearchOutputSerializer,
+    MerchantStatsInputSerializer,
+    MerchantStatsOutputSerializer,
+)
+
+UUID_RE = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+
+def _validated(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The canonical merchant list: any signed-in user reads and searches it;
+    staff create and merge."""
+
+    serializer_class = MerchantOutputSerializer
+    filterset_class = MerchantFilterSet
+    lookup_value_regex = UUID_RE
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Merchant.objects.none()
+        return Merchant.objects.all()
+
+    def get_permissions(self):
+        if self.action in ("create", "merge"):
+            return [IsAuthenticated(), IsAdminUser()]
+        return [IsAuthenticated()]
+
+    @extend_schema(
+        request=MerchantCreateInputSerializer,
+        responses={201: MerchantOutputSerializer, 409: ConflictErrorResponseSerializer},
+        description="Staff only. Name trimmed and title-cased, aliases de-duplicated and sorted. "
+        "An existing name, an alias equal to another merchant's name or a near match (similarity > 0.8) "
+        "answers 409 with existing_id.",
+    )
+    def create(self, request):
+        data = _validated(MerchantCreateInputSerializer, request.data)
+        merchant = services.merchant_create(**data)
+        return Response(MerchantOutputSerializer(merchant).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[MerchantSearchInputSerializer],
+        responses={200: MerchantSearchOutputSerializer},
+        description="Tiers: exact name 1.0, alias 0.9, prefix 0.7, trigram similarity >= 0.3; best first.",
+    )
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def search(self, request):
+        params = _validated(MerchantSearchInputSerializer, request.query_params)
+        hits = selectors.merchant_search(q=params["q"], category=params.get("category"), limit=params["limit"])
+        return Response({"query": params["q"], "results": MerchantSearchHitSerializer(hits, many=True).data})
+
+    @extend_schema(
+        parameters=[MerchantStatsInputSerializer],
+        responses={200: MerchantStatsOutputSerializer},
+        description="The caller's most used merchants (count and total of non-deleted transactions) "
+        "between date_from and date_to (default: the last 90 days).",
+    )
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def stats(self, request):
+        params = _validated(MerchantStatsInputSerializer, request.query_params)
+        rows = selectors.merchant_stats(user=request.user, **params)
+        body = {"date_from": params["date_from"], "date_to": params["date_to"], "results": rows}
+        return Response(MerchantStatsOutputSerializer(body).data)
+
+    @extend_schema(request=MerchantMergeInputSerializer, responses={200: MerchantOutputSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def merge(self, request, pk=None):
+        target = self.get_object()
+        data = _validated(MerchantMergeInputSerializer, request.data)
+        merchant = services.merchant_merge(target=target, source_ids=data["source_ids"])
+        return Response(MerchantOutputSerializer(merchant).data)
+
+
+class CategoryListView(APIView):
+    @extend_schema(responses={200: CategorySerializer(many=True)}, description="The fixed category list.")
+    def get(self, request):
+        return Response([{"value": c.value, "key": c.name} for c in Category])
