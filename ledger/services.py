@@ -3,12 +3,14 @@ duplicate check + save) serves the API, CSV import and future OCR/SMS
 sources; every write announces itself once, after commit, through
 `_after_transactions_committed`."""
 
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
@@ -20,7 +22,7 @@ from merchants.categories import Category
 from merchants.services import match_merchant, normalize_merchant_text
 from realtime.services import notify_import_progress, notify_transaction_update
 
-IMPORT_BATCH_SIZE = 2000
+IMPORT_BATCH_SIZE = 5000
 
 
 def realtime_payload(tx: Transaction) -> dict:
@@ -361,7 +363,7 @@ def transactions_import(
     result.errors.sort(key=lambda e: e["row"])
     with db_transaction.atomic():
         for start in range(0, len(to_create), IMPORT_BATCH_SIZE):
-            Transaction.objects.bulk_create(to_create[start : start + IMPORT_BATCH_SIZE])
+            _copy_insert(to_create[start : start + IMPORT_BATCH_SIZE])
             if progress:
                 progress(min(start + IMPORT_BATCH_SIZE, len(to_create)), len(to_create))
         result.imported = len(to_create)
@@ -373,6 +375,46 @@ def transactions_import(
                 transaction_ids=[tx.id for tx in to_create],
             )
     return result
+
+
+_COPY_COLUMNS = (
+    "id, created_at, updated_at, user_id, amount, currency, date, merchant_raw, merchant_normalized, merchant_id, "
+    "category, source, notes, external_id, confidence, blockchain_hash, ipfs_cid, is_deleted"
+)
+
+
+def _copy_insert(rows: list[Transaction]) -> None:
+    """Bulk insert through COPY: Django's bulk_create spends most of an
+    import compiling per-value SQL parameters (~2,000 rows/s here); COPY
+    streams plain tuples. Rows come from transaction_prepare, so every
+    column the model would write is set; the search vector is generated."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {Transaction._meta.db_table} ({_COPY_COLUMNS}) FROM STDIN") as copy:
+            for tx in rows:
+                tx.created_at = tx.updated_at = now
+                copy.write_row(
+                    (
+                        tx.id,
+                        now,
+                        now,
+                        tx.user_id,
+                        tx.amount,
+                        tx.currency,
+                        tx.date,
+                        tx.merchant_raw,
+                        tx.merchant_normalized,
+                        tx.merchant_id,
+                        tx.category,
+                        tx.source,
+                        tx.notes,
+                        tx.external_id,
+                        json.dumps(tx.confidence),
+                        "",
+                        "",
+                        False,
+                    )
+                )
 
 
 def _setting(name: str, default):

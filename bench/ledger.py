@@ -1,0 +1,203 @@
+"""Ledger benchmark: list endpoint vs the same SQL through psycopg, and CSV import throughput.
+
+Seeds one user with --user-rows transactions among --total-rows in all (COPY, not the API),
+times the list endpoint in-process (first page, filtered page, q search, deep offset), runs the
+exact SQL those requests issued through a plain psycopg connection, imports a --import-rows CSV
+through the import service, prints ONE JSON line, and deletes everything it created.
+--explain writes EXPLAIN ANALYZE of each list query to stderr.
+
+    DATABASE_URL=... .venv/bin/python bench/ledger.py --user-rows 100000 --total-rows 1000000
+"""
+
+import argparse
+import io
+import json
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from ledger import services  # noqa: E402
+from merchants.categories import CATEGORY_NAMES  # noqa: E402
+
+WORDS = ["coffee", "grocer", "market", "fuel", "cinema", "pharmacy", "books", "rail", "taxi", "bakery", "hotel"]
+COLUMNS = (
+    "id, created_at, updated_at, user_id, amount, currency, date, merchant_raw, merchant_normalized, category, "
+    "source, notes, external_id, confidence, blockchain_hash, ipfs_cid, is_deleted"
+)
+
+
+def _pctl(samples, q):
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def seed(user_ids, rows_per_user, rng):
+    today = date.today()
+    now = datetime.now(UTC)
+    with connection.cursor() as cursor:
+        raw = cursor.connection
+        with raw.cursor().copy(f"COPY ledger_transaction ({COLUMNS}) FROM STDIN") as copy:
+            for user_id, count in zip(user_ids, rows_per_user, strict=True):
+                for _ in range(count):
+                    word = rng.choice(WORDS)
+                    merchant = f"{word.title()} {rng.randint(1, 400)}"
+                    copy.write_row(
+                        (
+                            uuid.uuid4(),
+                            now,
+                            now,
+                            user_id,
+                            f"{rng.choice([-1, 1, 1, 1, 1]) * rng.randint(100, 50000) / 100:.2f}",
+                            "USD",
+                            today - timedelta(days=rng.randint(0, 1500)),
+                            merchant,
+                            merchant.lower(),
+                            rng.choice(CATEGORY_NAMES),
+                            "csv",
+                            rng.choice(["", "", "", f"note {rng.choice(WORDS)}"]),
+                            "",
+                            "{}",
+                            "",
+                            "",
+                            False,
+                        )
+                    )
+        cursor.execute("ANALYZE ledger_transaction")
+
+
+def time_endpoint(client, params, repeat):
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get("/api/v1/transactions", params)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.content
+    with CaptureQueriesContext(connection) as captured:
+        client.get("/api/v1/transactions", params)
+    sql = [q["sql"] for q in captured.captured_queries if "ledger_transaction" in q["sql"]]
+    return samples, sql
+
+
+def time_raw(dsn, sql, repeat):
+    samples = []
+    with psycopg.connect(dsn) as conn:
+        for _ in range(repeat):
+            start = time.perf_counter()
+            for statement in sql:
+                conn.execute(statement).fetchall()
+            samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def explain(dsn, label, sql):
+    with psycopg.connect(dsn) as conn:
+        for statement in sql:
+            plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement).fetchall()
+            print(f"--- {label}: {statement[:160]}", file=sys.stderr)
+            for (line,) in plan:
+                print("    " + line, file=sys.stderr)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--user-rows", type=int, default=100_000)
+    parser.add_argument("--total-rows", type=int, default=1_000_000)
+    parser.add_argument("--other-users", type=int, default=50)
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--deep-offset", type=int, default=50_000)
+    parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    db = settings.DATABASES["default"]
+    dsn = f"host={db['HOST'] or 'localhost'} port={db['PORT'] or 5432} dbname={db['NAME']} user={db['USER']}"
+    if db.get("PASSWORD"):
+        dsn += f" password={db['PASSWORD']}"
+
+    tag = uuid.uuid4().hex[:8]
+    main_user = User.objects.create_user(email=f"bench-ledger-{tag}@example.com", password=None)
+    others = [
+        User.objects.create_user(email=f"bench-ledger-{tag}-{i}@example.com", password=None)
+        for i in range(args.other_users)
+    ]
+    importer = User.objects.create_user(email=f"bench-ledger-{tag}-import@example.com", password=None)
+    user_ids = [main_user.id, *[o.id for o in others]]
+    rest = max(args.total_rows - args.user_rows, 0)
+    per_other = [rest // max(len(others), 1)] * len(others)
+    result = {"bench": "ledger", "user_rows": args.user_rows, "total_rows": args.user_rows + sum(per_other)}
+    try:
+        started = time.perf_counter()
+        seed(user_ids, [args.user_rows, *per_other], rng)
+        result["seed_seconds"] = round(time.perf_counter() - started, 1)
+
+        client = APIClient()
+        client.force_authenticate(main_user)
+        cases = {
+            "first_page": {},
+            "filtered_page": {"category": "Groceries", "since": str(date.today() - timedelta(days=365))},
+            "q_search": {"q": "bakery"},
+            "deep_offset": {"offset": min(args.deep_offset, max(args.user_rows - 50, 0))},
+        }
+        for name, params in cases.items():
+            client.get("/api/v1/transactions", params)  # warm
+            api, sql = time_endpoint(client, params, args.repeat)
+            raw = time_raw(dsn, sql, args.repeat)
+            result[name] = {
+                "api_p50_ms": round(_pctl(api, 0.5), 2),
+                "api_p95_ms": round(_pctl(api, 0.95), 2),
+                "sql_p50_ms": round(_pctl(raw, 0.5), 2),
+                "sql_p95_ms": round(_pctl(raw, 0.95), 2),
+                "ratio_p95": round(_pctl(api, 0.95) / max(_pctl(raw, 0.95), 1e-6), 2),
+                "ratio_p50": round(statistics.median(api) / max(statistics.median(raw), 1e-6), 2),
+            }
+            if args.explain:
+                explain(dsn, name, sql)
+
+        buffer = io.StringIO()
+        buffer.write("date,amount,merchant,notes\n")
+        today = date.today()
+        for _ in range(args.import_rows):
+            word = rng.choice(WORDS)
+            day = today - timedelta(days=rng.randint(0, 700))
+            buffer.write(
+                f"{day.isoformat()},{rng.randint(100, 50000) / 100:.2f},{word.title()} {rng.randint(1, 400)},\n"
+            )
+        started = time.perf_counter()
+        imported = services.transactions_import(user=importer, content=buffer.getvalue())
+        seconds = time.perf_counter() - started
+        result["import"] = {
+            "rows": args.import_rows,
+            "imported": imported.imported,
+            "duplicates": imported.duplicates,
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(args.import_rows / seconds),
+        }
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM ledger_transaction WHERE user_id = ANY(%s)", [[*user_ids, importer.id]])
+        User.objects.filter(id__in=[*user_ids, importer.id]).delete()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
