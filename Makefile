@@ -9,7 +9,7 @@ PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 WEB_PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test install install-dev services database migrate seed superuser lint flower clean
+.PHONY: chromium run test install install-dev services database migrate seed superuser lint flower clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,7 +66,11 @@ superuser: migrate
 lint: install-dev
 	$(BIN)/ruff check .
 
-test: install-dev services
+# The browser test drives Debian's chromium through Playwright (never `playwright install`).
+chromium:
+	@test -x /usr/bin/chromium || apt-get install -y chromium
+
+test: install-dev services chromium
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null

@@ -8,7 +8,6 @@ import subprocess
 import urllib.request
 
 import pytest
-from django.conf import settings
 
 from tests.accounts.factories import UserFactory
 from tests.conftest import TEST_PASSWORD
