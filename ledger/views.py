@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from config.exceptions import PayloadTooLarge
 from config.openapi import ConflictErrorResponseSerializer, PayloadTooLargeErrorResponseSerializer
+from config.pagination import StrictLimitOffsetPagination
 from ledger import exporting, selectors, services
 from ledger.filters import TransactionFilterSet
 from ledger.models import Transaction
@@ -31,6 +32,11 @@ from ledger.serializers import (
 UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 
+class TransactionPagination(StrictLimitOffsetPagination):
+    def get_count(self, queryset):
+        return getattr(queryset, "count_source", queryset).count()
+
+
 def _validated(serializer_class, request):
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -42,6 +48,7 @@ def _validated(serializer_class, request):
     destroy=extend_schema(description="Soft delete: hidden everywhere, restorable with POST {id}/restore."),
 )
 class TransactionViewSet(viewsets.GenericViewSet):
+    pagination_class = TransactionPagination
     serializer_class = TransactionOutputSerializer
     filterset_class = TransactionFilterSet
     lookup_value_regex = UUID_PATTERN
@@ -62,7 +69,10 @@ class TransactionViewSet(viewsets.GenericViewSet):
 
     def list(self, request):
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(selectors.transaction_rows(queryset))
+        rows = selectors.transaction_rows(queryset)
+        # Count the filtered rows without the merchant LEFT JOIN the page needs (EXPLAIN: 100 ms -> index scan).
+        rows.count_source = queryset.order_by()
+        page = self.paginate_queryset(rows)
         return self.get_paginated_response([transaction_row(row) for row in page])
 
     def retrieve(self, request, pk=None):
