@@ -1,0 +1,96 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import CharField, F, Func, Q, Value
+from django.template.response import TemplateResponse
+
+from config.exceptions import DomainError
+from merchants import services
+from merchants.models import Merchant
+
+
+class MerchantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Merchant
+        fields = ["canonical_name", "category", "country", "aliases", "tags"]
+
+    def clean_country(self):
+        try:
+            return services.clean_country(self.cleaned_data.get("country"))
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail["country"])
+
+    def clean(self):
+        cleaned = super().clean()
+        name = cleaned.get("canonical_name")
+        if name:
+            exclude = [] if self.instance._state.adding else [self.instance.pk]
+            collision = services.merchant_find_conflict(
+                canonical_name=name.strip(), aliases=cleaned.get("aliases") or [], exclude_ids=exclude
+            )
+            if collision:
+                existing, reason = collision
+                raise forms.ValidationError(
+                    f"Collides with {existing.canonical_name} ({reason}); merge into it instead."
+                )
+        return cleaned
+
+
+class MergeForm(forms.Form):
+    target = forms.ModelChoiceField(queryset=Merchant.objects.none(), widget=forms.RadioSelect)
+
+    def __init__(self, *args, merchants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = merchants
+
+
+@admin.register(Merchant)
+class MerchantAdmin(admin.ModelAdmin):
+    form = MerchantAdminForm
+    list_display = ("canonical_name", "category", "country", "alias_count", "updated_at")
+    list_filter = ("category", "country")
+    search_fields = ("canonical_name",)
+    readonly_fields = ("normalized_name", "alias_keys", "created_at", "updated_at")
+    actions = ["merge_selected"]
+    change_list_template = "admin/merchants/merchant/change_list.html"
+
+    @admin.display(description="aliases")
+    def alias_count(self, obj):
+        return len(obj.aliases)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Name search plus a case-insensitive substring match over aliases."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            alias_text = Func(F("aliases"), Value(" | "), function="array_to_string", output_field=CharField())
+            alias_hits = queryset.annotate(alias_text=alias_text).filter(Q(alias_text__icontains=term))
+            results = results | queryset.filter(pk__in=alias_hits.values("pk"))
+        return results, may_have_duplicates
+
+    def save_model(self, request, obj, form, change):
+        services.merchant_save(merchant=obj)
+
+    @admin.action(description="Merge selected merchants into one", permissions=["change"])
+    def merge_selected(self, request, queryset):
+        if queryset.count() < 2:
+            self.message_user(request, "Select at least two merchants to merge.", messages.WARNING)
+            return None
+        if "apply" in request.POST:
+            form = MergeForm(request.POST, merchants=queryset)
+            if form.is_valid():
+                target = form.cleaned_data["target"]
+                sources = [m.pk for m in queryset if m.pk != target.pk]
+                services.merchant_merge(target=target, source_ids=sources)
+                self.message_user(request, f"Merged {len(sources)} merchant(s) into {target}.", messages.SUCCESS)
+                return None
+        else:
+            form = MergeForm(merchants=queryset)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge merchants",
+            "opts": self.model._meta,
+            "form": form,
+            "merchants": queryset,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/merchants/merchant/merge.html", context)

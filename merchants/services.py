@@ -211,6 +211,23 @@ def merchant_create(*, canonical_name: str, category: str, country: str = "", al
     return merchant
 
 
+def merchant_save(*, merchant: Merchant) -> Merchant:
+    """Save a merchant edited outside merchant_create (the admin form):
+    tidy aliases and recompute the derived search columns. Collisions are
+    the caller's to check first (merchant_find_conflict)."""
+    merchant.canonical_name = _SPACES.sub(" ", merchant.canonical_name.strip())
+    merchant.aliases = clean_aliases(merchant.aliases, canonical_name=merchant.canonical_name)
+    for attr, value in merchant_fields(canonical_name=merchant.canonical_name, aliases=merchant.aliases).items():
+        setattr(merchant, attr, value)
+    merchant.save()
+    return merchant
+
+
+def merchant_find_conflict(*, canonical_name: str, aliases, exclude_ids=()) -> tuple[Merchant, str] | None:
+    """(existing merchant, reason) a name/alias list would collide with."""
+    return _conflict_for(canonical_name=canonical_name, aliases=list(aliases or []), exclude_ids=exclude_ids)
+
+
 # ---------------------------------------------------------------------------
 # Merge
 
