@@ -28,9 +28,14 @@ class Merchant(TimeStampedModel):
     class Meta:
         constraints = [models.UniqueConstraint(Lower("canonical_name"), name="merchants_canonical_name_ci_unique")]
         indexes = [
-            GinIndex(fields=["aliases"], name="merchants_aliases_gin"),
-            GinIndex(fields=["normalized_name"], opclasses=["gin_trgm_ops"], name="merchants_norm_name_trgm"),
-            GinIndex(fields=["alias_keys"], name="merchants_alias_keys_gin"),
+            GinIndex(fields=["aliases"], name="merchants_aliases_gin", fastupdate=False),
+            GinIndex(
+                fields=["normalized_name"],
+                opclasses=["gin_trgm_ops"],
+                name="merchants_norm_name_trgm",
+                fastupdate=False,
+            ),
+            GinIndex(fields=["alias_keys"], name="merchants_alias_keys_gin", fastupdate=False),
             # Equality and LIKE 'prefix%' on the normalised name (exact and prefix tiers).
             models.Index(
                 fields=["normalized_name"], opclasses=["varchar_pattern_ops"], name="merchants_norm_name_pattern"
