@@ -258,12 +258,21 @@ def merchant_merge(*, target: Merchant, source_ids) -> Merchant:
 
     for relation in Merchant._meta.related_objects:
         if relation.many_to_many:
-            through = relation.through if hasattr(relation, "through") else relation.field.remote_field.through
-            source_field = next(f.name for f in through._meta.fields if f.is_relation and f.related_model is Merchant)
-            through._base_manager.filter(**{f"{source_field}__in": source_ids}).update(**{source_field: target})
+            model = relation.through if hasattr(relation, "through") else relation.field.remote_field.through
+            field_name = next(f.name for f in model._meta.fields if f.is_relation and f.related_model is Merchant)
         else:
-            relation.related_model._base_manager.filter(**{f"{relation.field.name}__in": source_ids}).update(
-                **{relation.field.name: target}
+            model, field_name = relation.related_model, relation.field.name
+        try:
+            # A savepoint per relation: a row that would break the referencing
+            # table's own unique rule (say one recurrence per user and merchant)
+            # turns into a 409 for the whole merge instead of a 500.
+            with transaction.atomic():
+                model._base_manager.filter(**{f"{field_name}__in": source_ids}).update(**{field_name: target})
+        except IntegrityError:
+            raise Conflict(
+                f"{model._meta.verbose_name_plural} of the sources collide with the target's; resolve them first.",
+                code="merge_conflict",
+                existing_id=str(target.pk),
             )
 
     merged = list(target.aliases)

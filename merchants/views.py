@@ -85,7 +85,12 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         body = {"date_from": params["date_from"], "date_to": params["date_to"], "results": rows}
         return Response(MerchantStatsOutputSerializer(body).data)
 
-    @extend_schema(request=MerchantMergeInputSerializer, responses={200: MerchantOutputSerializer})
+    @extend_schema(
+        request=MerchantMergeInputSerializer,
+        responses={200: MerchantOutputSerializer, 409: ConflictErrorResponseSerializer},
+        description="Staff only. Re-points every row referencing the sources to this merchant, adds the sources' "
+        "names and aliases as aliases and deletes the sources, in one transaction.",
+    )
     @action(detail=True, methods=["post"], filterset_class=None)
     def merge(self, request, pk=None):
         target = self.get_object()
