@@ -12,4 +12,5 @@ TASK_ROUTES = {
     "workers.cleanup_task_results": {"queue": "low_priority"},
     "accounts.cleanup_expired_sessions": {"queue": "low_priority"},
     "workers.weekly_summary": {"queue": "scheduled"},
+    "budgets.renew_due_budgets": {"queue": "scheduled"},
 }
