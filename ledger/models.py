@@ -92,6 +92,14 @@ class Transaction(TimeStampedModel):
                 name="ledger_tx_user_dup_idx",
                 condition=Q(is_deleted=False),
             ),
+            # Budget spending: a sum per (user, category) over a date range,
+            # answered from the index alone (amount is included).
+            models.Index(
+                fields=["user", "category", "date"],
+                name="ledger_tx_user_cat_date_idx",
+                include=["amount"],
+                condition=Q(is_deleted=False),
+            ),
         ]
 
     def __str__(self):
