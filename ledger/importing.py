@@ -11,6 +11,7 @@ import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from config.exceptions import DomainError
 from merchants.categories import CATEGORY_NAMES
@@ -38,11 +39,15 @@ _SLASHED = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
 _TEXT_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y")
 _CURRENCY_NOISE = re.compile(r"[\s$€£¥\u00a0]|^[A-Z]{3}|[A-Z]{3}$")
 # A leading apostrophe our export adds to defuse spreadsheet formulas.
+_CURRENCY = re.compile(r"[A-Z]{3}")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Fast paths for the common shapes (plain "-12.50", ISO dates); anything else takes the general parser.
+_PLAIN_AMOUNT = re.compile(r"-?\d{1,10}(?:\.\d{1,2})?")
+_ZERO = Decimal(0)
+_fromisoformat = datetime.date.fromisoformat
 
 
-@dataclass(frozen=True)
-class ParsedRow:
+class ParsedRow(NamedTuple):
     number: int
     date: datetime.date
     amount: Decimal
@@ -100,6 +105,11 @@ def check_header(text: str) -> None:
 
 
 def parse_amount(raw: str) -> Decimal:
+    if _PLAIN_AMOUNT.fullmatch(raw):
+        value = Decimal(raw)
+        if value == _ZERO:
+            raise RowError("Amount must not be zero.")
+        return value
     text = raw.strip()
     negative = False
     if text.startswith("(") and text.endswith(")"):
@@ -151,6 +161,11 @@ def _day_first(texts: list[str]) -> bool:
 
 
 def parse_date(raw: str, *, day_first: bool) -> datetime.date:
+    if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+        try:
+            return _fromisoformat(raw)
+        except ValueError:
+            pass  # the general path below names the problem
     text = raw.strip()
     try:
         if match := _ISO.match(text):
@@ -197,41 +212,48 @@ def parse_csv(content: bytes | str, *, max_rows: int = 1_000_000) -> ParsedFile:
     date_index = columns["date"]
     day_first = _day_first([line[date_index] for _, line in raw_rows if len(line) > date_index])
     rows, errors = [], []
-
-    def cell(line, name, default=""):
-        index = columns.get(name)
-        return line[index].strip() if index is not None and index < len(line) else default
+    append = rows.append
+    min_len = max(columns[name] for name in REQUIRED) + 1
+    i_date, i_amount, i_merchant = columns["date"], columns["amount"], columns["merchant"]
+    optional = [columns.get(name) for name in ("category", "currency", "notes", "external_id")]
 
     for number, line in raw_rows:
         try:
-            if len(line) <= max(columns[name] for name in REQUIRED):
+            size = len(line)
+            if size < min_len:
                 raise RowError("The row has fewer columns than the header.")
-            merchant = _unescape(cell(line, "merchant"))
+            i_category, i_currency, i_notes, i_external = (
+                index if index is not None and index < size else None for index in optional
+            )
+            merchant = line[i_merchant].strip()
+            if merchant[:1] == "'":
+                merchant = _unescape(merchant)
             if not merchant:
                 raise RowError("Merchant is empty.")
             if len(merchant) > 255:
                 raise RowError("Merchant is longer than 255 characters.")
-            category = cell(line, "category")
+            category = line[i_category].strip() if i_category is not None else ""
             if category:
                 if category.lower() not in _CATEGORIES:
                     raise RowError(f"Unknown category {category!r}.")
                 category = _CATEGORIES[category.lower()]
-            currency = cell(line, "currency").upper()
-            if currency and not re.fullmatch(r"[A-Z]{3}", currency):
+            currency = line[i_currency].strip().upper() if i_currency is not None else ""
+            if currency and not _CURRENCY.fullmatch(currency):
                 raise RowError(f"Currency {currency!r} is not a 3-letter ISO code.")
-            external_id = cell(line, "external_id")
+            external_id = line[i_external].strip() if i_external is not None else ""
             if len(external_id) > 128:
                 raise RowError("external_id is longer than 128 characters.")
-            rows.append(
+            notes = line[i_notes].strip() if i_notes is not None else ""
+            append(
                 ParsedRow(
-                    number=number,
-                    date=parse_date(cell(line, "date"), day_first=day_first),
-                    amount=parse_amount(cell(line, "amount")),
-                    merchant=merchant,
-                    category=category or None,
-                    currency=currency,
-                    notes=_unescape(cell(line, "notes")),
-                    external_id=external_id,
+                    number,
+                    parse_date(line[i_date].strip(), day_first=day_first),
+                    parse_amount(line[i_amount].strip()),
+                    merchant,
+                    category or None,
+                    currency,
+                    _unescape(notes) if notes[:1] == "'" else notes,
+                    external_id,
                 )
             )
         except RowError as exc:
