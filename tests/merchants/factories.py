@@ -15,3 +15,13 @@ class MerchantFactory(factory.django.DjangoModelFactory):
     country = "US"
     aliases = factory.LazyFunction(list)
     tags = factory.LazyFunction(list)
+
+
+def merchant_with_aliases(name, aliases=(), category=Category.SHOPPING):
+    """A merchant whose alias keys are filled the way the services fill them."""
+    return MerchantFactory(
+        canonical_name=name,
+        aliases=list(aliases),
+        alias_keys=sorted({normalize_merchant_text(alias) for alias in aliases}),
+        category=category,
+    )

@@ -5,20 +5,10 @@ import pytest
 
 from merchants.categories import CATEGORY_NAMES, Category
 from merchants.models import Merchant
-from merchants.services import normalize_merchant_text
 from tests.ledger.factories import TransactionFactory
-from tests.merchants.factories import MerchantFactory
+from tests.merchants.factories import merchant_with_aliases as make
 
 pytestmark = pytest.mark.django_db
-
-
-def make(name, aliases=(), category=Category.SHOPPING):
-    return MerchantFactory(
-        canonical_name=name,
-        aliases=list(aliases),
-        alias_keys=sorted({normalize_merchant_text(a) for a in aliases}),
-        category=category,
-    )
 
 
 @pytest.fixture

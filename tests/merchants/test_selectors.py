@@ -2,19 +2,9 @@ import pytest
 
 from merchants.categories import Category
 from merchants.selectors import merchant_search
-from merchants.services import normalize_merchant_text
-from tests.merchants.factories import MerchantFactory
+from tests.merchants.factories import merchant_with_aliases as make
 
 pytestmark = pytest.mark.django_db
-
-
-def make(name, aliases=(), category=Category.SHOPPING):
-    return MerchantFactory(
-        canonical_name=name,
-        aliases=list(aliases),
-        alias_keys=sorted({normalize_merchant_text(a) for a in aliases}),
-        category=category,
-    )
 
 
 def hits(q, **kwargs):

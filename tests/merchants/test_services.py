@@ -16,6 +16,7 @@ from merchants.services import (
 )
 from tests.ledger.factories import TransactionFactory
 from tests.merchants.factories import MerchantFactory
+from tests.merchants.factories import merchant_with_aliases as make
 
 pytestmark = pytest.mark.django_db
 
@@ -43,13 +44,6 @@ def test_normalize_strips_card_noise_but_keeps_the_name(raw, expected):
 
 @pytest.fixture
 def known_merchants():
-    def make(name, aliases=(), category=Category.SHOPPING):
-        return MerchantFactory(
-            canonical_name=name,
-            aliases=list(aliases),
-            alias_keys=sorted({normalize_merchant_text(a) for a in aliases}),
-            category=category,
-        )
 
     return {
         "starbucks": make("Starbucks", ["SBUX", "STARBUCKS COFFEE"], Category.FOOD_DINING),
