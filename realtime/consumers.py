@@ -164,4 +164,6 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         message = event["message"]
         if message.get("id") in self.replayed_ids or not self._wants(message.get("type")):
             return
-        await self.send_json(message)
+        # services.publish encodes the JSON once for every socket it reaches.
+        text = event.get("text")
+        await (self.send(text_data=text) if text else self.send_json(message))

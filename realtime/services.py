@@ -9,13 +9,16 @@ awaits ``anotify`` / ``abroadcast``."""
 import json
 import logging
 import secrets
+from functools import lru_cache
 from hashlib import sha256
 from typing import Any
 
 import redis
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import DEFAULT_CHANNEL_LAYER, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from channels_redis.utils import _consistent_hash, decode_hosts
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -62,17 +65,54 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
+def _event_payload(message: dict[str, Any]) -> dict[str, Any]:
+    # The JSON text is encoded once here, not once per socket by every consumer.
+    return {"type": EVENT_MESSAGE, "message": message, "text": json.dumps(message)}
+
+
+@lru_cache(maxsize=8)
+def _pubsub_clients(hosts: str) -> list[redis.Redis]:
+    """One long-lived sync client per channel-layer host (cached by the hosts
+    setting, so a changed CHANNEL_LAYERS gets fresh clients). Short timeouts:
+    a Redis that is down costs the caller milliseconds, not the default wait."""
+    clients = []
+    for host in decode_hosts(json.loads(hosts)):
+        host = dict(host)
+        address = host.pop("address", None)
+        options = {"socket_connect_timeout": 1, "socket_timeout": 1, **host}
+        clients.append(redis.Redis.from_url(address, **options) if address else redis.Redis(**options))
+    return clients
+
+
+def _publish_pubsub(layer, group: str, payload: dict[str, Any]) -> None:
+    """What RedisPubSubChannelLayer.group_send does (PUBLISH the layer's own
+    serialisation to ``<prefix>__group__<group>`` on the group's shard), from a
+    persistent sync connection instead of a new event loop and a new Redis
+    connection per call (async_to_sync)."""
+    config = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
+    clients = _pubsub_clients(json.dumps(config.get("hosts") or [], sort_keys=True))
+    channel = f"{config.get('prefix', 'asgi')}__group__{group}"
+    clients[_consistent_hash(channel, len(clients))].publish(channel, layer.serialize(payload))
+
+
+def _publish_once(group: str, payload: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if isinstance(layer, RedisPubSubChannelLayer):
+        _publish_pubsub(layer, group, payload)
+    else:  # any other layer (the core RedisChannelLayer): its own group_send
+        async_to_sync(layer.group_send)(group, payload)
+
+
 def publish(group: str, message: dict[str, Any]) -> bool:
     """The one way sync code reaches sockets. Redis being down must not fail
     the caller: the event is persisted and comes back on resume."""
-    send = async_to_sync(get_channel_layer().group_send)
-    payload = {"type": EVENT_MESSAGE, "message": message}
+    payload = _event_payload(message)
     try:
         try:
-            send(group, payload)
+            _publish_once(group, payload)
         except (redis.ConnectionError, ConnectionError):
             # A pooled connection that died with a Redis restart fails once; the retry reconnects.
-            send(group, payload)
+            _publish_once(group, payload)
     except Exception as exc:  # redis errors, OSError, timeouts: all mean "deliver on resume"
         logger.warning(
             "realtime publish to %s failed (%s: %s); event %s left for resume",
@@ -202,3 +242,4 @@ def ticket_redeem(*, ticket: str) -> tuple[str, str] | None:
         return None
     user_id, _, session_id = raw.decode().partition("|")
     return user_id, session_id
+

@@ -1,5 +1,6 @@
 """notify() from the places that call it (a view, a Celery task body) and when Redis is away."""
 
+import json
 import logging
 import socket
 
@@ -9,7 +10,7 @@ from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from realtime.models import Notification
-from realtime.services import notify_transaction_update, publish
+from realtime.services import _pubsub_clients, notify_transaction_update, publish
 from realtime.tasks import broadcast_send
 from tests.conftest import login
 from tests.realtime.conftest import connected, receive, receive_type
@@ -87,3 +88,27 @@ async def test_event_persisted_while_redis_was_down_arrives_on_resume(make_user,
         await comm.send_json_to({"type": "resume", "data": {"last_message_id": 0}})
         assert (await receive(comm))["id"] == missed.id
         await receive_type(comm, "resumed")
+
+
+async def test_publish_reaches_sockets_through_the_core_channel_layer_too(make_user, token_for, settings):
+    # The pub/sub layer is published to from a persistent connection; any other layer gets its own group_send.
+    layers = {"default": {**django_settings.CHANNEL_LAYERS["default"]}}
+    layers["default"]["BACKEND"] = "channels_redis.core.RedisChannelLayer"
+    settings.CHANNEL_LAYERS = layers
+    user = await make_user()
+    async with connected(await token_for(user)) as comm:
+        event = await database_sync_to_async(notify_transaction_update)(
+            user_id=user.pk, action="created", transaction={}
+        )
+        message = await receive_type(comm, "transaction_update")
+        assert message["id"] == event.id and message["data"] == {"action": "created", "transaction": {}}
+
+
+def test_sync_publish_keeps_one_redis_connection_across_calls():
+    # Not a new event loop and a new connection per event (what async_to_sync(group_send) costs).
+    for n in range(5):
+        assert publish("user.nobody", {"type": "broadcast", "id": n, "data": {}, "timestamp": ""}) is True
+    hosts = json.dumps(django_settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"], sort_keys=True)
+    (client,) = _pubsub_clients(hosts)
+    pool = client.connection_pool
+    assert len(pool._available_connections) + len(pool._in_use_connections) == 1
