@@ -68,7 +68,9 @@ lint: install-dev
 
 # The browser test drives Debian's chromium through Playwright (never `playwright install`).
 chromium:
-	@test -x /usr/bin/chromium || apt-get install -y chromium
+	@test -x /usr/bin/chromium || { export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; } \
+	  || { echo "Install Debian's chromium (apt-get install chromium) for the browser test"; exit 1; }; }
 
 test: install-dev services chromium
 	$(BIN)/ruff check .
