@@ -132,6 +132,8 @@ CHANNEL_LAYERS = {
 WS_HEARTBEAT_SECONDS = env.float("WS_HEARTBEAT_SECONDS", default=60)
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=16 * 1024)
 WS_TICKET_SECONDS = env.int("WS_TICKET_SECONDS", default=30)
+# Notifications older than this are deleted by the daily realtime.cleanup_old_notifications task.
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]

@@ -41,7 +41,21 @@ def realtime_payload(tx: Transaction) -> dict:
 
 
 def _score_anomalies(*, user_id, transaction_ids: list) -> None:
-    """Call point for anomaly scoring (the workers issue plugs its task in here)."""
+    """Call point for anomaly scoring; runs after commit. A single created or
+    edited row is queued on ``default``; an import's many rows are left to the
+    nightly ``ledger.rescore_imported_anomalies`` (rows with no score yet)."""
+    if len(transaction_ids) != 1:
+        return None
+    import logging
+
+    from ledger.tasks import score_transaction_anomaly
+
+    try:
+        score_transaction_anomaly.delay(str(transaction_ids[0]))
+    except Exception as exc:  # broker down: the write stands, the nightly re-score scores the row (score NULL)
+        logging.getLogger(__name__).warning(
+            "anomaly scoring not queued (%s); left to the nightly re-score", type(exc).__name__
+        )
     return None
 
 

@@ -1,10 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
-from ledger import views
+from ledger import recurrence_views, views
 
 app_name = "ledger"
 
 router = SimpleRouter(trailing_slash=False)
 router.register("transactions", views.TransactionViewSet, basename="transaction")
+router.register("recurrences", recurrence_views.RecurrenceViewSet, basename="recurrence")
 
 urlpatterns = router.urls

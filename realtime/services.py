@@ -243,3 +243,16 @@ def ticket_redeem(*, ticket: str) -> tuple[str, str] | None:
     user_id, _, session_id = raw.decode().partition("|")
     return user_id, session_id
 
+
+def notifications_cleanup(*, older_than_days: int | None = None, now=None) -> int:
+    """Deletes notifications (user events and broadcasts) older than the
+    retention age; returns how many. Resume cannot replay what is gone, which
+    is the point of a retention age."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    days = settings.NOTIFICATION_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _ = Notification.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -13,4 +13,9 @@ TASK_ROUTES = {
     "accounts.cleanup_expired_sessions": {"queue": "low_priority"},
     "workers.weekly_summary": {"queue": "scheduled"},
     "budgets.renew_due_budgets": {"queue": "scheduled"},
+    "ledger.detect_subscriptions": {"queue": "scheduled"},
+    "ledger.send_subscription_reminders": {"queue": "scheduled"},
+    "ledger.rescore_imported_anomalies": {"queue": "scheduled"},
+    "ledger.score_transaction_anomaly": {"queue": "default"},
+    "realtime.cleanup_old_notifications": {"queue": "low_priority"},
 }

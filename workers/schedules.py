@@ -46,6 +46,45 @@ WEEKLY_SUMMARY_SCHEDULES = (
 )
 
 
+DOMAIN_JOB_SCHEDULES = (
+    Schedule(
+        "Subscription detection",
+        "ledger.detect_subscriptions",
+        "0",
+        "1",
+        description="Finds recurring charges over the last 400 days and updates Recurrence rows.",
+    ),
+    Schedule(
+        "Anomaly re-score of imported transactions",
+        "ledger.rescore_imported_anomalies",
+        "30",
+        "1",
+        description="Scores transactions that arrived without an anomaly score (imports).",
+    ),
+    Schedule(
+        "Budget renewal",
+        "budgets.renew_due_budgets",
+        "0",
+        "3",
+        description="Renews every auto-renewing budget whose period has ended.",
+    ),
+    Schedule(
+        "Old notification cleanup",
+        "realtime.cleanup_old_notifications",
+        "15",
+        "4",
+        description="Deletes notifications older than NOTIFICATION_RETENTION_DAYS.",
+    ),
+    Schedule(
+        "Subscription reminders",
+        "ledger.send_subscription_reminders",
+        "0",
+        "9",
+        description="Reminds users of recurring charges expected within 3 days, once per expected date.",
+    ),
+)
+
+
 def sync_schedules(apps, schedules, time_zone="UTC"):
     """Creates or updates the rows; running it twice changes nothing. A row
     staff already edited keeps its crontab (we only create missing ones)."""
