@@ -35,7 +35,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from ledger import services  # noqa: E402
+from ledger import selectors, services  # noqa: E402
+from ledger.views import encode_cursor  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
 
 WORDS = ["coffee", "grocer", "market", "fuel", "cinema", "pharmacy", "books", "rail", "taxi", "bakery", "hotel"]
@@ -166,6 +167,11 @@ def main():
             "q_search": {"q": "bakery"},
             "deep_offset": {"offset": min(args.deep_offset, max(args.user_rows - 50, 0))},
         }
+        # The same depth through keyset pagination: the cursor of the row just before that offset.
+        depth = cases["deep_offset"]["offset"]
+        if depth:
+            before = selectors.transaction_rows(selectors.transaction_list(user=main_user))[depth - 1]
+            cases["deep_cursor"] = {"cursor": encode_cursor(before), "limit": 50}
         for name, params in cases.items():
             client.get("/api/v1/transactions", params)  # warm
             api, sql = time_endpoint(client, params, args.repeat)
