@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from ledger import services
-from ledger.models import CategoryCorrection, ImportJob, Transaction
+from ledger.models import CategoryCorrection, ImportJob, Recurrence, Transaction
 
 
 class AnomalousFilter(admin.SimpleListFilter):
@@ -67,3 +67,21 @@ class ImportJobAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
     exclude = ("content",)
     readonly_fields = ("summary", "error", "finished_at")
+
+
+@admin.register(Recurrence)
+class RecurrenceAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "merchant_name",
+        "amount_mean",
+        "period_days",
+        "next_expected_date",
+        "confidence",
+        "dismissed",
+    )
+    list_filter = ("dismissed", "period_days")
+    search_fields = ("user__email", "merchant_name", "merchant_key")
+    list_select_related = ("user",)
+    raw_id_fields = ("user", "merchant")
+    readonly_fields = ("last_reminded_for", "created_at", "updated_at")

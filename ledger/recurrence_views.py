@@ -6,11 +6,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
+from config.api import UUID_PATTERN
 from config.pagination import StrictLimitOffsetPagination
 from ledger import subscriptions
 from ledger.models import Recurrence
-
-UUID_PATTERN = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
 
 class RecurrenceMerchantSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import UUID_PATTERN
 from config.openapi import ConflictErrorResponseSerializer
 from merchants import selectors, services
 from merchants.categories import Category
@@ -22,8 +23,6 @@ from merchants.serializers import (
     MerchantStatsOutputSerializer,
 )
 
-UUID_RE = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
-
 
 def _validated(serializer_class, data):
     serializer = serializer_class(data=data)
@@ -37,7 +36,7 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = MerchantOutputSerializer
     filterset_class = MerchantFilterSet
-    lookup_value_regex = UUID_RE
+    lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
