@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+WORKERS = ("worker-high", "worker-default", "worker-scheduled")
 
 
 def _compose():
@@ -18,11 +19,20 @@ def _compose():
 
 def test_compose_has_every_service_with_healthchecks_and_ordering():
     services = _compose()["services"]
-    assert set(services) >= {"db", "redis", "migrate", "web", "worker", "beat"}
+    assert set(services) >= {
+        "db",
+        "redis",
+        "migrate",
+        "web",
+        "worker-high",
+        "worker-default",
+        "worker-scheduled",
+        "beat",
+    }
     assert services["db"]["image"].startswith("postgres:16")
-    for name in ("db", "redis", "web", "worker", "beat"):
+    for name in ("db", "redis", "web", *WORKERS, "beat"):
         assert "healthcheck" in services[name] and "test" in services[name]["healthcheck"], name
-    for name in ("web", "worker", "beat"):
+    for name in ("web", *WORKERS, "beat"):
         deps = services[name]["depends_on"]
         assert deps["db"]["condition"] == "service_healthy"
         assert deps["redis"]["condition"] == "service_healthy"
@@ -40,15 +50,26 @@ def _target_of(command):
 def test_compose_commands_point_at_modules_that_exist():
     services = _compose()["services"]
     checked = 0
-    for name in ("web", "worker", "beat"):
+    for name in ("web", *WORKERS, "beat"):
         target = _target_of(services[name]["command"])
         module_name, attribute = target.split(":")
         module = importlib.import_module(module_name)
         assert hasattr(module, attribute), f"{name}: {target}"
         checked += 1
-    assert checked == 3
+    assert checked == 5
     migrate = " ".join(services["migrate"]["command"])
     assert "manage.py migrate" in migrate
+
+
+def test_compose_workers_cover_every_queue_once():
+    from workers.routing import QUEUES
+
+    services = _compose()["services"]
+    consumed = []
+    for name in WORKERS:
+        command = services[name]["command"]
+        consumed += command[command.index("-Q") + 1].split(",")
+    assert sorted(consumed) == sorted(QUEUES)
 
 
 def test_procfile_runs_web_worker_and_beat():
