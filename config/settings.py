@@ -121,7 +121,7 @@ CHANNEL_LAYERS = {
         "BACKEND": CHANNEL_LAYER_BACKEND,
         "CONFIG": {
             "hosts": [REDIS_URL],
-            "prefix": "tally:channels",
+            "prefix": env("CHANNEL_LAYER_PREFIX", default="tally:channels"),
             "capacity": 1000,
             "expiry": 60,
         },

@@ -28,6 +28,13 @@ def pytest_configure(config):
     settings.REDIS_URL = url
     settings.CACHES["default"]["LOCATION"] = url
     settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [url]
+    # Pub/sub channels are global to a Redis server, not per database number:
+    # each xdist worker needs its own channel prefix, and the daphne processes
+    # the e2e tests start inherit it through the environment.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    prefix = f"tally-test-{os.getpid()}-{worker}"
+    os.environ["CHANNEL_LAYER_PREFIX"] = prefix
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = prefix
     settings.CELERY_BROKER_URL = url
     # The Celery app read its broker when Django started; point it here too so
     # nothing a test sends reaches the development queues.
