@@ -11,6 +11,9 @@ from merchants.categories import CATEGORY_MAX_LENGTH, Category
 
 
 class MerkleBatch(models.Model):
+    """One night's anchoring: the Merkle root over every transaction created
+    before ``cutoff`` that no earlier batch holds (see ledger/merkle.py)."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     batch_date = models.DateField(unique=True)
     root_hash = models.CharField(max_length=64)
@@ -18,6 +21,14 @@ class MerkleBatch(models.Model):
     anchor_backend = models.CharField(max_length=32, default="local")
     anchor_ref = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    cutoff = models.DateTimeField(null=True, blank=True)
+    hash_version = models.PositiveSmallIntegerField(default=1)
+    # Roots of each run of ``chunk_size`` leaves (32 bytes each, in order): a
+    # proof reads one chunk of leaf hashes plus these, not the whole batch.
+    chunk_size = models.PositiveIntegerField(default=1024)
+    chunk_roots = models.BinaryField(default=bytes, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification_ok = models.BooleanField(null=True, blank=True)
 
     class Meta:
         ordering = ["-batch_date"]
@@ -57,8 +68,9 @@ class Transaction(TimeStampedModel):
     anomaly_score = models.FloatField(null=True, blank=True)
     blockchain_hash = models.CharField(max_length=64, blank=True, default="")
     ipfs_cid = models.CharField(max_length=128, blank=True, default="")
+    # Indexed through the (merkle_batch, leaf_index) constraint below.
     merkle_batch = models.ForeignKey(
-        MerkleBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+        MerkleBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions", db_index=False
     )
     leaf_index = models.PositiveIntegerField(null=True, blank=True)
     is_deleted = models.BooleanField(default=False)
@@ -72,6 +84,11 @@ class Transaction(TimeStampedModel):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="ledger_transaction_amount_nonzero"),
+            models.UniqueConstraint(
+                fields=["merkle_batch", "leaf_index"],
+                name="ledger_tx_batch_leaf_uniq",
+                condition=Q(merkle_batch__isnull=False),
+            ),
         ]
         indexes = [
             models.Index(fields=["user", "-date"], name="ledger_tx_user_date_idx"),
@@ -99,6 +116,12 @@ class Transaction(TimeStampedModel):
                 name="ledger_tx_user_cat_date_idx",
                 include=["amount"],
                 condition=Q(is_deleted=False),
+            ),
+            # Nightly anchoring reads the live, unanchored rows in leaf order.
+            models.Index(
+                fields=["created_at", "id"],
+                name="ledger_tx_unanchored_idx",
+                condition=Q(merkle_batch__isnull=True, is_deleted=False),
             ),
         ]
 
@@ -188,3 +211,43 @@ class Recurrence(TimeStampedModel):
 
     def __str__(self):
         return f"{self.merchant_name or self.merchant_key} every {self.period_days}d"
+
+
+class PortfolioHolding(TimeStampedModel):
+    """One position: so many units of an asset, what they cost in total
+    (``cost_basis``) and what they were last worth in total
+    (``last_valuation``, at ``last_price`` per unit, as of ``valued_at``)."""
+
+    class AssetType(models.TextChoices):
+        STOCK = "stock"
+        ETF = "etf", "ETF"
+        CRYPTO = "crypto"
+        BOND = "bond"
+        CASH = "cash"
+        OTHER = "other"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="holdings")
+    asset_type = models.CharField(max_length=8, choices=AssetType.choices)
+    identifier = models.CharField(max_length=64)
+    name = models.CharField(max_length=255, blank=True, default="")
+    currency = models.CharField(max_length=3, default="USD")
+    units = models.DecimalField(max_digits=20, decimal_places=8)
+    cost_basis = models.DecimalField(max_digits=12, decimal_places=2)
+    last_price = models.DecimalField(max_digits=20, decimal_places=8, null=True, blank=True)
+    last_valuation = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    valued_at = models.DateTimeField(null=True, blank=True)
+    price_source = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        ordering = ["asset_type", "identifier"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "asset_type", "identifier"], name="ledger_holding_user_type_identifier_uniq"
+            ),
+            models.CheckConstraint(condition=Q(units__gte=0), name="ledger_holding_units_nonnegative"),
+            models.CheckConstraint(condition=Q(cost_basis__gte=0), name="ledger_holding_cost_nonnegative"),
+        ]
+
+    def __str__(self):
+        return f"{self.units} {self.identifier} ({self.asset_type})"
