@@ -135,6 +135,10 @@ WS_TICKET_SECONDS = env.int("WS_TICKET_SECONDS", default=30)
 # Notifications older than this are deleted by the daily realtime.cleanup_old_notifications task.
 NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
 
+# Tamper-evident ledger: where nightly Merkle roots are anchored (ledger/anchor_backends.py).
+LEDGER_ANCHOR_BACKEND = env("LEDGER_ANCHOR_BACKEND", default="local")
+LEDGER_ANCHOR_BACKENDS = {"local": "ledger.anchor_backends.LocalAnchorBackend"}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from ledger import services
-from ledger.models import CategoryCorrection, ImportJob, Recurrence, Transaction
+from ledger import anchoring, services
+from ledger.models import CategoryCorrection, ImportJob, MerkleBatch, Recurrence, Transaction
 
 
 class AnomalousFilter(admin.SimpleListFilter):
@@ -41,6 +41,13 @@ class TransactionAdmin(admin.ModelAdmin):
     exclude = ("search_vector",)
     actions = ["restore_selected"]
     show_full_result_count = False
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.merkle_batch_id:
+            # Anchored facts are final here as in the API (ledger/anchoring.py).
+            fields = (*fields, "user", *anchoring.ANCHORED_FIELDS)
+        return fields
 
     @admin.action(description="Restore selected deleted transactions")
     def restore_selected(self, request, queryset):
@@ -85,3 +92,35 @@ class RecurrenceAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     raw_id_fields = ("user", "merchant")
     readonly_fields = ("last_reminded_for", "created_at", "updated_at")
+
+
+@admin.register(MerkleBatch)
+class MerkleBatchAdmin(admin.ModelAdmin):
+    list_display = ("batch_date", "transaction_count", "root_hash", "anchor_backend", "verified_at", "verification_ok")
+    list_filter = ("anchor_backend", "verification_ok")
+    date_hierarchy = "batch_date"
+    exclude = ("chunk_roots",)
+    readonly_fields = [field.name for field in MerkleBatch._meta.fields if field.name != "chunk_roots"]
+    actions = ["verify_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Verify selected batches against the database now")
+    def verify_selected(self, request, queryset):
+        for batch in queryset.order_by("batch_date"):
+            (report,) = anchoring.ledger_verify(batch_date=batch.batch_date, notify=True)
+            level = messages.SUCCESS if report.ok else messages.ERROR
+            self.message_user(
+                request,
+                f"{report.batch_date}: {'ok' if report.ok else f'{len(report.problems)} problem(s)'}; "
+                f"root {'matches' if report.root_matches else 'differs'}; "
+                f"anchor {'verifies' if report.anchor_ok else 'fails'}.",
+                level,
+            )

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError
 from ledger import importing
+from ledger.anchoring import reject_anchored_changes
 from ledger.events import transactions_changed
 from ledger.models import CategoryCorrection, ImportJob, Transaction
 from merchants.categories import Category
@@ -207,8 +208,10 @@ def _lock(tx: Transaction) -> Transaction:
 def transaction_update(*, transaction: Transaction, user, reason: str = "", **changes) -> Transaction:
     """Edit notes, category, amount, date or merchant_raw. A category change
     counts as a correction (it teaches the next transaction from the same
-    merchant); a merchant_raw change re-matches the merchant."""
+    merchant); a merchant_raw change re-matches the merchant. Once
+    anchored, amount, date and merchant text are final (409)."""
     tx = _lock(transaction)
+    reject_anchored_changes(transaction=tx, changes=changes)
     old_category = tx.category
     if "merchant_raw" in changes and changes["merchant_raw"].strip() != tx.merchant_raw:
         tx.merchant_raw = changes["merchant_raw"].strip()

@@ -3,8 +3,8 @@ import uuid
 
 from celery import shared_task
 
-from ledger import anomalies, services, subscriptions
-from workers.retry import MAX_RETRIES_DATABASE, TallyTask
+from ledger import anchoring, anomalies, services, subscriptions
+from workers.retry import MAX_RETRIES_DATABASE, TRANSIENT_ERRORS, TallyTask
 
 
 @shared_task(name="ledger.import_transactions")
@@ -34,3 +34,23 @@ def score_transaction_anomaly(transaction_id: str) -> dict:
 def rescore_imported_anomalies(today: str | None = None) -> dict:
     """Nightly: scores rows that arrived without a score (imports)."""
     return anomalies.anomalies_rescore_unscored(today=datetime.date.fromisoformat(today) if today else None)
+
+
+@shared_task(
+    name="ledger.anchor_ledger",
+    base=TallyTask,
+    max_retries=MAX_RETRIES_DATABASE,
+    autoretry_for=(*TRANSIENT_ERRORS, anchoring.AnchoringRaced),
+)
+def anchor_ledger(batch_date: str | None = None) -> dict:
+    """Nightly 02:00: anchor yesterday's transactions, re-verify the batch before."""
+    return anchoring.ledger_anchor_nightly(batch_date=datetime.date.fromisoformat(batch_date) if batch_date else None)
+
+
+@shared_task(name="ledger.verify_ledger", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)
+def verify_ledger(batch_date: str | None = None) -> dict:
+    """Staff-triggered: recompute every batch (or one) and alert staff on a mismatch."""
+    reports = anchoring.ledger_verify(
+        batch_date=datetime.date.fromisoformat(batch_date) if batch_date else None, notify=True
+    )
+    return {"batches": len(reports), "failed": [r.batch_date.isoformat() for r in reports if not r.ok]}

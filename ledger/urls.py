@@ -1,11 +1,12 @@
 from rest_framework.routers import SimpleRouter
 
-from ledger import recurrence_views, views
+from ledger import anchoring_views, recurrence_views, views
 
 app_name = "ledger"
 
 router = SimpleRouter(trailing_slash=False)
 router.register("transactions", views.TransactionViewSet, basename="transaction")
 router.register("recurrences", recurrence_views.RecurrenceViewSet, basename="recurrence")
+router.register("ledger/batches", anchoring_views.MerkleBatchViewSet, basename="merkle-batch")
 
 urlpatterns = router.urls

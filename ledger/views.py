@@ -19,7 +19,8 @@ from config.api import UUID_PATTERN
 from config.exceptions import PayloadTooLarge
 from config.openapi import ConflictErrorResponseSerializer, PayloadTooLargeErrorResponseSerializer
 from config.pagination import StrictLimitOffsetPagination
-from ledger import exporting, selectors, services
+from ledger import anchoring, exporting, selectors, services
+from ledger.anchoring_views import ProofSerializer
 from ledger.filters import TransactionFilterSet
 from ledger.models import Transaction
 from ledger.serializers import (
@@ -165,6 +166,15 @@ class TransactionViewSet(viewsets.GenericViewSet):
     def restore(self, request, pk=None):
         tx = selectors.transaction_get_any(user=request.user, transaction_id=pk)
         return Response(transaction_data(services.transaction_restore(transaction=tx, user=request.user)))
+
+    @extend_schema(
+        responses={200: ProofSerializer, 409: ConflictErrorResponseSerializer},
+        description="The Merkle proof of an anchored transaction (409 not_anchored before its first nightly "
+        "anchoring). Check it offline with `python -m ledger.verify_proof proof.json`.",
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def proof(self, request, pk=None):
+        return Response(anchoring.transaction_proof(user=request.user, transaction_id=pk))
 
     @extend_schema(request=CorrectionInputSerializer, responses={200: CorrectionOutputSerializer})
     @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)

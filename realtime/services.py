@@ -40,6 +40,8 @@ EVENT_TYPES = frozenset(
         "portfolio_update",
         "import_progress",
         "broadcast",
+        # Staff only: a ledger batch failed verification.
+        "integrity_alert",
     }
 )
 TICKET_PREFIX = "tally:ws-ticket:"
@@ -194,6 +196,22 @@ def notify_subscription_reminder(*, user_id, recurrence_id, merchant: str, amoun
 
 def notify_portfolio_update(*, user_id, holding: dict[str, Any]):
     return notify(user_id, "portfolio_update", {"holding": holding})
+
+
+def notify_integrity_alert(
+    *, user_id, batch_date: str, root_matches: bool, anchor_ok: bool, problem_count: int, problems: list
+):
+    return notify(
+        user_id,
+        "integrity_alert",
+        {
+            "batch_date": batch_date,
+            "root_matches": root_matches,
+            "anchor_ok": anchor_ok,
+            "problem_count": problem_count,
+            "problems": problems,
+        },
+    )
 
 
 def notify_import_progress(*, user_id, job_id, processed: int, total: int, status: str, summary: dict | None = None):

@@ -85,6 +85,17 @@ DOMAIN_JOB_SCHEDULES = (
 )
 
 
+ANCHORING_SCHEDULES = (
+    Schedule(
+        "Ledger anchoring",
+        "ledger.anchor_ledger",
+        "0",
+        "2",
+        description="Anchors yesterday's transactions in a Merkle batch and re-verifies the batch before it.",
+    ),
+)
+
+
 def sync_schedules(apps, schedules, time_zone="UTC"):
     """Creates or updates the rows; running it twice changes nothing. A row
     staff already edited keeps its crontab (we only create missing ones)."""
