@@ -135,6 +135,13 @@ WS_TICKET_SECONDS = env.int("WS_TICKET_SECONDS", default=30)
 # Notifications older than this are deleted by the daily realtime.cleanup_old_notifications task.
 NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
 
+# Portfolio valuations: the class the hourly ledger.refresh_portfolio_valuations asks for
+# prices (a dotted path to a ledger.pricing.PriceSource). The default quotes nothing, so
+# prices come from POST portfolio/holdings/{id}/valuation only. StaticPriceSource reads
+# PORTFOLIO_STATIC_PRICES (JSON: {"stock:AAPL": "190.12"}), for tests and demos.
+PORTFOLIO_PRICE_SOURCE = env("PORTFOLIO_PRICE_SOURCE", default="ledger.pricing.ManualPriceSource")
+PORTFOLIO_STATIC_PRICES = env.json("PORTFOLIO_STATIC_PRICES", default={})
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 
