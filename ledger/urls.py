@@ -1,11 +1,16 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from ledger import recurrence_views, views
+from ledger import portfolio_views, recurrence_views, views
 
 app_name = "ledger"
 
 router = SimpleRouter(trailing_slash=False)
 router.register("transactions", views.TransactionViewSet, basename="transaction")
 router.register("recurrences", recurrence_views.RecurrenceViewSet, basename="recurrence")
+router.register("portfolio/holdings", portfolio_views.PortfolioHoldingViewSet, basename="portfolio-holding")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("portfolio/summary", portfolio_views.PortfolioSummaryView.as_view(), name="portfolio-summary"),
+]
