@@ -3,7 +3,7 @@ import uuid
 
 from celery import shared_task
 
-from ledger import anomalies, services, subscriptions
+from ledger import anomalies, portfolio, services, subscriptions
 from workers.retry import MAX_RETRIES_DATABASE, TallyTask
 
 
@@ -34,3 +34,9 @@ def score_transaction_anomaly(transaction_id: str) -> dict:
 def rescore_imported_anomalies(today: str | None = None) -> dict:
     """Nightly: scores rows that arrived without a score (imports)."""
     return anomalies.anomalies_rescore_unscored(today=datetime.date.fromisoformat(today) if today else None)
+
+
+@shared_task(name="ledger.refresh_portfolio_valuations", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)
+def refresh_portfolio_valuations() -> dict:
+    """Hourly: revalue holdings from PORTFOLIO_PRICE_SOURCE (the default quotes nothing: a no-op)."""
+    return portfolio.holdings_refresh_prices()

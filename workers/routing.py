@@ -17,5 +17,6 @@ TASK_ROUTES = {
     "ledger.send_subscription_reminders": {"queue": "scheduled"},
     "ledger.rescore_imported_anomalies": {"queue": "scheduled"},
     "ledger.score_transaction_anomaly": {"queue": "default"},
+    "ledger.refresh_portfolio_valuations": {"queue": "scheduled"},
     "realtime.cleanup_old_notifications": {"queue": "low_priority"},
 }
