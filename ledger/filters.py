@@ -1,8 +1,10 @@
 import django_filters
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q
+from django.utils import timezone
 
-from ledger.models import Transaction
+from ledger import portfolio
+from ledger.models import PortfolioHolding, Transaction
 from merchants.categories import Category
 
 
@@ -49,3 +51,22 @@ class TransactionFilterSet(django_filters.FilterSet):
     def filter_anomalous(self, queryset, name, value):
         condition = Q(anomaly_score__gt=0.5)
         return queryset.filter(condition) if value == "true" else queryset.exclude(condition)
+
+
+class PortfolioHoldingFilterSet(django_filters.FilterSet):
+    asset_type = django_filters.ChoiceFilter(choices=PortfolioHolding.AssetType.choices)
+    currency = django_filters.CharFilter(method="filter_currency", help_text="ISO 4217 code.")
+    stale = django_filters.BooleanFilter(
+        method="filter_stale", help_text="true: only holdings never valued or valued over 24 hours ago."
+    )
+
+    class Meta:
+        model = PortfolioHolding
+        fields = []
+
+    def filter_currency(self, queryset, name, value):
+        return queryset.filter(currency=value.strip().upper())
+
+    def filter_stale(self, queryset, name, value):
+        rule = portfolio.stale_q(now=timezone.now())
+        return queryset.filter(rule) if value else queryset.exclude(rule)

@@ -3,7 +3,7 @@ import uuid
 
 from celery import shared_task
 
-from ledger import anchoring, anomalies, services, subscriptions
+from ledger import anchoring, anomalies, portfolio, services, subscriptions
 from workers.retry import MAX_RETRIES_DATABASE, TRANSIENT_ERRORS, TallyTask
 
 
@@ -54,3 +54,9 @@ def verify_ledger(batch_date: str | None = None) -> dict:
         batch_date=datetime.date.fromisoformat(batch_date) if batch_date else None, notify=True
     )
     return {"batches": len(reports), "failed": [r.batch_date.isoformat() for r in reports if not r.ok]}
+
+
+@shared_task(name="ledger.refresh_portfolio_valuations", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)
+def refresh_portfolio_valuations() -> dict:
+    """Hourly: revalue holdings from PORTFOLIO_PRICE_SOURCE (the default quotes nothing: a no-op)."""
+    return portfolio.holdings_refresh_prices()

@@ -19,5 +19,6 @@ TASK_ROUTES = {
     "ledger.score_transaction_anomaly": {"queue": "default"},
     "ledger.anchor_ledger": {"queue": "scheduled"},
     "ledger.verify_ledger": {"queue": "scheduled"},
+    "ledger.refresh_portfolio_valuations": {"queue": "scheduled"},
     "realtime.cleanup_old_notifications": {"queue": "low_priority"},
 }

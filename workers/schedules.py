@@ -96,6 +96,20 @@ ANCHORING_SCHEDULES = (
 )
 
 
+# Hourly at :05, enabled: with the default (manual) price source the run reads
+# the distinct instruments held and asks for nothing else; plug in a real
+# source (PORTFOLIO_PRICE_SOURCE) and holdings stay within the 24-hour stale rule.
+PORTFOLIO_SCHEDULES = (
+    Schedule(
+        "Portfolio valuation refresh",
+        "ledger.refresh_portfolio_valuations",
+        "5",
+        "*",
+        description="Revalues holdings from PORTFOLIO_PRICE_SOURCE and sends portfolio_update for each change.",
+    ),
+)
+
+
 def sync_schedules(apps, schedules, time_zone="UTC"):
     """Creates or updates the rows; running it twice changes nothing. A row
     staff already edited keeps its crontab (we only create missing ones)."""

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import factory
 
-from ledger.models import Transaction
+from ledger.models import PortfolioHolding, Transaction
 from merchants.categories import Category
 from merchants.services import normalize_merchant_text
 from tests.accounts.factories import UserFactory
@@ -24,3 +24,17 @@ class TransactionFactory(factory.django.DjangoModelFactory):
     merchant_normalized = factory.LazyAttribute(lambda o: normalize_merchant_text(o.merchant_raw))
     category = Category.GROCERIES
     source = Transaction.Source.MANUAL
+
+
+class PortfolioHoldingFactory(factory.django.DjangoModelFactory):
+    """A holding written straight to the table (already normalised)."""
+
+    class Meta:
+        model = PortfolioHolding
+
+    user = factory.SubFactory(UserFactory)
+    asset_type = PortfolioHolding.AssetType.STOCK
+    identifier = factory.Sequence(lambda n: f"T{n}")
+    currency = "USD"
+    units = Decimal("10")
+    cost_basis = Decimal("1000.00")
