@@ -84,13 +84,20 @@ def budget_upsert(
             budget = Budget.objects.select_for_update().get(user=user, category=category)
         else:
             budget_status_invalidate(user_id=user.pk)
+            # Spending may already be past a level of the new budget.
+            budget_alerts_evaluate(user_id=user.pk, categories=[category])
             return budget, True
     changes = {"amount": amount, "start_date": start_date, "end_date": end_date, "auto_renew": auto_renew}
     return budget_update(budget=budget, data={k: v for k, v in changes.items() if v is not None}), False
 
 
+# A change to any of these moves the percentage, so alert levels are re-checked.
+_ALERT_INPUTS = ("amount", "start_date", "end_date", "category")
+
+
 @transaction.atomic
 def budget_update(*, budget: Budget, data: dict) -> Budget:
+    before = {name: getattr(budget, name) for name in _ALERT_INPUTS}
     for field in _UPDATABLE_FIELDS:
         if field in data:
             setattr(budget, field, data[field])
@@ -101,6 +108,9 @@ def budget_update(*, budget: Budget, data: dict) -> Budget:
     except IntegrityError:
         raise _existing_conflict(user=budget.user, category=budget.category, exclude_id=budget.pk)
     budget_status_invalidate(user_id=budget.user_id)
+    if any(getattr(budget, name) != value for name, value in before.items()):
+        # Lowering a budget can put spending past a level without any new transaction.
+        budget_alerts_evaluate(user_id=budget.user_id, categories=[budget.category])
     return budget
 
 

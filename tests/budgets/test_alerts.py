@@ -228,3 +228,35 @@ def test_alert_is_sent_after_the_surrounding_transaction_commits(
     for callback in callbacks:
         callback()
     assert levels(sent_alerts) == ["critical"]
+
+
+def test_lowering_a_budget_alerts_for_the_level_spending_is_now_past(
+    user, budget, sent_alerts, changed, django_capture_on_commit_callbacks
+):
+    from budgets.services import budget_update
+
+    changed(user, spend(user, "100.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        budget_update(budget=budget, data={"auto_renew": False})
+    assert sent_alerts == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        budget_update(budget=budget, data={"amount": Decimal("110.00")})
+
+    assert [(a["level"], a["budget"], a["spent"], a["percentage"]) for a in sent_alerts] == [
+        ("critical", "110.00", "100.00", 90.9)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        budget_update(budget=budget, data={"amount": Decimal("400.00")})
+    assert len(sent_alerts) == 1  # raising it re-arms the level, sends nothing
+
+
+def test_creating_a_budget_below_what_was_already_spent_alerts(user, sent_alerts, django_capture_on_commit_callbacks):
+    from budgets.services import budget_upsert
+
+    spend(user, "95.00", category=Category.TRANSPORT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        budget_upsert(user=user, category=Category.TRANSPORT, amount=Decimal("80.00"))
+
+    assert [(a["category"], a["level"], a["remaining"]) for a in sent_alerts] == [("Transport", "severe", "-15.00")]
