@@ -37,6 +37,11 @@ def chromium():
     return CHROMIUM
 
 
+EXPIRED = json.dumps(
+    {"type": "client_error", "errors": [{"code": "token_not_valid", "detail": "Token is expired", "attr": None}]}
+)
+
+
 def _post(url, body, token):
     request = urllib.request.Request(
         url,
@@ -99,5 +104,25 @@ def test_live_page_shows_events_and_resumes_after_a_drop(chromium, settings):
             expect(page.locator('article[data-type="resumed"]')).to_have_count(1, timeout=15000)
             expect(page.locator('article[data-type="transaction_update"]').first).to_contain_text(missed["id"])
             expect(page.locator('article[data-type="transaction_update"]')).to_have_count(2)
+
+            # An access token that expired while the page was open: the next
+            # ticket request is a 401, the page renews with its refresh token
+            # (rotated) and reconnects instead of signing the user out.
+            refused, renewals = [], []
+
+            def expired_once(route):
+                if refused:
+                    return route.continue_()
+                refused.append(route.request.headers.get("authorization"))
+                route.fulfill(status=401, content_type="application/json", body=EXPIRED)
+
+            page.route("**/api/v1/realtime/ticket", expired_once)
+            page.on("response", lambda r: renewals.append(r.status) if r.url.endswith("/auth/refresh") else None)
+            page.click("#drop")
+            expect(page.locator("#state")).to_have_attribute("data-state", "closed", timeout=15000)
+            page.click("#reconnect")
+            expect(page.locator("#state")).to_have_attribute("data-state", "open", timeout=15000)
+            assert len(refused) == 1 and renewals == [200]
+            expect(page.locator("#login")).to_be_hidden()
         finally:
             browser.close()
