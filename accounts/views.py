@@ -21,7 +21,7 @@ from accounts.serializers import (
     UserOutputSerializer,
     UserUpdateInputSerializer,
 )
-from accounts.throttling import client_ip, login_attempt_release, login_attempt_reserve
+from accounts.throttling import client_ip, login_attempt_finish, login_attempt_reserve
 from config.openapi import ThrottledErrorResponseSerializer
 
 
@@ -71,10 +71,19 @@ class LoginView(PublicAPIView):
         device = _device(request)
         reservation = login_attempt_reserve(device["ip"] or "unknown")
         if not reservation.allowed:
-            raise Throttled(wait=reservation.retry_after, detail="Too many failed logins from this address.")
-        data = _validated(LoginInputSerializer, request)
-        pair = services.login(email=data["email"], password=data["password"], **device)
-        login_attempt_release(reservation)
+            detail = (
+                "Too many logins in progress from this address; retry in a second."
+                if reservation.reason == "busy"
+                else "Too many failed logins from this address."
+            )
+            raise Throttled(wait=reservation.retry_after, detail=detail)
+        succeeded = False
+        try:
+            data = _validated(LoginInputSerializer, request)
+            pair = services.login(email=data["email"], password=data["password"], **device)
+            succeeded = True
+        finally:
+            login_attempt_finish(reservation, failed=not succeeded)
         return Response(_token_pair_body(pair))
 
 
