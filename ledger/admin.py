@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from rest_framework.exceptions import ValidationError
 
+from config.exceptions import DomainError
 from ledger import anchoring, portfolio, services
 from ledger.models import CategoryCorrection, ImportJob, MerkleBatch, PortfolioHolding, Recurrence, Transaction
 
@@ -50,6 +51,40 @@ class TransactionAdmin(admin.ModelAdmin):
             # Anchored facts are final here as in the API (ledger/anchoring.py).
             fields = (*fields, "user", *anchoring.ANCHORED_FIELDS)
         return fields
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+
+        class AnchoredFactsForm(form):
+            def clean(self):
+                data = super().clean()
+                if self.instance.pk:
+                    # Read again: the row may have been anchored since the form was shown.
+                    current = Transaction.objects.filter(pk=self.instance.pk).first()
+                    if current is not None:
+                        try:
+                            anchoring.reject_anchored_changes(
+                                transaction=current, changes={name: data[name] for name in self.changed_data}
+                            )
+                        except DomainError as exc:
+                            raise forms.ValidationError(str(exc.detail)) from exc
+                return data
+
+        return AnchoredFactsForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # Only what the form changed: never the anchoring columns nightly runs write.
+            obj.save(update_fields=[*form.changed_data, "updated_at"])
+        else:
+            super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        # A deleted anchored row shows up as missing in every verification; soft
+        # delete instead. Bulk deletes of a selection holding one are refused too.
+        if obj is not None and obj.merkle_batch_id:
+            return False
+        return super().has_delete_permission(request, obj)
 
     @admin.action(description="Restore selected deleted transactions")
     def restore_selected(self, request, queryset):
@@ -121,7 +156,7 @@ class MerkleBatchAdmin(admin.ModelAdmin):
             level = messages.SUCCESS if report.ok else messages.ERROR
             self.message_user(
                 request,
-                f"{report.batch_date}: {'ok' if report.ok else f'{len(report.problems)} problem(s)'}; "
+                f"{report.batch_date}: {'ok' if report.ok else f'{report.problem_count} problem(s)'}; "
                 f"root {'matches' if report.root_matches else 'differs'}; "
                 f"anchor {'verifies' if report.anchor_ok else 'fails'}.",
                 level,

@@ -9,6 +9,7 @@ through COPY and one UPDATE, so memory stays flat however large the batch.
 import datetime
 import logging
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
@@ -20,15 +21,15 @@ from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError
 from ledger import merkle
-from ledger.anchor_backends import get_anchor_backend
-from ledger.models import MerkleBatch, Transaction
+from ledger.anchor_backends import UnknownAnchorBackend, get_anchor_backend
+from ledger.models import MerkleBatch, MerkleChunk, Transaction
 from ledger.selectors import transaction_get_any
 from realtime.services import notify_integrity_alert
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024
-READ_BATCH = 10_000
+READ_BATCH = 8 * CHUNK_SIZE
 # pg_advisory_xact_lock key: one anchoring run at a time.
 ANCHOR_LOCK_KEY = 0x7A11_A7C4
 ZERO_LEAF = bytes(32)
@@ -68,11 +69,12 @@ class BatchVerification:
     rows_checked: int = 0
     root_matches: bool = False
     anchor_ok: bool = False
+    problem_count: int = 0
     problems: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.root_matches and self.anchor_ok and not self.problems
+        return self.root_matches and self.anchor_ok and not self.problem_count
 
     def as_dict(self) -> dict:
         return {**asdict(self), "batch_date": self.batch_date.isoformat(), "ok": self.ok}
@@ -93,26 +95,36 @@ def default_batch_date(now: datetime.datetime) -> datetime.date:
     return now.astimezone(datetime.UTC).date() - datetime.timedelta(days=1)
 
 
-def _fact_values(row) -> tuple[str, ...]:
-    return row[:FACT_COUNT]
-
-
 def _hash_row(row) -> str:
-    return merkle.transaction_hash(dict(zip(merkle.FACT_FIELDS, _fact_values(row), strict=True)))
+    return merkle.transaction_hash(dict(zip(merkle.FACT_FIELDS, row[:FACT_COUNT], strict=True)))
 
 
-def _split_roots(blob: bytes) -> list[bytes]:
+def _split(blob, size: int) -> list[bytes]:
     blob = bytes(blob)
-    return [blob[i : i + 32] for i in range(0, len(blob), 32)]
+    return [blob[i : i + size] for i in range(0, len(blob), size)]
+
+
+def _result(batch: MerkleBatch, *, created: bool, started: float) -> AnchorResult:
+    return AnchorResult(
+        batch_date=batch.batch_date,
+        created=created,
+        transaction_count=batch.transaction_count,
+        root_hash=batch.root_hash,
+        anchor_backend=batch.anchor_backend,
+        anchor_ref=batch.anchor_ref,
+        seconds=round(time.monotonic() - started, 3),
+    )
 
 
 def ledger_anchor(
     *, batch_date: datetime.date | None = None, now: datetime.datetime | None = None, chunk_size: int = CHUNK_SIZE
 ) -> AnchorResult:
-    """Anchors every live, unanchored transaction created before the batch's
+    """Anchors every unanchored, live transaction created before the batch's
     cut-off into the MerkleBatch for ``batch_date`` (default: yesterday, cut
-    off now), in one database transaction. A second run for the same date
-    changes nothing."""
+    off now): tree, leaves and row stamps in one database transaction. The
+    root goes to the anchor backend after commit, so a slow or failing
+    network backend holds no locks; a batch left without a reference gets
+    one on the next run. Otherwise a second run for the date changes nothing."""
     started = time.monotonic()
     now = now or timezone.now()
     if batch_date is None:
@@ -128,76 +140,102 @@ def ledger_anchor(
     with db_transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ANCHOR_LOCK_KEY])
-        existing = MerkleBatch.objects.filter(batch_date=batch_date).first()
-        if existing:
-            return AnchorResult(
+        batch = MerkleBatch.objects.filter(batch_date=batch_date).first()
+        created = batch is None
+        if created:
+            batch = MerkleBatch.objects.create(
                 batch_date=batch_date,
-                created=False,
-                transaction_count=existing.transaction_count,
-                root_hash=existing.root_hash,
-                anchor_backend=existing.anchor_backend,
-                anchor_ref=existing.anchor_ref,
-                seconds=round(time.monotonic() - started, 3),
+                cutoff=cutoff,
+                chunk_size=chunk_size,
+                hash_version=merkle.HASH_VERSION,
+                anchor_backend=backend.name,
             )
-        batch = MerkleBatch.objects.create(
-            batch_date=batch_date,
-            cutoff=cutoff,
-            chunk_size=chunk_size,
-            hash_version=merkle.HASH_VERSION,
-            anchor_backend=backend.name,
+            root, chunk_roots, count = _hash_and_stamp(batch)
+            batch.root_hash = root.hex()
+            batch.chunk_roots = b"".join(chunk_roots)
+            batch.transaction_count = count
+            batch.save(update_fields=["root_hash", "chunk_roots", "transaction_count"])
+            logger.info("anchored %s: %d transactions, root %s", batch_date, count, batch.root_hash)
+    if not batch.anchor_ref:
+        batch.anchor_ref = get_anchor_backend(batch.anchor_backend).anchor(batch.root_hash)
+        MerkleBatch.objects.filter(pk=batch.pk, anchor_ref="").update(anchor_ref=batch.anchor_ref)
+    return _result(batch, created=created, started=started)
+
+
+# The hashed facts as read, kept beside each hash: the stamping UPDATE only
+# touches rows whose facts are still these (category, notes or a soft delete
+# in the meantime do not matter; they are not hashed).
+_LEAF_COLUMNS = "id uuid, user_id text, amount text, currency text, date text, merchant_raw text, source text, "
+_LEAF_COLUMNS += "created_at text, hash char(64), leaf_index integer"
+
+
+class _ChunkWriter:
+    """Buffers anchored hashes and ids and writes one MerkleChunk per full
+    chunk (and one for the remainder), so memory holds a chunk at most."""
+
+    def __init__(self, batch: MerkleBatch, cursor):
+        self.batch, self.cursor, self.hashes, self.ids, self.index = batch, cursor, [], [], 0
+
+    def add(self, tx_hash: str, transaction_id: str) -> None:
+        self.hashes.append(bytes.fromhex(tx_hash))
+        self.ids.append(uuid.UUID(transaction_id).bytes)
+
+    def _write(self, count: int) -> None:
+        # Straight through psycopg: under DEBUG, Django's query log would keep every 48 KB blob.
+        self.cursor.execute(
+            "INSERT INTO ledger_merklechunk (id, batch_id, chunk_index, transaction_hashes, transaction_ids) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [uuid.uuid4(), self.batch.id, self.index, b"".join(self.hashes[:count]), b"".join(self.ids[:count])],
         )
-        root, chunk_roots, count = _hash_and_stamp(batch)
-        batch.root_hash = root.hex()
-        batch.chunk_roots = b"".join(chunk_roots)
-        batch.transaction_count = count
-        batch.anchor_ref = backend.anchor(batch.root_hash)
-        batch.save(update_fields=["root_hash", "chunk_roots", "transaction_count", "anchor_ref"])
-    logger.info("anchored %s: %d transactions, root %s", batch_date, count, batch.root_hash)
-    return AnchorResult(
-        batch_date=batch_date,
-        created=True,
-        transaction_count=count,
-        root_hash=batch.root_hash,
-        anchor_backend=batch.anchor_backend,
-        anchor_ref=batch.anchor_ref,
-        seconds=round(time.monotonic() - started, 3),
-    )
+        self.hashes, self.ids, self.index = self.hashes[count:], self.ids[count:], self.index + 1
+
+    def flush_full(self) -> None:
+        while len(self.hashes) >= self.batch.chunk_size:
+            self._write(self.batch.chunk_size)
+
+    def flush_all(self) -> None:
+        self.flush_full()
+        if self.hashes:
+            self._write(len(self.hashes))
 
 
 def _hash_and_stamp(batch: MerkleBatch) -> tuple[bytes, list[bytes], int]:
-    """Streams the batch's rows in leaf order, hashes them into the tree and
-    stamps hash, batch and leaf index on each row (COPY into a temporary
-    table, then one UPDATE). Only rows unchanged since they were read are
-    stamped; any other outcome raises AnchoringRaced."""
+    """Streams the batch's rows in leaf order, hashes them into the tree,
+    stores each chunk's anchored hashes and ids (MerkleChunk) and stamps
+    hash, batch and leaf index on each row (COPY into a temporary table,
+    then one UPDATE). A row whose hashed facts changed while it was being
+    hashed raises AnchoringRaced, which rolls the whole batch back."""
     builder = merkle.ChunkedRootBuilder(batch.chunk_size)
     raw = connection.connection  # inside the caller's atomic block, so connected
     with raw.cursor() as writer:
+        chunks = _ChunkWriter(batch, writer)
         # ON COMMIT DROP ends it with the transaction; the DROP covers a caller's outer transaction.
         writer.execute("DROP TABLE IF EXISTS ledger_anchor_leaves")
-        writer.execute(
-            "CREATE TEMP TABLE ledger_anchor_leaves "
-            "(id uuid, updated_at timestamptz, hash char(64), leaf_index integer) ON COMMIT DROP"
-        )
+        writer.execute(f"CREATE TEMP TABLE ledger_anchor_leaves ({_LEAF_COLUMNS}) ON COMMIT DROP")
         with raw.cursor(name="ledger_anchor_rows") as reader:
             reader.execute(
-                f"SELECT {FACT_COLUMNS}, t.updated_at FROM ledger_transaction t "
+                f"SELECT {FACT_COLUMNS} FROM ledger_transaction t "
                 "WHERE t.merkle_batch_id IS NULL AND NOT t.is_deleted AND t.created_at < %s "
                 "ORDER BY t.created_at, t.id",
                 [batch.cutoff],
             )
             while rows := reader.fetchmany(READ_BATCH):
-                with writer.copy("COPY ledger_anchor_leaves (id, updated_at, hash, leaf_index) FROM STDIN") as copy:
+                with writer.copy("COPY ledger_anchor_leaves FROM STDIN") as copy:
                     for row in rows:
                         tx_hash = _hash_row(row)
-                        copy.write_row((row[0], row[FACT_COUNT], tx_hash, builder.count))
+                        copy.write_row((*row, tx_hash, builder.count))
                         builder.add(merkle.leaf_hash(tx_hash))
+                        chunks.add(tx_hash, row[0])
+                chunks.flush_full()
+        chunks.flush_all()
         root, chunk_roots = builder.finish()
         if builder.count:
             writer.execute("ANALYZE ledger_anchor_leaves")
             writer.execute(
                 "UPDATE ledger_transaction t SET blockchain_hash = a.hash, merkle_batch_id = %s, "
                 "leaf_index = a.leaf_index FROM ledger_anchor_leaves a "
-                "WHERE t.id = a.id AND t.updated_at = a.updated_at AND t.merkle_batch_id IS NULL",
+                f"WHERE t.id = a.id AND t.merkle_batch_id IS NULL AND ({FACT_COLUMNS}) = "
+                "(a.id::text, a.user_id, a.amount, a.currency, a.date, a.merchant_raw, a.source, a.created_at)",
                 [batch.id],
             )
             if writer.rowcount != builder.count:
@@ -205,57 +243,98 @@ def _hash_and_stamp(batch: MerkleBatch) -> tuple[bytes, list[bytes], int]:
     return root, chunk_roots, builder.count
 
 
+def _stream(raw, name: str, sql: str, params):
+    with raw.cursor(name=name) as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(READ_BATCH):
+            yield from rows
+
+
+class _Report:
+    """Collects problems, keeping the first MAX_LISTED and counting all."""
+
+    MAX_LISTED = 1000
+
+    def __init__(self, report: BatchVerification):
+        self.report = report
+
+    def add(self, problem: str, **details):
+        self.report.problem_count += 1
+        if len(self.report.problems) < self.MAX_LISTED:
+            self.report.problems.append({"problem": problem, **details})
+
+
 def batch_verify(*, batch: MerkleBatch, record: bool = True) -> BatchVerification:
-    """Recomputes one batch from the rows as they are now. Reports each row
-    that no longer hashes to its stored hash, each missing leaf, each chunk
-    whose root moved (hash column rewritten too), the root and the anchor."""
+    """Recomputes one batch from the rows as they are now and compares them
+    with what was anchored (the MerkleChunk leaves): each row whose facts no
+    longer hash to its leaf, each anchored row that is gone, each row that
+    claims a leaf it does not hold, each chunk whose stored leaves no longer
+    give their recorded root, then the root and its anchor."""
     report = BatchVerification(batch_date=batch.batch_date, transaction_count=batch.transaction_count)
-    builder = merkle.ChunkedRootBuilder(batch.chunk_size)
-    flagged_chunks = set()
+    problems = _Report(report)
+    size = batch.chunk_size
+    builder = merkle.ChunkedRootBuilder(size)
     connection.ensure_connection()
     raw = connection.connection
-    with db_transaction.atomic(), raw.cursor(name="ledger_verify_rows") as reader:
-        reader.execute(
+    with db_transaction.atomic():
+        rows = _stream(
+            raw,
+            "ledger_verify_rows",
             f"SELECT {FACT_COLUMNS}, t.blockchain_hash, t.leaf_index FROM ledger_transaction t "
-            "WHERE t.merkle_batch_id = %s ORDER BY t.leaf_index",
+            "WHERE t.merkle_batch_id = %s ORDER BY t.leaf_index NULLS LAST, t.id",
             [batch.id],
         )
-        while rows := reader.fetchmany(READ_BATCH):
-            for row in rows:
-                stored_hash, leaf_index = row[FACT_COUNT], row[FACT_COUNT + 1]
-                while builder.count < min(leaf_index, batch.transaction_count):
-                    report.problems.append({"problem": "missing", "leaf_index": builder.count})
-                    flagged_chunks.add(builder.count // batch.chunk_size)
-                    builder.add(ZERO_LEAF)
+        chunks = _stream(
+            raw,
+            "ledger_verify_chunks",
+            "SELECT chunk_index, transaction_hashes, transaction_ids FROM ledger_merklechunk "
+            "WHERE batch_id = %s ORDER BY chunk_index",
+            [batch.id],
+        )
+        row = next(rows, None)
+        for chunk_index, hashes, ids in chunks:
+            for offset, (anchored, anchored_id) in enumerate(zip(_split(hashes, 32), _split(ids, 16), strict=True)):
+                index = chunk_index * size + offset
+                builder.add(merkle.leaf_hash(anchored.hex()))
+                while row is not None and row[FACT_COUNT + 1] is not None and row[FACT_COUNT + 1] < index:
+                    problems.add("extra_leaf", transaction_id=row[0], leaf_index=row[FACT_COUNT + 1])
+                    row = next(rows, None)
+                transaction_id = str(uuid.UUID(bytes=anchored_id))
+                if row is None or row[FACT_COUNT + 1] != index:
+                    problems.add("missing", transaction_id=transaction_id, leaf_index=index)
+                    continue
                 report.rows_checked += 1
                 recomputed = _hash_row(row)
-                if recomputed != stored_hash or leaf_index >= batch.transaction_count:
-                    report.problems.append(
-                        {
-                            "problem": "row_changed" if leaf_index < batch.transaction_count else "extra_leaf",
-                            "transaction_id": row[0],
-                            "leaf_index": leaf_index,
-                            "stored_hash": stored_hash,
-                            "recomputed_hash": recomputed,
-                        }
+                if row[0] != transaction_id:
+                    problems.add("extra_leaf", transaction_id=row[0], leaf_index=index)
+                    problems.add("missing", transaction_id=transaction_id, leaf_index=index)
+                elif recomputed != anchored.hex():
+                    problems.add(
+                        "row_changed",
+                        transaction_id=transaction_id,
+                        leaf_index=index,
+                        anchored_hash=anchored.hex(),
+                        recomputed_hash=recomputed,
                     )
-                    flagged_chunks.add(leaf_index // batch.chunk_size)
-                if leaf_index < batch.transaction_count:
-                    builder.add(merkle.leaf_hash(recomputed))
-    while builder.count < batch.transaction_count:
-        report.problems.append({"problem": "missing", "leaf_index": builder.count})
-        flagged_chunks.add(builder.count // batch.chunk_size)
-        builder.add(ZERO_LEAF)
+                elif row[FACT_COUNT] != anchored.hex():
+                    problems.add("hash_column_changed", transaction_id=transaction_id, leaf_index=index)
+                row = next(rows, None)
+        while row is not None:
+            problems.add("extra_leaf", transaction_id=row[0], leaf_index=row[FACT_COUNT + 1])
+            row = next(rows, None)
+    if builder.count != batch.transaction_count:
+        problems.add("leaf_count_mismatch", anchored_leaves=builder.count, expected=batch.transaction_count)
     root, chunk_roots = builder.finish()
-    stored_roots = _split_roots(batch.chunk_roots)
-    for index, chunk_root in enumerate(chunk_roots):
-        stored = stored_roots[index] if index < len(stored_roots) else None
-        if chunk_root != stored and index not in flagged_chunks:
-            first = index * batch.chunk_size
-            last = min(first + batch.chunk_size, batch.transaction_count) - 1
-            report.problems.append({"problem": "chunk_changed", "leaf_range": [first, last]})
-    report.root_matches = root.hex() == batch.root_hash and len(stored_roots) == len(chunk_roots)
-    report.anchor_ok = get_anchor_backend(batch.anchor_backend).verify(batch.root_hash, batch.anchor_ref)
+    recorded_roots = _split(batch.chunk_roots, 32)
+    for index in range(max(len(chunk_roots), len(recorded_roots))):
+        if index >= len(chunk_roots) or index >= len(recorded_roots) or chunk_roots[index] != recorded_roots[index]:
+            first = index * size
+            problems.add("chunk_changed", leaf_range=[first, min(first + size, batch.transaction_count) - 1])
+    report.root_matches = root.hex() == batch.root_hash
+    try:
+        report.anchor_ok = get_anchor_backend(batch.anchor_backend).verify(batch.root_hash, batch.anchor_ref)
+    except UnknownAnchorBackend as exc:
+        problems.add("unknown_anchor_backend", detail=str(exc))
     if record:
         MerkleBatch.objects.filter(pk=batch.pk).update(verified_at=timezone.now(), verification_ok=report.ok)
     return report
@@ -298,7 +377,7 @@ def integrity_alert_send(*, report: BatchVerification) -> None:
         "batch_date": report.batch_date.isoformat(),
         "root_matches": report.root_matches,
         "anchor_ok": report.anchor_ok,
-        "problem_count": len(report.problems),
+        "problem_count": report.problem_count,
         "problems": report.problems[:20],
     }
     for user_id, _ in staff:
@@ -309,7 +388,7 @@ def integrity_alert_send(*, report: BatchVerification) -> None:
         body = (
             f"The ledger batch of {report.batch_date} no longer matches its anchored Merkle root.\n"
             f"Root matches: {report.root_matches}; anchor verifies: {report.anchor_ok}.\n"
-            f"{len(report.problems)} problem(s):\n" + "\n".join(lines) + "\n\n"
+            f"{report.problem_count} problem(s):\n" + "\n".join(lines) + "\n\n"
             "Run `python manage.py verify_ledger --date "
             f"{report.batch_date}` for the full report."
         )
@@ -332,7 +411,10 @@ def _transaction_facts(transaction_id) -> dict[str, str]:
 
 def transaction_proof(*, user, transaction_id) -> dict:
     """The Merkle proof for one of the user's anchored transactions: what
-    ``python -m ledger.verify_proof`` checks offline."""
+    ``python -m ledger.verify_proof`` checks offline. Built from the anchored
+    leaves, so edits or deletes of other rows never touch it; the facts are
+    the row as it is now, and ``row_matches`` says whether they still hash
+    to the anchored leaf."""
     tx = transaction_get_any(user=user, transaction_id=transaction_id)
     if tx.merkle_batch_id is None:
         raise Conflict(
@@ -341,32 +423,35 @@ def transaction_proof(*, user, transaction_id) -> dict:
         )
     batch = MerkleBatch.objects.get(pk=tx.merkle_batch_id)
     size = batch.chunk_size
-    first = tx.leaf_index - tx.leaf_index % size
-    stored = dict(
-        Transaction.objects.filter(
-            merkle_batch_id=batch.id, leaf_index__gte=first, leaf_index__lt=min(first + size, batch.transaction_count)
-        ).values_list("leaf_index", "blockchain_hash")
+    chunk = MerkleChunk.objects.filter(batch=batch, chunk_index=(tx.leaf_index or 0) // size).first()
+    hashes = _split(chunk.transaction_hashes, 32) if chunk else []
+    ids = _split(chunk.transaction_ids, 16) if chunk else []
+    offset = (tx.leaf_index or 0) % size
+    if tx.leaf_index is None or offset >= len(hashes) or ids[offset] != tx.id.bytes:
+        logger.error("no anchored leaf for transaction %s in batch %s", tx.id, batch.batch_date)
+        raise Conflict(
+            "The anchored record of this transaction is damaged; staff have to run verify_ledger.",
+            code="proof_unavailable",
+        )
+    anchored_hash = hashes[offset].hex()
+    path = merkle.chunked_path(
+        [merkle.leaf_hash(h.hex()) for h in hashes], _split(batch.chunk_roots, 32), tx.leaf_index, size
     )
-    chunk_leaves = [
-        merkle.leaf_hash(stored[index]) if index in stored else ZERO_LEAF
-        for index in range(first, min(first + size, batch.transaction_count))
-    ]
-    path = merkle.chunked_path(chunk_leaves, _split_roots(batch.chunk_roots), tx.leaf_index, size)
     facts = _transaction_facts(tx.id)
     return {
         "proof_version": 1,
         "hash_version": batch.hash_version,
         "transaction_id": str(tx.id),
         "transaction": facts,
-        "transaction_hash": tx.blockchain_hash,
-        "leaf_hash": merkle.leaf_hash(tx.blockchain_hash).hex(),
+        "transaction_hash": anchored_hash,
+        "leaf_hash": merkle.leaf_hash(anchored_hash).hex(),
         "leaf_index": tx.leaf_index,
         "leaf_count": batch.transaction_count,
         "path": [{"position": side, "hash": sibling.hex()} for side, sibling in path],
         "root_hash": batch.root_hash,
         "batch_date": batch.batch_date.isoformat(),
         "anchor": {"backend": batch.anchor_backend, "ref": batch.anchor_ref},
-        "row_matches": merkle.transaction_hash(facts) == tx.blockchain_hash,
+        "row_matches": merkle.transaction_hash(facts) == anchored_hash,
     }
 
 

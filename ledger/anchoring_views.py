@@ -75,12 +75,25 @@ class VerifyInputSerializer(serializers.Serializer):
 
 
 class VerificationProblemSerializer(serializers.Serializer):
-    problem = serializers.ChoiceField(choices=["row_changed", "missing", "extra_leaf", "chunk_changed"])
+    problem = serializers.ChoiceField(
+        choices=[
+            "row_changed",
+            "hash_column_changed",
+            "missing",
+            "extra_leaf",
+            "chunk_changed",
+            "leaf_count_mismatch",
+            "unknown_anchor_backend",
+        ]
+    )
     transaction_id = serializers.CharField(required=False)
-    leaf_index = serializers.IntegerField(required=False)
+    leaf_index = serializers.IntegerField(required=False, allow_null=True)
     leaf_range = serializers.ListField(child=serializers.IntegerField(), required=False)
-    stored_hash = serializers.CharField(required=False)
+    anchored_hash = serializers.CharField(required=False)
     recomputed_hash = serializers.CharField(required=False)
+    anchored_leaves = serializers.IntegerField(required=False)
+    expected = serializers.IntegerField(required=False)
+    detail = serializers.CharField(required=False)
 
 
 class BatchVerificationSerializer(serializers.Serializer):
@@ -90,6 +103,7 @@ class BatchVerificationSerializer(serializers.Serializer):
     root_matches = serializers.BooleanField()
     anchor_ok = serializers.BooleanField()
     ok = serializers.BooleanField()
+    problem_count = serializers.IntegerField(help_text="All problems found; `problems` lists the first 1,000.")
     problems = VerificationProblemSerializer(many=True)
 
 
@@ -116,7 +130,7 @@ class MerkleBatchViewSet(viewsets.ReadOnlyModelViewSet):
             202: OpenApiResponse(QueuedSerializer, description="Every batch: queued; results land on the batches."),
         },
         description="Staff: recompute batches from the database. With a date, that batch is verified now and its "
-        "report returned; without, a task verifies every batch and alerts staff about any that fail.",
+        "report returned to the caller; without, a task verifies every batch and alerts staff about any that fail.",
     )
     @action(detail=False, methods=["post"], pagination_class=None)
     def verify(self, request):
@@ -126,5 +140,6 @@ class MerkleBatchViewSet(viewsets.ReadOnlyModelViewSet):
         if batch_date is None:
             result = tasks.verify_ledger.delay()
             return Response({"task_id": result.id}, status=status.HTTP_202_ACCEPTED)
-        (report,) = anchoring.ledger_verify(batch_date=batch_date, notify=True)
+        # The caller reads the report; alerts are for the unattended runs.
+        (report,) = anchoring.ledger_verify(batch_date=batch_date)
         return Response(BatchVerificationSerializer(report.as_dict()).data)

@@ -188,6 +188,7 @@ def verify_proof(proof: Mapping) -> list[tuple[str, bool, str]]:
     facts = proof.get("transaction") or {}
     missing = [name for name in FACT_FIELDS if not isinstance(facts.get(name), str)]
     if check("transaction facts present", not missing, ", ".join(missing)):
+        check("transaction_id is the facts' id", proof.get("transaction_id") == facts["id"], facts["id"])
         recomputed = transaction_hash(facts)
         check("facts hash to transaction_hash", recomputed == proof.get("transaction_hash"), recomputed)
     try:

@@ -37,6 +37,28 @@ class MerkleBatch(models.Model):
         return f"{self.batch_date} {self.root_hash[:12]}"
 
 
+class MerkleChunk(models.Model):
+    """The anchored leaves of one run of ``chunk_size`` leaves of a batch, kept
+    apart from the transaction rows: a row edited or deleted later cannot
+    take its neighbours' proofs with it, and verification compares each row
+    with what was anchored rather than with a column that may be rewritten."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    batch = models.ForeignKey(MerkleBatch, on_delete=models.CASCADE, related_name="chunks")
+    chunk_index = models.PositiveIntegerField()
+    # 32-byte transaction hashes and 16-byte transaction ids, in leaf order.
+    transaction_hashes = models.BinaryField()
+    transaction_ids = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "chunk_index"], name="ledger_merklechunk_batch_index_uniq")
+        ]
+
+    def __str__(self):
+        return f"{self.batch_id} chunk {self.chunk_index}"
+
+
 class Transaction(TimeStampedModel):
     """One money movement. A positive amount is money out (spending), a
     negative one money in (income, refunds), as card statements show it."""

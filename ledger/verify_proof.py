@@ -43,6 +43,7 @@ def main(argv=None) -> int:
             print(line if passed or not detail else f"{line}  ({detail})")
         anchor = proof.get("anchor") or {}
         print(f"     anchor: {anchor.get('backend', '?')} {anchor.get('ref', '')} (not checked offline)")
+        print("     the batch date and root are the server's claims; the anchor is what ties the root to a time")
     print(
         f"VALID: transaction {proof.get('transaction_id')} is leaf {proof.get('leaf_index')} of the "
         f"{proof.get('batch_date')} batch with root {proof.get('root_hash')}"

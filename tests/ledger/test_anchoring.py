@@ -19,8 +19,8 @@ from django_celery_beat.models import PeriodicTask
 
 from config.exceptions import DomainError
 from ledger import anchoring, merkle, tasks
-from ledger.anchor_backends import get_anchor_backend
-from ledger.models import MerkleBatch, Transaction
+from ledger.anchor_backends import LocalAnchorBackend, get_anchor_backend
+from ledger.models import MerkleBatch, MerkleChunk, Transaction
 from merchants.categories import Category
 from realtime.models import Notification
 from tests.ledger.factories import TransactionFactory
@@ -53,6 +53,12 @@ def facts(tx: Transaction) -> dict[str, str]:
         "source": tx.source,
         "created_at": tx.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
+
+
+def _dsn() -> dict:
+    params = connection.get_connection_params()
+    wanted = {key: value for key, value in params.items() if key in ("host", "port", "user")}
+    return {"dbname": connection.settings_dict["NAME"], **wanted}
 
 
 def raw_sql(sql: str, params=()) -> None:
@@ -156,32 +162,99 @@ def test_future_dates_are_refused_and_empty_days_get_the_empty_root(db):
     assert (result.created, result.transaction_count, result.root_hash) == (True, 0, merkle.EMPTY_ROOT.hex())
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_row_edited_while_hashing_rolls_the_batch_back(user, monkeypatch, settings):
-    rows = [make_tx(user, at(hour)) for hour in (1, 2, 3)]
-    original = anchoring._hash_row
-    edited = []
+def edit_while_hashing(monkeypatch, sql: str, params) -> None:
+    """Another connection commits ``sql`` after anchoring read the rows and
+    before it stamps them (once, at the first row hashed)."""
+    original, edited = anchoring._hash_row, []
 
     def hash_and_edit_behind_our_back(row):
         if not edited:
-            # Another connection commits an edit after our read, before our UPDATE.
-            dsn = connection.get_connection_params()
-            with psycopg.connect(
-                dbname=connection.settings_dict["NAME"],
-                **{k: v for k, v in dsn.items() if k in ("host", "port", "user")},
-                autocommit=True,
-            ) as other:
-                other.execute(
-                    "UPDATE ledger_transaction SET amount = 99, updated_at = now() WHERE id = %s", [rows[2].id]
-                )
+            with psycopg.connect(**_dsn(), autocommit=True) as other:
+                other.execute(sql, params)
             edited.append(True)
         return original(row)
 
     monkeypatch.setattr(anchoring, "_hash_row", hash_and_edit_behind_our_back)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_edited_while_hashing_rolls_the_batch_back(user, monkeypatch):
+    rows = [make_tx(user, at(hour)) for hour in (1, 2, 3)]
+    edit_while_hashing(monkeypatch, "UPDATE ledger_transaction SET amount = 99 WHERE id = %s", [rows[2].id])
+
     with pytest.raises(anchoring.AnchoringRaced):
         anchoring.ledger_anchor(batch_date=DAY, now=NIGHT)
+
     assert MerkleBatch.objects.count() == 0
     assert not Transaction.objects.filter(merkle_batch__isnull=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unhashed_edit_while_hashing_does_not_stop_the_batch(user, monkeypatch):
+    rows = [make_tx(user, at(hour)) for hour in (1, 2, 3)]
+    edit_while_hashing(
+        monkeypatch,
+        "UPDATE ledger_transaction SET category = 'Travel', notes = 'x', is_deleted = true, updated_at = now() "
+        "WHERE id = %s",
+        [rows[2].id],
+    )
+
+    result = anchoring.ledger_anchor(batch_date=DAY, now=NIGHT)
+
+    assert result.transaction_count == 3
+    assert Transaction.objects.filter(merkle_batch__isnull=False).count() == 3
+    (report,) = anchoring.ledger_verify()
+    assert report.ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_make_one_batch(user):
+    from concurrent.futures import ThreadPoolExecutor
+
+    for hour in range(1, 6):
+        make_tx(user, at(hour))
+
+    def run(_):
+        try:
+            return anchoring.ledger_anchor(batch_date=DAY, now=NIGHT).created
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        created = sorted(pool.map(run, range(2)))
+
+    assert created == [False, True]
+    assert MerkleBatch.objects.get().transaction_count == 5
+    assert sorted(Transaction.objects.values_list("leaf_index", flat=True)) == [0, 1, 2, 3, 4]
+
+
+class FlakyBackend(LocalAnchorBackend):
+    calls = []
+
+    def anchor(self, root_hex):
+        FlakyBackend.calls.append(root_hex)
+        if len(FlakyBackend.calls) == 1:
+            raise ConnectionError("calendar unreachable")
+        return super().anchor(root_hex)
+
+
+def test_a_failed_anchor_call_keeps_the_batch_and_the_next_run_anchors_it(ledger_rows, settings):
+    settings.LEDGER_ANCHOR_BACKENDS = {**settings.LEDGER_ANCHOR_BACKENDS, "flaky": f"{__name__}.FlakyBackend"}
+    settings.LEDGER_ANCHOR_BACKEND = "flaky"
+    FlakyBackend.calls = []
+
+    with pytest.raises(ConnectionError):
+        anchoring.ledger_anchor(batch_date=DAY, now=NIGHT)
+    batch = MerkleBatch.objects.get()
+    assert (batch.transaction_count, batch.anchor_ref, batch.anchor_backend) == (5, "", "flaky")
+
+    again = anchoring.ledger_anchor(batch_date=DAY, now=NIGHT)
+
+    assert (again.created, again.transaction_count) == (False, 5)
+    batch.refresh_from_db()
+    assert batch.anchor_ref.startswith("local:v1:") and FlakyBackend.calls == [batch.root_hash] * 2
+    (report,) = anchoring.ledger_verify()
+    assert report.ok
 
 
 # --- immutability --------------------------------------------------------------------------------------------
@@ -238,16 +311,39 @@ def test_unanchored_facts_are_still_editable(auth_client, user):
     assert response.json()["amount"] == "6.00"
 
 
-def test_admin_makes_anchored_facts_read_only(anchored, staff_user):
+def test_admin_keeps_anchored_facts_and_rows(anchored, client):
     from django.contrib import admin
     from django.test import RequestFactory
 
+    from tests.accounts.factories import UserFactory
+
+    staff_user = UserFactory(is_staff=True, is_superuser=True)
     model_admin = admin.site._registry[Transaction]
     request = RequestFactory().get("/")
     request.user = staff_user
     fresh = TransactionFactory()
     assert {"amount", "date", "merchant_raw"} <= set(model_admin.get_readonly_fields(request, anchored))
     assert "amount" not in model_admin.get_readonly_fields(request, fresh)
+    assert model_admin.has_delete_permission(request, anchored) is False
+    assert model_admin.has_delete_permission(request, fresh) is True
+
+    # A change form opened before the row was anchored cannot change its facts.
+    form_class = model_admin.get_form(request, fresh, change=True)
+    Transaction.objects.filter(pk=fresh.pk).update(merkle_batch=anchored.merkle_batch, leaf_index=99)
+    data = {**{f: getattr(fresh, f) for f in ("currency", "date", "merchant_raw", "category", "source", "notes")}}
+    form = form_class(data={**data, "user": fresh.user_id, "amount": "99.00", "external_id": ""}, instance=fresh)
+    assert not form.is_valid()
+    assert "anchored" in str(form.errors)
+
+    # Admin's bulk delete refuses a selection holding an anchored row.
+    unanchored = TransactionFactory()
+    client.force_login(staff_user)
+    delete = {"action": "delete_selected", "_selected_action": [anchored.pk, unanchored.pk], "post": "yes"}
+    assert client.post("/admin/ledger/transaction/", delete).status_code == 403
+    assert Transaction.objects.filter(pk__in=[anchored.pk, unanchored.pk]).count() == 2
+    delete["_selected_action"] = [unanchored.pk]
+    assert client.post("/admin/ledger/transaction/", delete).status_code == 302
+    assert not Transaction.objects.filter(pk=unanchored.pk).exists()
 
 
 # --- verification -------------------------------------------------------------------------------------------
@@ -284,30 +380,80 @@ def test_verify_ledger_catches_a_raw_sql_edit(ledger_rows, column, value):
     code, output = run_verify("--date", "2026-11-22")
 
     assert code == 1
-    assert "MISMATCH" in output and "root DIFFERS" in output
+    assert "MISMATCH" in output
     assert f"problem=row_changed  transaction_id={target.id}" in output
     assert output.count("problem=") == 1
+    # The anchored leaves themselves are intact: their root and anchor still verify.
+    assert "root matches  anchor verifies" in output
     assert MerkleBatch.objects.get().verification_ok is False
 
 
 def test_verify_ledger_json_reports_rewritten_hashes_and_missing_rows(ledger_rows):
     anchoring.ledger_anchor(batch_date=DAY, now=NIGHT)
-    victim, rewritten = Transaction.objects.filter(leaf_index__in=[1, 3]).order_by("leaf_index")
-    # An editor who also rewrites the stored hash is caught by the chunk root;
-    # a hard-deleted row is a missing leaf.
+    victim, rewritten, relabelled = Transaction.objects.filter(leaf_index__in=[1, 3, 4]).order_by("leaf_index")
+    # Rewriting the stored hash column along with the amount does not hide
+    # the edit (rows are compared with the anchored leaves), a hard-deleted
+    # row is a missing leaf, and a hash column edited alone is reported too.
     new_facts = {**facts(rewritten), "amount": "0.02"}
     raw_sql(
         "UPDATE ledger_transaction SET amount = 0.02, blockchain_hash = %s WHERE id = %s",
         [merkle.transaction_hash(new_facts), rewritten.id],
     )
     raw_sql("DELETE FROM ledger_transaction WHERE id = %s", [victim.id])
+    raw_sql("UPDATE ledger_transaction SET blockchain_hash = %s WHERE id = %s", ["0" * 64, relabelled.id])
 
     code, output = run_verify("--json")
 
     report = json.loads(output)
     assert code == 1 and report["ok"] is False and report["rows_checked"] == 4
-    assert report["problems"] == [{"problem": "missing", "leaf_index": 1}]
-    assert report["root_matches"] is False and report["anchor_ok"] is True
+    assert [(p["problem"], p["leaf_index"], p["transaction_id"]) for p in report["problems"]] == [
+        ("missing", 1, str(victim.id)),
+        ("row_changed", 3, str(rewritten.id)),
+        ("hash_column_changed", 4, str(relabelled.id)),
+    ]
+    assert report["problems"][1]["recomputed_hash"] == merkle.transaction_hash(new_facts)
+    assert report["root_matches"] is True and report["anchor_ok"] is True
+
+
+def test_verify_ledger_catches_rewritten_anchored_leaves(ledger_rows):
+    """Someone who rewrites a row, its hash column and its anchored leaf
+    still moves the chunk's root away from the recorded one."""
+    anchoring.ledger_anchor(batch_date=DAY, now=NIGHT)
+    target = Transaction.objects.get(leaf_index=2)
+    new_facts = {**facts(target), "amount": "1.00"}
+    new_hash = merkle.transaction_hash(new_facts)
+    raw_sql("UPDATE ledger_transaction SET amount = 1, blockchain_hash = %s WHERE id = %s", [new_hash, target.id])
+    chunk = MerkleChunk.objects.get()
+    hashes = bytearray(chunk.transaction_hashes)
+    hashes[64:96] = bytes.fromhex(new_hash)
+    MerkleChunk.objects.filter(pk=chunk.pk).update(transaction_hashes=bytes(hashes))
+
+    (report,) = anchoring.ledger_verify()
+
+    assert report.problems == [{"problem": "chunk_changed", "leaf_range": [0, 4]}]
+    assert (report.ok, report.root_matches, report.anchor_ok) == (False, False, True)
+
+
+def test_verify_survives_broken_leaf_indexes(ledger_rows):
+    anchoring.ledger_anchor(batch_date=DAY, now=NIGHT)
+    nulled, moved = Transaction.objects.filter(leaf_index__in=[0, 2]).order_by("leaf_index")
+    raw_sql("UPDATE ledger_transaction SET leaf_index = NULL WHERE id = %s", [nulled.id])
+    raw_sql("UPDATE ledger_transaction SET leaf_index = 99 WHERE id = %s", [moved.id])
+
+    (report,) = anchoring.ledger_verify()
+
+    found = sorted((p["problem"], -1 if p["leaf_index"] is None else p["leaf_index"]) for p in report.problems)
+    assert found == [("extra_leaf", -1), ("extra_leaf", 99), ("missing", 0), ("missing", 2)]
+    assert report.ok is False and report.root_matches is True
+
+
+def test_verify_reports_an_unknown_anchor_backend_instead_of_failing(staff_client, anchored):
+    MerkleBatch.objects.update(anchor_backend="retired-chain")
+    response = staff_client.post("/api/v1/ledger/batches/verify", {"date": "2026-11-22"}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["ok"], body["anchor_ok"]) == (False, False)
+    assert body["problems"][0]["problem"] == "unknown_anchor_backend"
 
 
 def test_verify_ledger_catches_a_rewritten_root(ledger_rows):
@@ -366,6 +512,33 @@ def test_proofs_hold_across_chunks(user):
     for tx in rows:
         proof = anchoring.transaction_proof(user=user, transaction_id=tx.id)
         assert all(passed for _, passed, _ in merkle.verify_proof(proof)), tx.leaf_index
+
+
+def test_a_neighbours_proof_survives_deletes_and_rewrites(user, auth_client):
+    rows = [make_tx(user, at(1, minute=i)) for i in range(6)]
+    anchoring.ledger_anchor(batch_date=DAY, now=NIGHT)
+    deleted, rewritten, kept, soft_deleted = rows[1], rows[2], rows[3], rows[4]
+    raw_sql("DELETE FROM ledger_transaction WHERE id = %s", [deleted.id])
+    raw_sql("UPDATE ledger_transaction SET amount = 1, blockchain_hash = %s WHERE id = %s", ["0" * 64, rewritten.id])
+    assert auth_client.delete(f"/api/v1/transactions/{soft_deleted.id}").status_code == 204
+
+    for tx in (kept, soft_deleted):
+        proof = anchoring.transaction_proof(user=user, transaction_id=tx.id)
+        assert proof["row_matches"] is True
+        assert [name for name, passed, _ in merkle.verify_proof(proof) if not passed] == []
+    # The rewritten row: its proof is built from the anchored leaf, so it says so.
+    proof = anchoring.transaction_proof(user=user, transaction_id=rewritten.id)
+    assert proof["row_matches"] is False
+    assert proof["transaction_hash"] == merkle.transaction_hash(facts(rewritten))
+    assert [name for name, passed, _ in merkle.verify_proof(proof) if not passed] == ["facts hash to transaction_hash"]
+
+
+def test_a_damaged_anchored_record_is_a_409_not_a_500(auth_client, anchored):
+    MerkleChunk.objects.all().delete()
+    response = auth_client.get(f"/api/v1/transactions/{anchored.id}/proof")
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (409, "proof_unavailable")
+    raw_sql("UPDATE ledger_transaction SET leaf_index = NULL WHERE id = %s", [anchored.id])
+    assert auth_client.get(f"/api/v1/transactions/{anchored.id}/proof").status_code == 409
 
 
 def test_proof_is_404_for_others_and_409_before_anchoring(auth_client, other_client, anchored, user):
@@ -446,7 +619,8 @@ def test_staff_lists_batches_and_verifies_one(staff_client, staff_user, anchored
     assert (clean.status_code, clean.json()["ok"]) == (200, True)
     assert (dirty.status_code, dirty.json()["ok"]) == (200, False)
     assert dirty.json()["problems"][0]["transaction_id"] == str(anchored.id)
-    assert Notification.objects.filter(type="integrity_alert", user=staff_user).count() == 1
+    # The caller reads the report; only unattended runs alert staff.
+    assert not Notification.objects.filter(type="integrity_alert").exists()
     assert staff_client.get("/api/v1/ledger/batches/2026-11-22").json()["verification_ok"] is False
 
 
