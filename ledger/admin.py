@@ -187,6 +187,12 @@ class PortfolioHoldingAdminForm(forms.ModelForm):
         )
         if existing:
             raise forms.ValidationError({"identifier": f"This user already holds it (holding {existing})."})
+        if self.instance.pk and self.instance.last_price is not None and "units" in self.changed_data:
+            # The service re-applies the last price to new units: check it fits here, as a form error.
+            try:
+                portfolio.valuation_of(units=data["units"], price=self.instance.last_price, field="units")
+            except ValidationError as exc:
+                raise forms.ValidationError({f: [str(m) for m in msgs] for f, msgs in exc.detail.items()}) from exc
         return data
 
 

@@ -56,8 +56,10 @@ class TransactionFilterSet(django_filters.FilterSet):
 class PortfolioHoldingFilterSet(django_filters.FilterSet):
     asset_type = django_filters.ChoiceFilter(choices=PortfolioHolding.AssetType.choices)
     currency = django_filters.CharFilter(method="filter_currency", help_text="ISO 4217 code.")
-    stale = django_filters.BooleanFilter(
-        method="filter_stale", help_text="true: only holdings never valued or valued over 24 hours ago."
+    stale = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_stale",
+        help_text="true: only holdings never valued or valued over 24 hours ago; false: the others.",
     )
 
     class Meta:
@@ -69,4 +71,4 @@ class PortfolioHoldingFilterSet(django_filters.FilterSet):
 
     def filter_stale(self, queryset, name, value):
         rule = portfolio.stale_q(now=timezone.now())
-        return queryset.filter(rule) if value else queryset.exclude(rule)
+        return queryset.filter(rule) if value == "true" else queryset.exclude(rule)

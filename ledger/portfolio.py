@@ -144,6 +144,11 @@ def _default_currency(*, user, asset_type: str, identifier: str) -> str:
     return preferred if CURRENCY_RE.fullmatch(preferred) else "USD"
 
 
+def _check_cash_currency(*, asset_type: str, identifier: str, currency: str) -> None:
+    if asset_type == AssetType.CASH and currency != identifier:
+        raise _invalid("currency", f"A cash holding is in its own currency ({identifier}).")
+
+
 # Numbers
 
 
@@ -154,6 +159,8 @@ def _check_decimal(field: str, value, shape: tuple[int, int]) -> Decimal:
     max_digits, places = shape
     if value < 0:
         raise _invalid(field, "Must be zero or more.", code="min_value")
+    if value == 0:
+        value = abs(value)  # "-0" is zero: never store or echo a negative zero
     if -value.as_tuple().exponent > places:
         raise _invalid(field, f"At most {places} decimal places.", code="max_decimal_places")
     if value >= Decimal(10) ** (max_digits - places):
@@ -355,6 +362,7 @@ def holding_create(
         if currency
         else _default_currency(user=user, asset_type=asset_type, identifier=identifier)
     )
+    _check_cash_currency(asset_type=asset_type, identifier=identifier, currency=currency)
     holding = PortfolioHolding(
         user=user,
         asset_type=asset_type,
@@ -371,7 +379,10 @@ def holding_create(
 
 
 def _lock(holding: PortfolioHolding) -> PortfolioHolding:
-    return PortfolioHolding.objects.select_for_update().get(pk=holding.pk)
+    locked = PortfolioHolding.objects.select_for_update().filter(pk=holding.pk).first()
+    if locked is None:  # deleted since the request read it
+        raise NotFound("Holding not found.")
+    return locked
 
 
 def _clear_valuation(holding: PortfolioHolding) -> None:
@@ -400,17 +411,26 @@ def holding_update(*, holding: PortfolioHolding, **changes) -> PortfolioHolding:
         currency = currency_normalize(changes["currency"])
         revalued_for_something_else |= currency != holding.currency
         holding.currency = currency
+    if holding.asset_type == AssetType.CASH and "currency" not in changes and holding.currency != holding.identifier:
+        # Now cash (or other cash): it is held in its own currency.
+        holding.currency = holding.identifier
+        revalued_for_something_else = True
+    _check_cash_currency(asset_type=holding.asset_type, identifier=holding.identifier, currency=holding.currency)
     if "name" in changes:
         holding.name = " ".join((changes["name"] or "").split())[:NAME_MAX]
     if "units" in changes:
         holding.units = _check_decimal("units", changes["units"], UNITS_SHAPE)
     if "cost_basis" in changes:
         holding.cost_basis = _check_decimal("cost_basis", changes["cost_basis"], MONEY_SHAPE)
+    valuation_before = holding.last_valuation
     if revalued_for_something_else:
         _clear_valuation(holding)
     elif holding.last_price is not None:
         holding.last_valuation = valuation_of(units=holding.units, price=holding.last_price, field="units")
     _save_unique(holding)
+    if holding.last_valuation != valuation_before:
+        # Live pages show the valuation: a units change moves it as a new price would.
+        notify_portfolio_update(user_id=holding.user_id, holding=holding_output(holding))
     return holding
 
 
@@ -430,6 +450,9 @@ def _apply_valuation(
         raise _invalid("valued_at", "A time zone is required.")
     if valued_at > now + FUTURE_TOLERANCE:
         raise _invalid("valued_at", "Cannot be in the future.")
+    # A clock a little ahead counts as now: a stored future time would make
+    # every later "now" valuation look older than it (409) until it passed.
+    valued_at = min(valued_at, now)
     if holding.valued_at is not None and valued_at < holding.valued_at:
         raise Conflict(
             "The holding has a newer valuation; a price older than that would replace it.",
@@ -466,6 +489,10 @@ def holding_revalue(
     return holding
 
 
+# How old a valuation must be before an undated, unchanged quote renews its time.
+UNDATED_QUOTE_REFRESH = datetime.timedelta(minutes=30)
+
+
 def _instruments(holdings: QuerySet[PortfolioHolding]) -> list[Instrument]:
     rows = holdings.order_by().values_list("asset_type", "identifier", "currency").distinct()
     return sorted(Instrument(*row) for row in rows)
@@ -497,23 +524,36 @@ def holdings_refresh_prices(
             summary["quoted"] += 1
             ids = holdings.filter(**instrument._asdict()).values_list("id", flat=True)
             for holding_id in list(ids):
-                outcome = _refresh_one(holding_id, quote=quote, source_name=source.name, now=now)
+                outcome = _refresh_one(holding_id, instrument, quote=quote, source_name=source.name, now=now)
                 summary[outcome] += 1
     return summary
 
 
-def _refresh_one(holding_id, *, quote, source_name: str, now: datetime.datetime) -> str:
+def _refresh_one(holding_id, instrument: Instrument, *, quote, source_name: str, now: datetime.datetime) -> str:
     with transaction.atomic():
-        holding = PortfolioHolding.objects.select_for_update().filter(pk=holding_id).first()
-        if holding is None:  # deleted since the instruments were read
+        # Locked by id and instrument: a holding edited to another asset since
+        # the ids were read must not take this instrument's price.
+        holding = PortfolioHolding.objects.select_for_update().filter(pk=holding_id, **instrument._asdict()).first()
+        if holding is None:  # deleted or changed since the instruments were read
             return "skipped"
-        valued_at = quote.as_of or now
-        if holding.valued_at is not None and valued_at < holding.valued_at:
-            return "skipped"  # a newer valuation (say, one entered by hand) stands
         with localcontext() as ctx:
             ctx.prec = 60
             # The column keeps 8 places; a source may quote more (sub-cent tokens).
             price = quote.price.quantize(Decimal(1).scaleb(-PRICE_SHAPE[1]), rounding=ROUND_HALF_UP)
+        if (
+            quote.as_of is None
+            and holding.last_price == price
+            and holding.price_source == source_name
+            and holding.valued_at is not None
+            and now - holding.valued_at < UNDATED_QUOTE_REFRESH
+        ):
+            # An undated quote repeating a recent valuation changes nothing, so
+            # a retry or a run right after another is a no-op; the next hourly
+            # run still moves valued_at on, keeping the holding fresh.
+            return "unchanged"
+        valued_at = quote.as_of or now
+        if holding.valued_at is not None and valued_at < holding.valued_at:
+            return "skipped"  # a newer valuation (say, one entered by hand) stands
         try:
             changed = _apply_valuation(holding, price=price, source=source_name, valued_at=valued_at, now=now)
         except ValidationError as exc:  # a quote that does not fit this holding (too large, from the future)

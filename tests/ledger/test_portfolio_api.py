@@ -160,6 +160,8 @@ def test_list_filters_stale_holdings(auth_client, user):
 
     assert [(h["identifier"], h["is_stale"]) for h in stale] == [("OLD", True)]
     assert [(h["identifier"], h["is_stale"]) for h in fresh] == [("NEW", False)]
+    bad = auth_client.get(URL, {"stale": "maybe"})
+    assert (bad.status_code, bad.json()["errors"][0]["attr"]) == (400, "stale")
 
 
 def test_retrieve_patch_and_delete(auth_client, user):

@@ -93,6 +93,42 @@ def test_refresh_task_run_twice_changes_nothing_the_second_time(user, static_pri
     assert Notification.objects.filter(type="portfolio_update").count() == 2
 
 
+def test_an_undated_quote_run_again_minutes_later_changes_nothing(user, static_prices, time_machine):
+    """The clock moves between runs (a retry, the admin action after the
+    hourly run): an undated quote repeating the price is still a no-op, and
+    an hour later it renews valued_at so the holding does not go stale."""
+    btc = PortfolioHoldingFactory(user=user, asset_type="crypto", identifier="BTC")
+    portfolio.holdings_refresh_prices()
+    time_machine.move_to(NOW + datetime.timedelta(minutes=10), tick=False)
+
+    again = portfolio.holdings_refresh_prices()
+
+    assert (again["updated"], again["unchanged"]) == (0, 1)
+    assert Notification.objects.filter(type="portfolio_update").count() == 1
+    time_machine.move_to(NOW + datetime.timedelta(hours=1), tick=False)
+    assert portfolio.holdings_refresh_prices(now=NOW + datetime.timedelta(hours=1))["updated"] == 1
+    btc.refresh_from_db()
+    assert btc.valued_at == NOW + datetime.timedelta(hours=1)
+
+
+def test_a_holding_edited_to_another_asset_mid_refresh_keeps_its_own_price(user, static_prices, monkeypatch):
+    holding = PortfolioHoldingFactory(user=user, identifier="AAPL", units=Decimal("1"))
+    original = portfolio._refresh_one
+
+    def edit_first(holding_id, instrument, **kwargs):
+        # The user renames the holding after the ids were read, before it is locked.
+        PortfolioHolding.objects.filter(pk=holding_id).update(identifier="MSFT")
+        return original(holding_id, instrument, **kwargs)
+
+    monkeypatch.setattr(portfolio, "_refresh_one", edit_first)
+    summary = portfolio.holdings_refresh_prices()
+
+    holding.refresh_from_db()
+    assert (holding.identifier, holding.last_price) == ("MSFT", None)
+    assert summary["skipped"] == 1
+    assert not Notification.objects.filter(type="portfolio_update").exists()
+
+
 def test_refresh_keeps_a_newer_manual_valuation(user, static_prices):
     holding = PortfolioHoldingFactory(user=user, identifier="AAPL")
     portfolio.holding_revalue(holding=holding, price=Decimal("200"), source="manual", now=NOW)
@@ -225,6 +261,19 @@ def test_admin_change_reapplies_the_last_price(admin_client, user):
     assert response.status_code == 302, response.content
     holding.refresh_from_db()
     assert (holding.units, holding.last_valuation) == (Decimal("4"), Decimal("10.00"))
+
+
+def test_admin_change_whose_units_overflow_the_valuation_is_a_form_error(admin_client, user):
+    holding = PortfolioHoldingFactory(user=user, identifier="AAPL", units=Decimal("10"))
+    portfolio.holding_revalue(holding=holding, price=Decimal("1000"), source="manual", now=NOW)
+    fields = {"asset_type": "stock", "identifier": "AAPL", "name": "", "currency": "USD", "cost_basis": "1000.00"}
+
+    response = admin_client.post(f"{ADMIN_URL}{holding.pk}/change/", {**fields, "units": "100000000"})
+
+    assert response.status_code == 200  # the form again, with the error
+    assert "9,999,999,999.99" in response.content.decode()
+    holding.refresh_from_db()
+    assert holding.units == Decimal("10")
 
 
 def test_admin_refresh_action_calls_the_price_source(admin_client, user, static_prices):

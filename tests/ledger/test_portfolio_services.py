@@ -326,3 +326,71 @@ def test_stale_means_never_valued_or_valued_more_than_24_hours_ago(user):
 
     assert flags == {never.pk: True, exactly.pk: False, older.pk: True, fresh.pk: False}
     assert in_sql == {never.pk, older.pk}
+
+
+def test_updating_a_holding_deleted_meanwhile_is_a_404(user):
+    from rest_framework.exceptions import NotFound
+
+    holding = PortfolioHoldingFactory(user=user, identifier="AAPL")
+    PortfolioHolding.objects.filter(pk=holding.pk).delete()
+    with pytest.raises(NotFound):
+        portfolio.holding_update(holding=holding, units=Decimal("2"))
+    with pytest.raises(NotFound):
+        portfolio.holding_revalue(holding=holding, price=Decimal("2"))
+
+
+def test_a_valuation_a_little_in_the_future_is_stored_as_now(user):
+    now = datetime.datetime(2026, 3, 15, 12, 0, tzinfo=datetime.UTC)
+    holding = PortfolioHoldingFactory(user=user, identifier="AAPL", units=Decimal("1"))
+    ahead = now + datetime.timedelta(minutes=4)
+    portfolio.holding_revalue(holding=holding, price=Decimal("1"), valued_at=ahead, now=now)
+    holding.refresh_from_db()
+    assert holding.valued_at == now
+    # ...so the next valuation "now" is not refused as older.
+    portfolio.holding_revalue(holding=holding, price=Decimal("2"), now=now + datetime.timedelta(seconds=1))
+    holding.refresh_from_db()
+    assert holding.last_price == Decimal("2")
+
+
+def test_a_units_change_that_moves_the_valuation_sends_portfolio_update(user):
+    holding = PortfolioHoldingFactory(user=user, identifier="AAPL", units=Decimal("1"))
+    portfolio.holding_revalue(holding=holding, price=Decimal("10"))
+    portfolio.holding_update(holding=holding, name="Apple")  # valuation unchanged: no event
+    assert Notification.objects.filter(type="portfolio_update").count() == 1
+
+    portfolio.holding_update(holding=holding, units=Decimal("3"))
+
+    event = Notification.objects.filter(type="portfolio_update").order_by("-id").first()
+    assert Notification.objects.filter(type="portfolio_update").count() == 2
+    assert (event.data["holding"]["units"], event.data["holding"]["last_valuation"]) == ("3.00000000", "30.00")
+
+
+def test_negative_zero_is_stored_and_echoed_as_zero(user):
+    holding = portfolio.holding_create(
+        user=user, asset_type="stock", identifier="AAPL", units=Decimal("-0"), cost_basis=Decimal("-0.00")
+    )
+    portfolio.holding_revalue(holding=holding, price=Decimal("-0"))
+    holding.refresh_from_db()
+    output = portfolio.holding_output(holding)
+    assert (output["units"], output["cost_basis"], output["last_price"], output["last_valuation"]) == (
+        "0.00000000",
+        "0.00",
+        "0.00000000",
+        "0.00",
+    )
+
+
+def test_cash_is_held_in_its_own_currency(user):
+    with pytest.raises(ValidationError) as refused:
+        portfolio.holding_create(
+            user=user, asset_type="cash", identifier="eur", currency="USD", units=Decimal("5"), cost_basis=Decimal("5")
+        )
+    assert "currency" in refused.value.detail
+    other = portfolio.holding_create(
+        user=user, asset_type="other", identifier="GBP", currency="USD", units=Decimal("5"), cost_basis=Decimal("5")
+    )
+    portfolio.holding_update(holding=other, asset_type="cash")
+    other.refresh_from_db()
+    assert (other.asset_type, other.identifier, other.currency) == ("cash", "GBP", "GBP")
+    with pytest.raises(ValidationError):
+        portfolio.holding_update(holding=other, currency="USD")
