@@ -121,3 +121,25 @@ def staff_client(staff_user):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     client.tokens = tokens
     return client
+
+
+def access_token_for(user) -> str:
+    from accounts.services import session_start
+
+    return session_start(user=user).access
+
+
+@pytest.fixture
+def make_user(transactional_db):
+    """Async tests: ``await make_user(**fields)``."""
+    from channels.db import database_sync_to_async
+
+    return database_sync_to_async(lambda **kw: UserFactory(**kw))
+
+
+@pytest.fixture
+def token_for(transactional_db):
+    """Async tests: ``await token_for(user)`` is a real access token."""
+    from channels.db import database_sync_to_async
+
+    return database_sync_to_async(access_token_for)

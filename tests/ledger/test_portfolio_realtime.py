@@ -9,21 +9,10 @@ from rest_framework.test import APIClient
 from ledger.models import PortfolioHolding
 from ledger.tasks import refresh_portfolio_valuations
 from realtime.models import Notification
-from tests.accounts.factories import UserFactory
 from tests.conftest import login
-from tests.realtime.conftest import access_token_for, connected, receive_type
+from tests.realtime.conftest import connected, receive_type
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def make_user(transactional_db):
-    return database_sync_to_async(lambda **kw: UserFactory(**kw))
-
-
-@pytest.fixture
-def token_for(transactional_db):
-    return database_sync_to_async(access_token_for)
 
 
 def _holding(user, **fields) -> PortfolioHolding:

@@ -2,28 +2,12 @@ import json
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import pytest
-from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.services import session_start
 from config.asgi import application
-from tests.accounts.factories import UserFactory
-
-
-def access_token_for(user) -> str:
-    return session_start(user=user).access
-
-
-@pytest.fixture
-def make_user(transactional_db):
-    return database_sync_to_async(lambda **kw: UserFactory(**kw))
-
-
-@pytest.fixture
-def token_for(transactional_db):
-    return database_sync_to_async(access_token_for)
+from tests.conftest import access_token_for  # noqa: F401 (imported from here by other tests)
 
 
 def expired_token_for(user) -> str:
