@@ -94,6 +94,28 @@ def cusip_is_valid(value: str) -> bool:
     return (10 - total % 10) % 10 == int(value[8])
 
 
+# ISINs of these countries embed the CUSIP: "US" + CUSIP + check digit.
+CUSIP_COUNTRIES = ("US", "CA")
+
+
+def _isin_for(country: str, cusip: str) -> str:
+    digits = "".join(str(int(char, 36)) for char in country + cusip)
+    check = next(d for d in range(10) if _luhn_ok(digits + str(d)))
+    return f"{country}{cusip}{check}"
+
+
+def identifier_equivalents(*, asset_type: str, identifier: str) -> set[str]:
+    """Every stored form that names the same asset: a US or Canadian bond's
+    ISIN and its CUSIP are one bond."""
+    if asset_type != AssetType.BOND:
+        return {identifier}
+    if len(identifier) == 12 and identifier[:2] in CUSIP_COUNTRIES:
+        return {identifier, identifier[2:11]}
+    if len(identifier) == 9:
+        return {identifier, *(_isin_for(country, identifier) for country in CUSIP_COUNTRIES)}
+    return {identifier}
+
+
 def identifier_normalize(*, asset_type: str, identifier: str) -> str:
     """The stored form of ``identifier`` for ``asset_type``; a 400 on ``identifier`` if it is not one."""
     raw = identifier or ""
@@ -212,9 +234,11 @@ def holding_get(*, user, holding_id) -> PortfolioHolding:
 
 
 def holding_find_duplicate(*, user, asset_type: str, identifier: str, exclude_id=None):
-    """The id of the user's holding with this type and (normalised) identifier, or None."""
+    """The id of the user's holding of this type and (normalised) identifier, or
+    of the same asset under another form (a bond's ISIN for its CUSIP), or None."""
+    same_asset = identifier_equivalents(asset_type=asset_type, identifier=identifier)
     return (
-        PortfolioHolding.objects.filter(user=user, asset_type=asset_type, identifier=identifier)
+        PortfolioHolding.objects.filter(user=user, asset_type=asset_type, identifier__in=same_asset)
         .exclude(pk=exclude_id)
         .values_list("id", flat=True)
         .first()

@@ -394,3 +394,15 @@ def test_cash_is_held_in_its_own_currency(user):
     assert (other.asset_type, other.identifier, other.currency) == ("cash", "GBP", "GBP")
     with pytest.raises(ValidationError):
         portfolio.holding_update(holding=other, currency="USD")
+
+
+@pytest.mark.parametrize("first,second", [("US0378331005", "037833100"), ("037833100", "US0378331005")])
+def test_a_bonds_isin_and_cusip_are_the_same_holding(user, first, second):
+    held = portfolio.holding_create(
+        user=user, asset_type="bond", identifier=first, units=Decimal("1"), cost_basis=Decimal("100")
+    )
+    with pytest.raises(Conflict) as duplicate:
+        portfolio.holding_create(
+            user=user, asset_type="bond", identifier=second, units=Decimal("1"), cost_basis=Decimal("100")
+        )
+    assert duplicate.value.extra["existing_id"] == str(held.id)
