@@ -1,12 +1,12 @@
 """Failed-login limiting per client IP, counted atomically in Redis.
 
-An attempt is counted "in flight" until it ends, and may start only while
-failures plus attempts in flight stay under the limit, checked and counted in
-one Lua script (so fifty parallel wrong passwords get exactly five tries).
-Only a failed attempt joins the window's failures; a burst of good logins
-from one address (an office behind NAT) is asked to retry in a second, never
-locked out. DRF's cache throttles read-then-write and let bursts through,
-which is why they are not used here."""
+An attempt is counted before the password is checked and refunded unless
+the password was wrong, in one Lua script each (so fifty parallel wrong
+passwords get exactly five tries, and attempts in flight count). A burst of
+good logins from one address (an office behind NAT) is asked to retry in a
+second, never locked out; bad input or a server error is not a failure.
+DRF's cache throttles read-then-write and let bursts through, which is why
+they are not used here."""
 
 import ipaddress
 import logging
@@ -52,60 +52,71 @@ class Reservation:
     allowed: bool
     retry_after: int
     key: str | None
-    inflight_key: str | None = None
+    confirmed_key: str | None = None
     # "failures": the window's failures are used up; "busy": attempts in
     # flight could use them up, so this one waits a second.
     reason: str = ""
 
 
+def _subject(ip: str) -> str:
+    """IPv6 clients are limited per /64, the block one subscriber holds."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return ip
+
+
 def _key(ip: str) -> str:
-    return f"tally:login-failures:{ip}"
+    return f"tally:login-failures:{_subject(ip)}"
 
 
-def _inflight_key(ip: str) -> str:
-    return f"tally:login-inflight:{ip}"
+def _confirmed_key(ip: str) -> str:
+    return f"tally:login-failures-confirmed:{_subject(ip)}"
 
 
-# Atomic in Redis: refuse when the failures are used up, or when failures
-# plus attempts still in flight could use them up (so fifty parallel wrong
-# passwords get exactly five tries); otherwise count this attempt in flight.
+# Every attempt is counted as a failure before the password is checked, and
+# refunded if it succeeds or never reached the check, so attempts in flight
+# count too: fifty parallel wrong passwords get exactly five tries, and a
+# process that dies mid-login leaves a failure, never a free slot. An attempt
+# over the limit takes nothing. It is told "busy" (retry in a second) unless
+# real failures used the window up.
 _RESERVE = """
 local limit = tonumber(ARGV[1])
-local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2], 'NX')
+if count <= limit then
+  return {1, 0}
+end
+redis.call('DECR', KEYS[1])
+local failures = tonumber(redis.call('GET', KEYS[2]) or '0')
 if failures >= limit then
   return {0, redis.call('TTL', KEYS[1])}
 end
-local inflight = tonumber(redis.call('GET', KEYS[2]) or '0')
-if failures + inflight >= limit then
-  return {0, -100}
-end
-redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[2])
-return {1, 0}
+return {0, -100}
 """
-# The attempt is over: it leaves the in-flight count and, if it failed, joins
-# the window's failures (the window starts with the first failure).
-_FINISH = """
-local inflight = tonumber(redis.call('GET', KEYS[2]) or '0')
-if inflight > 0 then
-  redis.call('DECR', KEYS[2])
-end
-if ARGV[1] == '1' then
-  redis.call('INCR', KEYS[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[2], 'NX')
+_REFUND = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then
+  redis.call('DECR', KEYS[1])
 end
 return 1
 """
-# A login takes well under a second; an attempt whose process died stops
-# counting as in flight after this long.
-INFLIGHT_SECONDS = 30
+_CONFIRM = """
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1], 'NX')
+return 1
+"""
 
 
 def login_attempt_reserve(ip: str) -> Reservation:
     limit = settings.LOGIN_THROTTLE["MAX_FAILURES"]
-    key, inflight_key = _key(ip), _inflight_key(ip)
+    window = settings.LOGIN_THROTTLE["WINDOW_SECONDS"]
+    key, confirmed_key = _key(ip), _confirmed_key(ip)
     try:
-        allowed, ttl = get_redis().eval(_RESERVE, 2, key, inflight_key, limit, INFLIGHT_SECONDS)
+        allowed, ttl = get_redis().eval(_RESERVE, 2, key, confirmed_key, limit, window)
     except redis.RedisError:
         # Fail open: Redis down already makes /ready/ answer 503; locking every
         # user out of their money on top of that helps nobody.
@@ -116,15 +127,20 @@ def login_attempt_reserve(ip: str) -> Reservation:
         return Reservation(
             allowed=False, retry_after=1 if busy else max(int(ttl), 1), key=key, reason="busy" if busy else "failures"
         )
-    return Reservation(allowed=True, retry_after=0, key=key, inflight_key=inflight_key)
+    return Reservation(allowed=True, retry_after=0, key=key, confirmed_key=confirmed_key)
 
 
 def login_attempt_finish(reservation: Reservation, *, failed: bool) -> None:
-    """Ends an allowed attempt; only a failed one counts against the address."""
-    if reservation.key is None or reservation.inflight_key is None:
+    """Ends an allowed attempt: a wrong password keeps its count (and is
+    recorded as a confirmed failure); anything else is refunded."""
+    if reservation.key is None or reservation.confirmed_key is None:
         return
     window = settings.LOGIN_THROTTLE["WINDOW_SECONDS"]
+    keys = (reservation.key, reservation.confirmed_key)
     try:
-        get_redis().eval(_FINISH, 2, reservation.key, reservation.inflight_key, "1" if failed else "0", window)
+        if failed:
+            get_redis().eval(_CONFIRM, 2, *keys, window)
+        else:
+            get_redis().eval(_REFUND, 2, *keys)
     except redis.RedisError:
         logger.exception("could not record the end of a login attempt")

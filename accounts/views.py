@@ -1,6 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import NotFound, Throttled
+from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -77,13 +77,16 @@ class LoginView(PublicAPIView):
                 else "Too many failed logins from this address."
             )
             raise Throttled(wait=reservation.retry_after, detail=detail)
-        succeeded = False
+        wrong_password = False
         try:
             data = _validated(LoginInputSerializer, request)
             pair = services.login(email=data["email"], password=data["password"], **device)
-            succeeded = True
+        except AuthenticationFailed:
+            wrong_password = True
+            raise
         finally:
-            login_attempt_finish(reservation, failed=not succeeded)
+            # Only a wrong password counts; bad input or a server error is refunded.
+            login_attempt_finish(reservation, failed=wrong_password)
         return Response(_token_pair_body(pair))
 
 

@@ -98,7 +98,7 @@ def start_daphne(port: int, extra_env: dict) -> tuple[subprocess.Popen, str]:
     log = tempfile.NamedTemporaryFile("w+", suffix=".daphne.log", delete=False)
     daphne = str(Path(sys.executable).with_name("daphne"))
     process = subprocess.Popen(
-        [daphne, "-b", "127.0.0.1", "-p", str(port), "--proxy-headers", "config.asgi:application"],
+        [daphne, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING", **extra_env},
         stdout=log,

@@ -97,14 +97,27 @@ _ALERT_INPUTS = ("amount", "start_date", "end_date", "category")
 
 @transaction.atomic
 def budget_update(*, budget: Budget, data: dict) -> Budget:
+    """Edit category, amount, dates or auto_renew of a budget (row locked,
+    only the edited columns written, so an alert sent meanwhile keeps its
+    state). A new category starts its alert levels afresh; moved dates of
+    the same period keep the levels already sent."""
+    budget = Budget.objects.select_for_update().get(pk=budget.pk)
     before = {name: getattr(budget, name) for name in _ALERT_INPUTS}
-    for field in _UPDATABLE_FIELDS:
-        if field in data:
-            setattr(budget, field, data[field])
+    changed = [field for field in _UPDATABLE_FIELDS if field in data and data[field] != getattr(budget, field)]
+    for field in changed:
+        setattr(budget, field, data[field])
     _check_dates(budget.start_date, budget.end_date)
+    if "category" in changed:
+        budget.alert_period_start, budget.alert_level, budget.alert_max_level = None, 0, 0
+        changed += ["alert_period_start", "alert_level", "alert_max_level"]
+    elif "start_date" in changed and budget.alert_period_start == before["start_date"]:
+        budget.alert_period_start = budget.start_date
+        changed.append("alert_period_start")
+    if not changed:
+        return budget
     try:
         with transaction.atomic():
-            budget.save()
+            budget.save(update_fields=[*changed, "updated_at"])
     except IntegrityError:
         raise _existing_conflict(user=budget.user, category=budget.category, exclude_id=budget.pk)
     budget_status_invalidate(user_id=budget.user_id)

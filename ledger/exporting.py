@@ -3,6 +3,10 @@ in chunks and written one at a time, so memory stays flat for 1M rows."""
 
 import csv
 import json
+from itertools import islice
+
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 
 from ledger.selectors import transaction_rows
 from ledger.serializers import transaction_row
@@ -48,3 +52,20 @@ def stream_json(queryset):
         yield separator + json.dumps(transaction_row(row))
         separator = ","
     yield "]"
+
+
+def for_server(request, chunks):
+    """Django serves a sync iterator under ASGI by reading all of it into a
+    list first (1M rows in memory). Under ASGI, hand it an async iterator
+    that pulls the sync one a batch at a time, in the request's own thread
+    (the server-side cursor belongs to that thread's connection)."""
+    if not isinstance(getattr(request, "_request", request), ASGIRequest):
+        return chunks
+    take = sync_to_async(lambda: list(islice(chunks, 200)), thread_sensitive=True)
+
+    async def pull():
+        while batch := await take():
+            for part in batch:
+                yield part
+
+    return pull()

@@ -249,8 +249,9 @@ class TransactionViewSet(viewsets.GenericViewSet):
             raise ValidationError({"format": ["Must be csv or json."]}, code="invalid_choice")
         queryset = self.filter_queryset(self.get_queryset())
         if fmt == "csv":
-            response = StreamingHttpResponse(exporting.stream_csv(queryset), content_type="text/csv; charset=utf-8")
+            chunks, content_type = exporting.stream_csv(queryset), "text/csv; charset=utf-8"
         else:
-            response = StreamingHttpResponse(exporting.stream_json(queryset), content_type="application/json")
+            chunks, content_type = exporting.stream_json(queryset), "application/json"
+        response = StreamingHttpResponse(exporting.for_server(request, chunks), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="transactions-{datetime.date.today()}.{fmt}"'
         return response

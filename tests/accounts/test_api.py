@@ -332,6 +332,30 @@ def test_a_burst_of_good_logins_from_one_address_is_never_locked_out(user):
     assert [failed_login(APIClient(), user.email).status_code for _ in range(6)] == [401] * 5 + [429]
 
 
+def test_bad_input_and_wrong_passwords_are_told_apart(user, api_client):
+    """Malformed requests are 400s, not failed logins: five of them do not lock the address out."""
+    for _ in range(6):
+        response = api_client.post("/api/v1/auth/login", "{not json", content_type="application/json")
+        assert response.status_code == 400
+    good = api_client.post("/api/v1/auth/login", {"email": user.email, "password": TEST_PASSWORD}, format="json")
+    assert good.status_code == 200
+
+
+def test_ipv6_clients_are_limited_per_64(api_client):
+    statuses = [failed_login(api_client, REMOTE_ADDR=f"2001:db8:1:2::{i:x}").status_code for i in range(6)]
+    assert statuses == [401] * 5 + [429]
+    # another /64 has its own count
+    assert failed_login(api_client, REMOTE_ADDR="2001:db8:1:3::1").status_code == 401
+
+
+def test_procfile_compose_and_image_do_not_trust_forwarded_headers():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for name in ("Procfile", "compose.yaml", "Dockerfile"):
+        assert "--proxy-headers" not in (root / name).read_text(), name
+
+
 def test_spoofed_forwarded_for_does_not_reset_the_limit(api_client, settings):
     settings.TRUSTED_PROXIES = ["10.0.0.1"]
     proxy = {"REMOTE_ADDR": "10.0.0.1"}

@@ -260,3 +260,42 @@ def test_creating_a_budget_below_what_was_already_spent_alerts(user, sent_alerts
         budget_upsert(user=user, category=Category.TRANSPORT, amount=Decimal("80.00"))
 
     assert [(a["category"], a["level"], a["remaining"]) for a in sent_alerts] == [("Transport", "severe", "-15.00")]
+
+
+def test_an_edit_from_a_stale_copy_does_not_resend_an_alert(
+    user, budget, sent_alerts, changed, django_capture_on_commit_callbacks
+):
+    from budgets.services import budget_update
+
+    stale = Budget.objects.get(pk=budget.pk)  # read by a request before the alert went out
+    changed(user, spend(user, "170.00"))
+    assert levels(sent_alerts) == ["warning"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        budget_update(budget=stale, data={"amount": Decimal("201.00")})
+
+    assert levels(sent_alerts) == ["warning"]
+
+
+def test_moving_the_dates_of_the_same_period_keeps_the_levels_sent(
+    user, budget, sent_alerts, changed, django_capture_on_commit_callbacks
+):
+    from budgets.services import budget_update
+
+    changed(user, spend(user, "170.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        budget_update(budget=budget, data={"start_date": budget.start_date - datetime.timedelta(days=1)})
+    assert levels(sent_alerts) == ["warning"]
+
+
+def test_a_new_category_starts_its_levels_afresh(
+    user, budget, sent_alerts, changed, django_capture_on_commit_callbacks
+):
+    from budgets.services import budget_update
+
+    changed(user, spend(user, "170.00"))
+    spend(user, "170.00", category=Category.TRANSPORT)
+    with django_capture_on_commit_callbacks(execute=True):
+        budget_update(budget=budget, data={"category": Category.TRANSPORT})
+
+    assert [(a["category"], a["level"]) for a in sent_alerts] == [("Groceries", "warning"), ("Transport", "warning")]

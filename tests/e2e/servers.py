@@ -64,7 +64,6 @@ class Daphne:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
-                "--proxy-headers",
                 "config.asgi:application",
             ],
             cwd=ROOT,
