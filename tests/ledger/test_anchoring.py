@@ -632,3 +632,20 @@ def test_staff_verify_errors(staff_client, anchored, celery_eager):
     queued = staff_client.post("/api/v1/ledger/batches/verify", {}, format="json")
     assert queued.status_code == 202 and queued.json()["task_id"]
     assert MerkleBatch.objects.get().verification_ok is True
+
+
+def test_the_nightly_task_retries_a_raced_batch(ledger_rows, celery_eager, monkeypatch):
+    original, attempts = anchoring.ledger_anchor_nightly, []
+
+    def raced_once(**kwargs):
+        attempts.append(kwargs)
+        if len(attempts) == 1:
+            raise anchoring.AnchoringRaced("1 row(s) changed while the batch was hashed")
+        return original(**kwargs)
+
+    monkeypatch.setattr(anchoring, "ledger_anchor_nightly", raced_once)
+    result = tasks.anchor_ledger.delay(batch_date="2026-11-22")
+
+    assert result.successful(), result.traceback
+    assert len(attempts) == 2
+    assert result.get()["anchored"]["transaction_count"] == 5
