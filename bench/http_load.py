@@ -94,13 +94,27 @@ PRODUCTION_ENV = {
 }
 
 
-def start_daphne(port: int, extra_env: dict) -> tuple[subprocess.Popen, str]:
+def start_daphne(port: int, extra_env: dict, processes: int) -> tuple[subprocess.Popen, str]:
+    """One daphne (the Procfile's command line), or ``processes`` of them on
+    one socket through config/serve.py."""
     log = tempfile.NamedTemporaryFile("w+", suffix=".daphne.log", delete=False)
     daphne = str(Path(sys.executable).with_name("daphne"))
+    if processes > 1:
+        command = [sys.executable, "-m", "config.serve"]
+    else:
+        command = [daphne, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
     process = subprocess.Popen(
-        [daphne, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        command,
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING", **extra_env},
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "LOG_LEVEL": "WARNING",
+            "WEB_HOST": "127.0.0.1",
+            "WEB_PORT": str(port),
+            "WEB_CONCURRENCY": str(processes),
+            **extra_env,
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -203,6 +217,7 @@ def main():
     parser.add_argument("--transactions", type=int, default=2000, help="seeded per user")
     parser.add_argument("--port", type=int, default=8097)
     parser.add_argument("--debug", action="store_true", help="run daphne with DEBUG=True (development settings)")
+    parser.add_argument("--processes", type=int, default=1, help="daphne processes on one socket (config/serve.py)")
     args = parser.parse_args()
     rng = random.Random(11)
     tag = uuid.uuid4().hex[:8]
@@ -214,7 +229,7 @@ def main():
     process = log_name = None
     try:
         seed(users, transactions=args.transactions, rng=rng)
-        process, log_name = start_daphne(args.port, {} if args.debug else PRODUCTION_ENV)
+        process, log_name = start_daphne(args.port, {} if args.debug else PRODUCTION_ENV, args.processes)
         now = time.monotonic()
         warm_until = now + args.warmup
         stop_at = warm_until + args.seconds
@@ -237,6 +252,7 @@ def main():
             "bench": "http_load",
             "clients": args.clients,
             "debug": args.debug,
+            "processes": args.processes,
             "seconds": args.seconds,
             "requests": len(samples),
             "rps": round(len(samples) / args.seconds, 1),

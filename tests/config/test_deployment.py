@@ -42,6 +42,8 @@ def test_compose_has_every_service_with_healthchecks_and_ordering():
 def _target_of(command):
     if command[0] == "daphne":
         return command[-1]  # module:attribute
+    if command[:2] == ["python", "-m"]:
+        return f"{command[2]}:main"
     if command[0] == "celery":
         return command[command.index("-A") + 1] + ":celery_app"
     return None
@@ -75,7 +77,7 @@ def test_compose_workers_cover_every_queue_once():
 def test_procfile_runs_web_worker_and_beat():
     lines = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
     assert set(lines) == {"web", "worker", "beat"}
-    assert "config.asgi:application" in lines["web"]
+    assert "-m config.serve" in lines["web"]
     assert "-A config worker" in lines["worker"]
     assert "DatabaseScheduler" in lines["beat"]
 

@@ -56,7 +56,7 @@ class Daphne:
             "DJANGO_SETTINGS_MODULE": "config.settings",
             **(extra_env or {}),
         }
-        # The same command line as the Procfile, access log included.
+        # The command line config/serve.py gives each process (a port instead of --fd), access log included.
         self.process = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("daphne")),
