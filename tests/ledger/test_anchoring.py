@@ -649,3 +649,9 @@ def test_the_nightly_task_retries_a_raced_batch(ledger_rows, celery_eager, monke
     assert result.successful(), result.traceback
     assert len(attempts) == 2
     assert result.get()["anchored"]["transaction_count"] == 5
+
+
+def test_unknown_or_impossible_batch_dates_are_404(staff_client, anchored):
+    for date in ("2026-01-01", "2026-13-45"):
+        response = staff_client.get(f"/api/v1/ledger/batches/{date}")
+        assert (response.status_code, response.json()["errors"][0]["code"]) == (404, "not_found")
