@@ -41,7 +41,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from ledger import anchoring, merkle  # noqa: E402
+from ledger.anchoring import merkle  # noqa: E402
+from ledger.anchoring import services as anchoring  # noqa: E402
 from ledger.models import MerkleBatch, Transaction  # noqa: E402
 
 USERS = 1000

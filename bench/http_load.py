@@ -233,9 +233,7 @@ def main():
         now = time.monotonic()
         warm_until = now + args.warmup
         stop_at = warm_until + args.seconds
-        clients = [
-            Client(args.port, user.email, stop_at, warm_until, random.Random(i)) for i, user in enumerate(users)
-        ]
+        clients = [Client(args.port, user.email, stop_at, warm_until, random.Random(i)) for i, user in enumerate(users)]
         for client in clients:
             client.start()
         for client in clients:

@@ -35,8 +35,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from ledger import selectors, services  # noqa: E402
-from ledger.views import encode_cursor  # noqa: E402
+from ledger.imports import services as import_services  # noqa: E402
+from ledger.transactions import selectors  # noqa: E402
+from ledger.transactions.views import encode_cursor  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
 
 WORDS = ["coffee", "grocer", "market", "fuel", "cinema", "pharmacy", "books", "rail", "taxi", "bakery", "hotel"]
@@ -197,7 +198,7 @@ def main():
                 f"{day.isoformat()},{rng.randint(100, 50000) / 100:.2f},{word.title()} {rng.randint(1, 400)},\n"
             )
         started = time.perf_counter()
-        imported = services.transactions_import(user=importer, content=buffer.getvalue())
+        imported = import_services.transactions_import(user=importer, content=buffer.getvalue())
         seconds = time.perf_counter() - started
         result["import"] = {
             "rows": args.import_rows,

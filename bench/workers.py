@@ -29,8 +29,9 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from ledger import anomalies, subscriptions  # noqa: E402
+from ledger.anomalies import services as anomalies  # noqa: E402
 from ledger.models import Recurrence, Transaction  # noqa: E402
+from ledger.recurrences import services as subscriptions  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
 from realtime.models import Notification  # noqa: E402
 

@@ -139,13 +139,13 @@ NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
 
 # Tamper-evident ledger: where nightly Merkle roots are anchored (ledger/anchor_backends.py).
 LEDGER_ANCHOR_BACKEND = env("LEDGER_ANCHOR_BACKEND", default="local")
-LEDGER_ANCHOR_BACKENDS = {"local": "ledger.anchor_backends.LocalAnchorBackend"}
+LEDGER_ANCHOR_BACKENDS = {"local": "ledger.anchoring.backends.LocalAnchorBackend"}
 
 # Portfolio valuations: the class the hourly ledger.refresh_portfolio_valuations asks for
 # prices (a dotted path to a ledger.pricing.PriceSource). The default quotes nothing, so
 # prices come from POST portfolio/holdings/{id}/valuation only. StaticPriceSource reads
 # PORTFOLIO_STATIC_PRICES (JSON: {"stock:AAPL": "190.12"}), for tests and demos.
-PORTFOLIO_PRICE_SOURCE = env("PORTFOLIO_PRICE_SOURCE", default="ledger.pricing.ManualPriceSource")
+PORTFOLIO_PRICE_SOURCE = env("PORTFOLIO_PRICE_SOURCE", default="ledger.portfolio.prices.ManualPriceSource")
 PORTFOLIO_STATIC_PRICES = env.json("PORTFOLIO_STATIC_PRICES", default={})
 
 AUTH_USER_MODEL = "accounts.User"

@@ -8,7 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
-from ledger import services as ledger_services
+from ledger.transactions import services as ledger_services
 from merchants.categories import Category
 from realtime.models import Notification
 from tests.accounts.factories import UserFactory

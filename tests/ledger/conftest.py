@@ -1,7 +1,7 @@
 import pytest
 
-from ledger import services
 from ledger.events import transactions_changed
+from ledger.transactions import services
 from merchants.services import MerchantMatch
 
 

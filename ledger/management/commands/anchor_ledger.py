@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from config.exceptions import DomainError
-from ledger.anchoring import ledger_anchor
+from ledger.anchoring.services import ledger_anchor
 
 
 def _batch_date(value: str) -> datetime.date:

@@ -4,7 +4,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from config.exceptions import DomainError
-from ledger.anchoring import ledger_verify
+from ledger.anchoring.services import ledger_verify
 
 
 class Command(BaseCommand):

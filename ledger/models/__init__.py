@@ -1,0 +1,18 @@
+"""Every ledger model, one module per sub-package, re-exported so that
+``from ledger.models import Transaction`` works wherever it did before."""
+
+from ledger.models.anchoring import MerkleBatch, MerkleChunk
+from ledger.models.imports import ImportJob
+from ledger.models.portfolio import PortfolioHolding
+from ledger.models.recurrences import Recurrence
+from ledger.models.transactions import CategoryCorrection, Transaction
+
+__all__ = [
+    "CategoryCorrection",
+    "ImportJob",
+    "MerkleBatch",
+    "MerkleChunk",
+    "PortfolioHolding",
+    "Recurrence",
+    "Transaction",
+]

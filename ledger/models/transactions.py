@@ -1,0 +1,123 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Q
+
+from config.models import TimeStampedModel
+from merchants.categories import CATEGORY_MAX_LENGTH, Category
+
+
+class Transaction(TimeStampedModel):
+    """One money movement. A positive amount is money out (spending), a
+    negative one money in (income, refunds), as card statements show it."""
+
+    class Source(models.TextChoices):
+        MANUAL = "manual"
+        CSV = "csv"
+        OCR = "ocr"
+        SMS = "sms"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="transactions")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3, default="USD")
+    date = models.DateField()
+    merchant_raw = models.CharField(max_length=255)
+    # Normalised merchant text: the key for duplicate detection.
+    merchant_normalized = models.CharField(max_length=255, default="", editable=False)
+    merchant = models.ForeignKey(
+        "merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions"
+    )
+    category = models.CharField(
+        max_length=CATEGORY_MAX_LENGTH, choices=Category.choices, default=Category.UNCATEGORIZED
+    )
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    notes = models.TextField(blank=True, default="")
+    external_id = models.CharField(max_length=128, blank=True, default="")
+    confidence = models.JSONField(default=dict, blank=True)
+    anomaly_score = models.FloatField(null=True, blank=True)
+    blockchain_hash = models.CharField(max_length=64, blank=True, default="")
+    ipfs_cid = models.CharField(max_length=128, blank=True, default="")
+    # Indexed through the (merkle_batch, leaf_index) constraint below.
+    merkle_batch = models.ForeignKey(
+        "ledger.MerkleBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_index=False,
+    )
+    leaf_index = models.PositiveIntegerField(null=True, blank=True)
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    search_vector = models.GeneratedField(
+        expression=SearchVector("merchant_raw", "notes", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_transaction_amount_nonzero"),
+            models.UniqueConstraint(
+                fields=["merkle_batch", "leaf_index"],
+                name="ledger_tx_batch_leaf_uniq",
+                condition=Q(merkle_batch__isnull=False),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-date"], name="ledger_tx_user_date_idx"),
+            models.Index(fields=["user", "category"], name="ledger_tx_user_category_idx"),
+            models.Index(fields=["anomaly_score"], name="ledger_tx_anomalous_idx", condition=Q(anomaly_score__gt=0.5)),
+            GinIndex(fields=["search_vector"], name="ledger_tx_search_gin"),
+            models.Index(
+                fields=["user", "external_id"], name="ledger_tx_user_external_idx", condition=~Q(external_id="")
+            ),
+            # The list's default order (newest first, id as tie-break) over live
+            # rows only: first pages, counts and keyset pages read this index.
+            models.Index(
+                fields=["user", "-date", "-id"], name="ledger_tx_user_live_date_idx", condition=Q(is_deleted=False)
+            ),
+            # Duplicate detection: same user, date, amount and normalised merchant.
+            models.Index(
+                fields=["user", "date", "amount", "merchant_normalized"],
+                name="ledger_tx_user_dup_idx",
+                condition=Q(is_deleted=False),
+            ),
+            # Budget spending: a sum per (user, category) over a date range,
+            # answered from the index alone (amount is included).
+            models.Index(
+                fields=["user", "category", "date"],
+                name="ledger_tx_user_cat_date_idx",
+                include=["amount"],
+                condition=Q(is_deleted=False),
+            ),
+            # Nightly anchoring reads the live, unanchored rows in leaf order.
+            models.Index(
+                fields=["created_at", "id"],
+                name="ledger_tx_unanchored_idx",
+                condition=Q(merkle_batch__isnull=True, is_deleted=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.merchant_raw} {self.amount} {self.currency}"
+
+
+class CategoryCorrection(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="corrections")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="category_corrections")
+    old_category = models.CharField(max_length=CATEGORY_MAX_LENGTH, choices=Category.choices)
+    new_category = models.CharField(max_length=CATEGORY_MAX_LENGTH, choices=Category.choices)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="ledger_correction_user_idx")]
+
+    def __str__(self):
+        return f"{self.old_category} -> {self.new_category}"

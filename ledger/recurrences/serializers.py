@@ -1,0 +1,34 @@
+from rest_framework import serializers
+
+from ledger.recurrences import services as subscriptions
+
+
+class RecurrenceMerchantSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    canonical_name = serializers.CharField()
+
+
+class RecurrenceOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    merchant = RecurrenceMerchantSerializer(allow_null=True)
+    merchant_name = serializers.SerializerMethodField()
+    amount_mean = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    period_days = serializers.IntegerField()
+    last_date = serializers.DateField()
+    next_expected_date = serializers.DateField()
+    confidence = serializers.FloatField()
+    occurrences = serializers.IntegerField()
+    dismissed = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_merchant_name(self, obj) -> str:
+        return subscriptions.recurrence_display_name(obj)
+
+
+class RecurrenceListQuerySerializer(serializers.Serializer):
+    dismissed = serializers.BooleanField(required=False, default=False)
+
+
+class RecurrenceUpdateInputSerializer(serializers.Serializer):
+    dismissed = serializers.BooleanField()

@@ -1,0 +1,51 @@
+import django_filters
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import Q
+
+from ledger.models import Transaction
+from merchants.categories import Category
+
+
+class TransactionOrderingFilter(django_filters.OrderingFilter):
+    """date or amount, either direction; id breaks ties the same way so pages
+    never repeat or skip rows."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        field = self.get_ordering_value(value[0])
+        tie = "-id" if field.startswith("-") else "id"
+        return qs.order_by(field, tie)
+
+
+class TransactionFilterSet(django_filters.FilterSet):
+    since = django_filters.DateFilter(field_name="date", lookup_expr="gte", help_text="On or after (YYYY-MM-DD).")
+    until = django_filters.DateFilter(field_name="date", lookup_expr="lte", help_text="On or before (YYYY-MM-DD).")
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    source = django_filters.ChoiceFilter(choices=Transaction.Source.choices)
+    min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
+    max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
+    merchant = django_filters.UUIDFilter(field_name="merchant_id", help_text="Merchant id.")
+    q = django_filters.CharFilter(method="filter_q", help_text="Full-text search over merchant and notes.")
+    anomalous = django_filters.ChoiceFilter(
+        choices=(("true", "true"), ("false", "false")), method="filter_anomalous", help_text="Anomaly score above 0.5."
+    )
+    ordering = TransactionOrderingFilter(
+        fields=(("date", "date"), ("amount", "amount")),
+        help_text="date, -date (default), amount or -amount.",
+    )
+
+    class Meta:
+        model = Transaction
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        # Same text-search configuration as the generated search_vector column.
+        return queryset.filter(search_vector=SearchQuery(value, config="simple", search_type="websearch"))
+
+    def filter_anomalous(self, queryset, name, value):
+        condition = Q(anomaly_score__gt=0.5)
+        return queryset.filter(condition) if value == "true" else queryset.exclude(condition)

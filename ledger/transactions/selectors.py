@@ -1,0 +1,73 @@
+"""Every ledger read. Deleted rows are invisible here except through
+`transaction_get_any` (restore) and admin."""
+
+from decimal import Decimal
+
+from django.db.models import Sum
+from rest_framework.exceptions import NotFound, ValidationError
+
+from ledger.models import Transaction
+from ledger.transactions.filters import TransactionFilterSet
+
+# The columns the list, detail and export read (one LEFT JOIN for the merchant).
+ROW_FIELDS = (
+    "id",
+    "amount",
+    "currency",
+    "date",
+    "merchant_raw",
+    "merchant_id",
+    "merchant__canonical_name",
+    "merchant__category",
+    "category",
+    "source",
+    "notes",
+    "external_id",
+    "confidence",
+    "anomaly_score",
+    "created_at",
+    "updated_at",
+)
+
+
+def transaction_list(*, user, filters=None):
+    """The caller's live transactions, newest first; `filters` are the list's
+    query parameters (TransactionFilterSet), invalid ones a 400."""
+    queryset = Transaction.objects.filter(user=user, is_deleted=False).order_by("-date", "-id")
+    if filters is None:
+        return queryset
+    filterset = TransactionFilterSet(data=filters, queryset=queryset)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs
+
+
+def transaction_rows(queryset):
+    """The queryset as plain dicts (no model instances: the list's hot path)."""
+    return queryset.values(*ROW_FIELDS)
+
+
+def transaction_get(*, user, transaction_id) -> Transaction:
+    try:
+        return Transaction.objects.select_related("merchant").get(user=user, id=transaction_id, is_deleted=False)
+    except (Transaction.DoesNotExist, ValueError):
+        raise NotFound("Transaction not found.")
+
+
+def transaction_get_any(*, user, transaction_id) -> Transaction:
+    """Including soft-deleted rows: only for restore."""
+    try:
+        return Transaction.objects.select_related("merchant").get(user=user, id=transaction_id)
+    except (Transaction.DoesNotExist, ValueError):
+        raise NotFound("Transaction not found.")
+
+
+def category_totals(*, user, since, until) -> dict[str, Decimal]:
+    """Net spending per category over live rows (refunds, being negative, lower it)."""
+    rows = (
+        Transaction.objects.filter(user=user, is_deleted=False, date__gte=since, date__lte=until)
+        .values("category")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    return {row["category"]: row["total"] for row in rows}

@@ -1,0 +1,131 @@
+"""Shapes only. The list and export build plain dicts with `transaction_row`
+(a ModelSerializer costs milliseconds per page); the Output serializers
+below document that shape for OpenAPI and match it field for field."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from ledger.models import Transaction
+from merchants.categories import Category
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def transaction_row(row: dict) -> dict:
+    """A `selectors.ROW_FIELDS` dict -> the API's JSON-safe transaction."""
+    merchant_id = row["merchant_id"]
+    return {
+        "id": str(row["id"]),
+        "amount": f"{row['amount']:.2f}",
+        "currency": row["currency"],
+        "date": row["date"].isoformat(),
+        "merchant_raw": row["merchant_raw"],
+        "merchant": (
+            {
+                "id": str(merchant_id),
+                "canonical_name": row["merchant__canonical_name"],
+                "category": row["merchant__category"],
+            }
+            if merchant_id
+            else None
+        ),
+        "category": row["category"],
+        "source": row["source"],
+        "notes": row["notes"],
+        "external_id": row["external_id"],
+        "confidence": row["confidence"],
+        "anomaly_score": row["anomaly_score"],
+        "created_at": _iso(row["created_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def transaction_data(tx: Transaction) -> dict:
+    merchant = tx.merchant if tx.merchant_id else None
+    row = {name: getattr(tx, name) for name in ("id", "amount", "currency", "date", "merchant_raw", "merchant_id")}
+    row.update(
+        {
+            "merchant__canonical_name": merchant.canonical_name if merchant else None,
+            "merchant__category": merchant.category if merchant else None,
+        }
+    )
+    for name in ("category", "source", "notes", "external_id", "confidence", "anomaly_score"):
+        row[name] = getattr(tx, name)
+    row["created_at"], row["updated_at"] = tx.created_at, tx.updated_at
+    return transaction_row(row)
+
+
+class MerchantNestedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    canonical_name = serializers.CharField()
+    category = serializers.ChoiceField(choices=Category.choices)
+
+
+class TransactionOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Positive: money out (spending). Negative: money in (income, refund).",
+    )
+    currency = serializers.CharField()
+    date = serializers.DateField()
+    merchant_raw = serializers.CharField()
+    merchant = MerchantNestedSerializer(allow_null=True)
+    category = serializers.ChoiceField(choices=Category.choices)
+    source = serializers.ChoiceField(choices=Transaction.Source.choices)
+    notes = serializers.CharField()
+    external_id = serializers.CharField()
+    confidence = serializers.JSONField(
+        help_text='How the category was picked, e.g. {"category": 0.97, "method": "user_history"}.'
+    )
+    anomaly_score = serializers.FloatField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+def _non_zero(value: Decimal) -> Decimal:
+    if value == 0:
+        raise serializers.ValidationError("Amount must not be zero.", code="zero")
+    return value
+
+
+class TransactionCreateInputSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        validators=[_non_zero],
+        help_text="Positive: money out (spending). Negative: money in (income, refund).",
+    )
+    date = serializers.DateField()
+    merchant_raw = serializers.CharField(max_length=255)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; default: the user's.")
+    category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Default: picked for you.")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    external_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
+    allow_duplicate = serializers.BooleanField(
+        default=False, help_text="Save even if the same amount, date and merchant already exist."
+    )
+
+
+class TransactionUpdateInputSerializer(serializers.Serializer):
+    notes = serializers.CharField(required=False, allow_blank=True)
+    category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Counts as a correction.")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, validators=[_non_zero], required=False)
+    date = serializers.DateField(required=False)
+    merchant_raw = serializers.CharField(max_length=255, required=False)
+
+
+class CorrectionInputSerializer(serializers.Serializer):
+    transaction_id = serializers.UUIDField()
+    new_category = serializers.ChoiceField(choices=Category.choices)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class CorrectionOutputSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    old_category = serializers.ChoiceField(choices=Category.choices)
+    new_category = serializers.ChoiceField(choices=Category.choices)

@@ -1,0 +1,242 @@
+"""Every ledger write. One creation path (`transaction_prepare` +
+duplicate check + save) serves the API, CSV import and future OCR/SMS
+sources; every write announces itself once, after commit, through
+`_after_transactions_committed`."""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction as db_transaction
+from django.utils import timezone
+
+from config.exceptions import Conflict, DomainError
+from ledger.anchoring.services import reject_anchored_changes
+from ledger.events import transactions_changed
+from ledger.models import CategoryCorrection, Transaction
+from merchants.categories import Category
+from merchants.services import match_merchant, normalize_merchant_text
+from realtime.services import notify_transaction_update
+
+
+def realtime_payload(tx: Transaction) -> dict:
+    """The small, JSON-safe transaction dict pushed over the WebSocket."""
+    merchant = tx.merchant if tx.merchant_id else None
+    return {
+        "id": str(tx.id),
+        "amount": f"{tx.amount:.2f}",
+        "currency": tx.currency,
+        "date": tx.date.isoformat(),
+        "merchant_raw": tx.merchant_raw,
+        "category": tx.category,
+        "merchant": {"id": str(merchant.id), "name": merchant.canonical_name} if merchant else None,
+    }
+
+
+def _after_transactions_committed(
+    *, user_id, action: str, categories: Iterable[str], transactions: list[Transaction] = (), transaction_ids=None
+) -> None:
+    """Register, inside the current atomic block, the one round of side effects
+    a ledger write causes; they run only if the write commits."""
+    ids = list(transaction_ids) if transaction_ids is not None else [tx.id for tx in transactions]
+    payloads = [realtime_payload(tx) for tx in transactions]
+    category_set = set(categories)
+
+    def _run():
+        transactions_changed.send(
+            sender=Transaction, user_id=user_id, categories=category_set, transaction_ids=ids, action=action
+        )
+        for payload in payloads:
+            notify_transaction_update(user_id=user_id, action=action, transaction=payload)
+
+    db_transaction.on_commit(_run)
+
+
+class CategoryResolver:
+    """Picks a category for new transactions of one user: the user's own
+    latest correction for that merchant wins, then the matched merchant's
+    category, else Uncategorized. Merchant matches are cached per normalised
+    text so an import does one lookup per distinct merchant, not per row."""
+
+    def __init__(self, user):
+        self.user = user
+        self._matches: dict[str, object] = {}
+        self._by_merchant: dict | None = None
+        self._by_text: dict | None = None
+
+    def _load_corrections(self):
+        self._by_merchant, self._by_text = {}, {}
+        rows = (
+            CategoryCorrection.objects.filter(user=self.user)
+            .order_by("created_at")
+            .values_list("transaction__merchant_id", "transaction__merchant_normalized", "new_category")
+        )
+        for merchant_id, text, category in rows:  # later corrections overwrite earlier ones
+            if merchant_id:
+                self._by_merchant[merchant_id] = category
+            if text:
+                self._by_text[text] = category
+
+    def match(self, normalized: str, raw: str):
+        if normalized not in self._matches:
+            self._matches[normalized] = match_merchant(raw) if normalized else None
+        return self._matches[normalized]
+
+    def resolve(self, *, normalized: str, raw: str, explicit: str | None = None):
+        """-> (merchant or None, category, confidence dict)"""
+        found = self.match(normalized, raw)
+        merchant = found.merchant if found else None
+        if explicit:
+            return merchant, explicit, {"category": 1.0, "method": "user"}
+        if self._by_merchant is None:
+            self._load_corrections()
+        corrected = (merchant and self._by_merchant.get(merchant.id)) or self._by_text.get(normalized)
+        if corrected:
+            return merchant, corrected, {"category": 0.97, "method": "user_history"}
+        if merchant and merchant.category != Category.UNCATEGORIZED:
+            return (
+                merchant,
+                merchant.category,
+                {"category": round(found.score, 2), "method": f"merchant_{found.method}"},
+            )
+        return merchant, Category.UNCATEGORIZED, {"category": 0.0, "method": "default"}
+
+
+def transaction_prepare(
+    *,
+    user,
+    amount: Decimal,
+    date,
+    merchant_raw: str,
+    currency: str | None = None,
+    category: str | None = None,
+    notes: str = "",
+    source: str = Transaction.Source.MANUAL,
+    external_id: str = "",
+    resolver: CategoryResolver | None = None,
+) -> Transaction:
+    """An unsaved Transaction with merchant, category and confidence filled in."""
+    resolver = resolver or CategoryResolver(user)
+    merchant_raw = merchant_raw.strip()
+    normalized = normalize_merchant_text(merchant_raw)
+    merchant, picked, confidence = resolver.resolve(normalized=normalized, raw=merchant_raw, explicit=category)
+    return Transaction(
+        user=user,
+        amount=amount,
+        currency=(currency or _default_currency(user)).upper(),
+        date=date,
+        merchant_raw=merchant_raw,
+        merchant_normalized=normalized,
+        merchant=merchant,
+        category=picked,
+        confidence=confidence,
+        notes=notes or "",
+        source=source,
+        external_id=external_id or "",
+    )
+
+
+def _default_currency(user) -> str:
+    prefs = getattr(user, "preferences", None) or {}
+    return str(prefs.get("currency") or "USD")[:3]
+
+
+def transaction_find_duplicate(*, user, amount, date, merchant_normalized, exclude_id=None):
+    qs = Transaction.objects.filter(
+        user=user, amount=amount, date=date, merchant_normalized=merchant_normalized, is_deleted=False
+    )
+    if exclude_id:
+        qs = qs.exclude(id=exclude_id)
+    return qs.order_by("created_at", "id").values_list("id", flat=True).first()
+
+
+@db_transaction.atomic
+def transaction_create(*, user, allow_duplicate: bool = False, **fields) -> Transaction:
+    """Create one transaction (manual, OCR, SMS). A likely duplicate (same
+    amount, date and normalised merchant among live rows) is a 409 carrying
+    the existing id, unless allow_duplicate."""
+    tx = transaction_prepare(user=user, **fields)
+    if not allow_duplicate:
+        existing = transaction_find_duplicate(
+            user=user, amount=tx.amount, date=tx.date, merchant_normalized=tx.merchant_normalized
+        )
+        if existing:
+            raise Conflict(
+                "A transaction with the same amount, date and merchant already exists.",
+                code="duplicate",
+                existing_id=str(existing),
+            )
+    tx.save(force_insert=True)
+    _after_transactions_committed(user_id=user.pk, action="created", categories={tx.category}, transactions=[tx])
+    return tx
+
+
+def _lock(tx: Transaction) -> Transaction:
+    return Transaction.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=tx.pk)
+
+
+@db_transaction.atomic
+def transaction_update(*, transaction: Transaction, user, reason: str = "", **changes) -> Transaction:
+    """Edit notes, category, amount, date or merchant_raw. A category change
+    counts as a correction (it teaches the next transaction from the same
+    merchant); a merchant_raw change re-matches the merchant. Once
+    anchored, amount, date and merchant text are final (409)."""
+    tx = _lock(transaction)
+    reject_anchored_changes(transaction=tx, changes=changes)
+    old_category = tx.category
+    if "merchant_raw" in changes and changes["merchant_raw"].strip() != tx.merchant_raw:
+        tx.merchant_raw = changes["merchant_raw"].strip()
+        tx.merchant_normalized = normalize_merchant_text(tx.merchant_raw)
+        found = CategoryResolver(user).match(tx.merchant_normalized, tx.merchant_raw)
+        tx.merchant = found.merchant if found else None
+    for name in ("notes", "amount", "date"):
+        if name in changes:
+            setattr(tx, name, changes[name])
+    new_category = changes.get("category")
+    if new_category and new_category != old_category:
+        tx.category = new_category
+        tx.confidence = {"category": 1.0, "method": "user"}
+        CategoryCorrection.objects.create(
+            transaction=tx, user=user, old_category=old_category, new_category=new_category, reason=reason or "edit"
+        )
+    tx.save()
+    _after_transactions_committed(
+        user_id=user.pk, action="updated", categories={old_category, tx.category}, transactions=[tx]
+    )
+    return tx
+
+
+@db_transaction.atomic
+def transaction_correct(*, transaction: Transaction, user, new_category: str, reason: str = "") -> dict:
+    tx = _lock(transaction)
+    old_category = tx.category
+    if old_category == new_category:
+        raise DomainError(f"The transaction is already in {new_category}.", code="unchanged")
+    transaction_update(transaction=tx, user=user, category=new_category, reason=reason)
+    return {
+        "message": f"Category changed from {old_category} to {new_category}.",
+        "old_category": old_category,
+        "new_category": new_category,
+    }
+
+
+@db_transaction.atomic
+def transaction_delete(*, transaction: Transaction, user) -> Transaction:
+    """Soft delete: hidden from lists, search, export and budgets; kept for restore."""
+    tx = _lock(transaction)
+    if not tx.is_deleted:
+        tx.is_deleted = True
+        tx.deleted_at = timezone.now()
+        tx.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+        _after_transactions_committed(user_id=user.pk, action="deleted", categories={tx.category}, transactions=[tx])
+    return tx
+
+
+@db_transaction.atomic
+def transaction_restore(*, transaction: Transaction, user) -> Transaction:
+    tx = _lock(transaction)
+    if tx.is_deleted:
+        tx.is_deleted = False
+        tx.deleted_at = None
+        tx.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+        _after_transactions_committed(user_id=user.pk, action="restored", categories={tx.category}, transactions=[tx])
+    return tx
