@@ -13,6 +13,7 @@ transaction and written rarely, so no query should pay for a pending list.
 """
 
 import datetime
+import json
 
 from django.db.models import Count, Sum
 
@@ -123,6 +124,86 @@ def merchant_search(*, q: str, category: str | None = None, limit: int = 20, min
         return []
     sql, params = query
     return list(Merchant.objects.raw(sql, params))
+
+
+# The same tiers for many statement strings at once: one statement, each
+# probe's tiered search run as a LATERAL subquery (the indexes above serve
+# each probe as they serve one search), so an import pays one round trip per
+# batch of distinct payees, not one per row. Exact-name hits are settled
+# first in one set-based join: nothing can outrank an exact name (score 1.0,
+# tier 1), so those probes never reach the trigram tier.
+_EXACT_BULK_SQL = """
+SELECT DISTINCT ON (p.nq) p.nq, m.*
+FROM unnest(%(nqs)s::varchar[]) AS p(nq)
+JOIN merchants_merchant m ON m.normalized_name = p.nq
+ORDER BY p.nq, m.canonical_name
+"""
+
+_TIERED_BULK_SQL = """
+SELECT p.nq, best.score, best.match, m.*
+FROM jsonb_to_recordset(%(probes)s::jsonb)
+     AS p(nq varchar, ql text, alias_probe varchar[], like_pattern text, heads varchar[])
+CROSS JOIN LATERAL (
+    SELECT t.id, t.score, t.match
+    FROM (
+        (SELECT id, 1.0::float8 AS score, 'exact'::text AS match, 1 AS tier
+         FROM merchants_merchant
+         WHERE normalized_name = p.nq OR lower(canonical_name) = p.ql
+         LIMIT 1)
+        UNION ALL
+        (SELECT id, 0.9::float8, 'alias', 2 FROM merchants_merchant WHERE alias_keys && p.alias_probe LIMIT 1)
+        UNION ALL
+        (SELECT id, 0.7::float8, 'prefix', 3
+         FROM merchants_merchant WHERE normalized_name LIKE p.like_pattern
+         ORDER BY normalized_name LIMIT 1)
+        UNION ALL
+        (SELECT id, 0.7::float8, 'prefix', 3 FROM merchants_merchant WHERE normalized_name = ANY(p.heads) LIMIT 1)
+        UNION ALL
+        (SELECT id, (1 - dist)::float8, 'fuzzy', 4
+         FROM (SELECT id, normalized_name <-> p.nq AS dist FROM merchants_merchant
+               WHERE normalized_name %% p.nq) AS candidates
+         WHERE dist <= 1 - %(fuzzy_min)s
+         ORDER BY dist LIMIT 1)
+    ) AS t
+    JOIN merchants_merchant mm ON mm.id = t.id
+    WHERE t.score >= %(min_score)s
+    ORDER BY t.score DESC, t.tier, mm.canonical_name
+    LIMIT 1
+) AS best
+JOIN merchants_merchant m ON m.id = best.id
+"""
+
+
+def _probe(q: str, normalized: str) -> dict:
+    heads = _word_heads(normalized)
+    return {
+        "nq": normalized,
+        "ql": q.strip().lower(),
+        "alias_probe": [normalized, *heads],
+        "like_pattern": _like_escape(normalized) + "%",
+        "heads": heads,
+    }
+
+
+def merchant_best_matches(*, texts: dict[str, str], min_score: float) -> dict[str, tuple[Merchant, float, str]]:
+    """{normalized: raw} -> {normalized: (merchant, score, match)} for the
+    probes that have a hit at or above min_score: the tiered search's top hit
+    for each, in two statements whatever the number of probes."""
+    if not texts:
+        return {}
+    found: dict[str, tuple[Merchant, float, str]] = {}
+    for merchant in Merchant.objects.raw(_EXACT_BULK_SQL, {"nqs": list(texts)}):
+        found[merchant.nq] = (merchant, 1.0, "exact")
+    rest = [_probe(raw, normalized) for normalized, raw in texts.items() if normalized not in found]
+    if rest:
+        params = {
+            "probes": json.dumps(rest),
+            "fuzzy_min": max(SEARCH_MIN_SIMILARITY, min_score),
+            "min_score": min_score,
+        }
+        for merchant in Merchant.objects.raw(_TIERED_BULK_SQL, params):
+            found[merchant.nq] = (merchant, float(merchant.score), merchant.match)
+    return found
 
 
 _CONFLICT_SQL = """

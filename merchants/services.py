@@ -7,6 +7,8 @@ CONTRACT used by the ledger (keep these signatures):
   Transaction.merchant_normalized and detects duplicates on it.
 - match_merchant(raw_text) -> MerchantMatch | None: the best merchant above
   the confidence cut-off, for every new transaction.
+- match_merchants(raw_texts) -> {normalized: MerchantMatch | None}: the same
+  for many strings in two statements (imports).
 
 Every path that writes a Merchant goes through merchant_fields() so
 normalized_name and alias_keys always follow canonical_name and aliases.
@@ -83,6 +85,27 @@ def match_merchant(raw_text: str) -> MerchantMatch | None:
         return None
     best = hits[0]
     return MerchantMatch(merchant=best, score=float(best.score), method=best.match)
+
+
+def match_merchants(raw_texts) -> dict[str, MerchantMatch | None]:
+    """match_merchant() for many statement strings at once, keyed by their
+    normalised text: the same tiers and the same winner for each, in two SQL
+    statements per call however many distinct texts (imports call it once
+    per batch of distinct payees)."""
+    from merchants.selectors import merchant_best_matches
+
+    texts: dict[str, str] = {}
+    for raw in raw_texts:
+        normalized = normalize_merchant_text(raw)
+        if normalized:
+            texts.setdefault(normalized, raw)
+    found = merchant_best_matches(texts=texts, min_score=MATCH_CUTOFF)
+    return {
+        normalized: MerchantMatch(merchant=hit[0], score=hit[1], method=hit[2])
+        if (hit := found.get(normalized))
+        else None
+        for normalized in texts
+    }
 
 
 # ---------------------------------------------------------------------------

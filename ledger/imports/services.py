@@ -96,6 +96,7 @@ def transactions_import(
         )
 
     resolver = CategoryResolver(user)
+    resolver.prefetch({row.merchant for row in parsed.rows})
     by_external, by_key = _existing_keys(user, parsed.rows)
     seen: dict[tuple, int] = defaultdict(int)
     to_copy: list[tuple] = []

@@ -14,7 +14,7 @@ from ledger.anchoring.services import reject_anchored_changes
 from ledger.events import transactions_changed
 from ledger.models import CategoryCorrection, Transaction
 from merchants.categories import Category
-from merchants.services import match_merchant, normalize_merchant_text
+from merchants.services import match_merchant, match_merchants, normalize_merchant_text
 from realtime.services import notify_transaction_update
 
 
@@ -75,6 +75,13 @@ class CategoryResolver:
                 self._by_merchant[merchant_id] = category
             if text:
                 self._by_text[text] = category
+
+    def prefetch(self, raw_texts) -> None:
+        """Match many merchant strings at once (an import's distinct payees):
+        two SQL statements instead of one per text."""
+        missing = {text for text in raw_texts if normalize_merchant_text(text) not in self._matches}
+        if missing:
+            self._matches.update(match_merchants(missing))
 
     def match(self, normalized: str, raw: str):
         if normalized not in self._matches:

@@ -9,6 +9,7 @@ from merchants.categories import Category
 from merchants.models import Merchant
 from merchants.services import (
     match_merchant,
+    match_merchants,
     merchant_create,
     merchant_merge,
     normalize_merchant_text,
@@ -79,6 +80,44 @@ def test_match_merchant_is_fuzzy_above_the_cutoff_and_none_below(known_merchants
     assert 0.5 <= typo.score < 1.0
     assert match_merchant("Completely Unrelated Shop") is None
     assert match_merchant("##") is None
+
+
+STATEMENT_TEXTS = [
+    "starbucks #1234",
+    "STARBUCKS STORE 01234 SEATTLE WA",
+    "AMZN Mktp US*2K3AB12",
+    "AMAZON.COM",
+    "UBER *TRIP",
+    "UBER BV HELP.UBER.COM NL",
+    "Swiggy",
+    "Swigy",
+    "WFM 10230 AUSTIN",
+    "Whole Foods",
+    "Completely Unrelated Shop",
+    "##",
+]
+
+
+def test_match_merchants_picks_what_match_merchant_picks_for_each_text(known_merchants):
+    one_by_one = {normalize_merchant_text(t): match_merchant(t) for t in STATEMENT_TEXTS if normalize_merchant_text(t)}
+
+    together = match_merchants(STATEMENT_TEXTS)
+
+    assert set(together) == set(one_by_one)
+    for normalized, single in one_by_one.items():
+        bulk = together[normalized]
+        assert (bulk and (bulk.merchant.id, bulk.method, round(bulk.score, 6))) == (
+            single and (single.merchant.id, single.method, round(single.score, 6))
+        ), normalized
+    assert together["uber trip"].merchant == known_merchants["uber"]
+    assert together["completely unrelated shop"] is None
+
+
+def test_match_merchants_is_two_queries_however_many_texts(known_merchants, django_assert_num_queries):
+    texts = [f"shop number {word}" for word in ("alpha", "beta", "gamma", "delta")] + STATEMENT_TEXTS
+    with django_assert_num_queries(2):
+        matches = match_merchants(texts)
+    assert matches["swiggy"].merchant == known_merchants["swiggy"]
 
 
 def test_match_merchant_is_one_query(known_merchants, django_assert_num_queries):

@@ -21,7 +21,7 @@ def _create(user, **kw):
     return services.transaction_create(user=user, **fields)
 
 
-def test_create_takes_the_matched_merchants_category_and_records_how(user, merchant_matcher):
+def test_create_takes_the_matched_merchants_category_and_records_how(user):
     merchant = MerchantFactory(canonical_name="Blue Bottle", category=Category.FOOD_DINING)
     tx = _create(user, merchant_raw="Blue Bottle")
     assert tx.merchant == merchant
@@ -30,12 +30,12 @@ def test_create_takes_the_matched_merchants_category_and_records_how(user, merch
     assert tx.merchant_normalized == "blue bottle"
 
 
-def test_create_without_a_match_is_uncategorized(user, merchant_matcher):
+def test_create_without_a_match_is_uncategorized(user):
     tx = _create(user, merchant_raw="Nobody Knows")
     assert (tx.merchant, tx.category, tx.confidence["method"]) == (None, Category.UNCATEGORIZED, "default")
 
 
-def test_users_correction_wins_over_the_merchant_category_for_the_next_transaction(user, merchant_matcher):
+def test_users_correction_wins_over_the_merchant_category_for_the_next_transaction(user):
     MerchantFactory(canonical_name="Blue Bottle", category=Category.FOOD_DINING)
     first = _create(user, merchant_raw="Blue Bottle")
     services.transaction_correct(transaction=first, user=user, new_category=Category.GROCERIES, reason="beans")
@@ -180,12 +180,16 @@ def test_atomic_import_with_a_bad_row_writes_nothing(user):
 
 
 def test_import_matches_each_distinct_merchant_once_and_announces_once(
-    user, merchant_matcher, events, django_capture_on_commit_callbacks
+    user, events, django_capture_on_commit_callbacks
 ):
     MerchantFactory(canonical_name="Corner Cafe", category=Category.FOOD_DINING)
     with django_capture_on_commit_callbacks(execute=True):
         result = import_services.transactions_import(user=user, content=CSV)
-    assert sorted(merchant_matcher) == ["Book Shop", "Corner Cafe"]
+    rows = Transaction.objects.filter(user=user).select_related("merchant")
+    assert {(tx.merchant_raw, tx.merchant and tx.merchant.canonical_name, tx.category) for tx in rows} == {
+        ("Corner Cafe", "Corner Cafe", Category.FOOD_DINING),
+        ("Book Shop", None, Category.UNCATEGORIZED),
+    }
     assert len(events) == 1
     assert events[0]["action"] == "imported"
     assert events[0]["categories"] == {Category.FOOD_DINING, Category.UNCATEGORIZED}
