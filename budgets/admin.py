@@ -62,7 +62,7 @@ class BudgetAdmin(admin.ModelAdmin):
                 services.budget_renew(budget=budget, catch_up=True)
                 renewed += 1
             except Conflict as exc:
-                self.message_user(request, f"{budget}: {exc.detail}", messages.WARNING)
+                self.message_user(request, f"{budget}: {exc}", messages.WARNING)
         self.message_user(request, f"Renewed {renewed} budget(s).")
 
 

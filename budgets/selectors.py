@@ -7,7 +7,6 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import (
     Case,
     Count,
@@ -26,6 +25,7 @@ from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from budgets.models import Budget, BudgetPeriod
+from config.selectors import get_or_not_found
 from ledger.models import Transaction
 
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -97,12 +97,9 @@ def budget_list(*, user, filters: dict | None = None) -> QuerySet[Budget]:
     return queryset
 
 
-def budget_get(*, user, budget_id) -> Budget | None:
-    try:
-        return budget_list(user=user).get(pk=budget_id)
-    except (Budget.DoesNotExist, ValueError, TypeError, DjangoValidationError):
-        # A malformed id is as unknown as someone else's: 404, not 400 or 500.
-        return None
+def budget_get(*, user, budget_id) -> Budget:
+    """The user's budget (annotated like the list), or NotFound."""
+    return get_or_not_found(budget_list(user=user), "No such budget.", pk=budget_id)
 
 
 def budget_period_list(*, budget: Budget) -> QuerySet[BudgetPeriod]:

@@ -11,11 +11,11 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
+from budgets.errors import BudgetErrorCode
 from budgets.models import Budget, BudgetPeriod
 from budgets.selectors import budget_annotate_spending, money
-from config.exceptions import Conflict
+from config.errors import Conflict, Invalid
 from config.redis import get_redis
 from ledger.models import Transaction
 from realtime import services as realtime_services
@@ -47,13 +47,15 @@ def current_month(today: datetime.date | None = None) -> tuple[datetime.date, da
 
 def _check_dates(start_date, end_date) -> None:
     if end_date <= start_date:
-        raise ValidationError({"end_date": ["Must be after start_date."]}, code="invalid")
+        raise Invalid("Must be after start_date.", code=BudgetErrorCode.INVALID, attr="end_date")
 
 
 def _existing_conflict(*, user, category, exclude_id=None) -> Conflict:
     existing = Budget.objects.filter(user=user, category=category).exclude(pk=exclude_id).first()
     return Conflict(
-        f"A budget for {category} already exists.", code="duplicate", existing_id=str(existing.pk) if existing else None
+        f"A budget for {category} already exists.",
+        code=BudgetErrorCode.DUPLICATE,
+        existing_id=str(existing.pk) if existing else None,
     )
 
 
@@ -193,15 +195,17 @@ def budget_renew(*, budget: Budget, catch_up: bool = False, today: datetime.date
             if just_renewed:
                 raise Conflict(
                     f"This budget was already renewed; its period runs until {budget.end_date}.",
-                    code="already_renewed",
+                    code=BudgetErrorCode.ALREADY_RENEWED,
                 )
-            raise Conflict(f"The budget's period has not ended yet (it ends {budget.end_date}).", code="not_ended")
+            raise Conflict(
+                f"The budget's period has not ended yet (it ends {budget.end_date}).", code=BudgetErrorCode.NOT_ENDED
+            )
         _, following_end = next_period(budget.start_date, budget.end_date)
         if following_end < today and not catch_up:
             raise Conflict(
                 f"The budget ended on {budget.end_date}, more than one period ago. "
                 "Renew with catch_up=true to renew it period by period up to today.",
-                code="periods_missed",
+                code=BudgetErrorCode.PERIODS_MISSED,
             )
         while budget.end_date < today:
             _close_and_advance(budget)

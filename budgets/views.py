@@ -2,7 +2,6 @@ from django.core.cache import cache
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from budgets import selectors, services
@@ -44,10 +43,7 @@ class BudgetViewSet(
         return selectors.budget_list(user=self.request.user)
 
     def get_object(self):
-        budget = selectors.budget_get(user=self.request.user, budget_id=self.kwargs["pk"])
-        if budget is None:
-            raise NotFound("No such budget.")
-        return budget
+        return selectors.budget_get(user=self.request.user, budget_id=self.kwargs["pk"])
 
     def _suggested(self):
         # One grouped query for the page, not one per budget.

@@ -1,43 +1,61 @@
-"""The API's one error shape and the domain errors services raise.
+"""The API's one error shape, and the one place domain errors become HTTP.
 
 Every 4xx/5xx body is drf-standardized-errors' shape:
 ``{"type": "validation_error"|"client_error"|"server_error",
    "errors": [{"code": str, "detail": str, "attr": str|null}]}``
 plus, for a conflict, the fields that tell the client what it collided with
-(for example ``existing_id``)."""
+(for example ``existing_id``). The domain errors live in config.errors and are
+re-exported here, so ``from config.exceptions import DomainError`` keeps working."""
 
 from drf_standardized_errors.formatter import ExceptionFormatter
-from rest_framework import status
-from rest_framework.exceptions import APIException
+from drf_standardized_errors.handler import ExceptionHandler
+from rest_framework import exceptions
+from rest_framework.exceptions import ErrorDetail
+
+from config.errors import Conflict, DomainError, ErrorCode, Invalid, NotFound, PayloadTooLarge
+
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "ErrorCode",
+    "Invalid",
+    "NotFound",
+    "PayloadTooLarge",
+    "TallyExceptionFormatter",
+    "TallyExceptionHandler",
+    "as_api_exception",
+]
 
 
-class DomainError(APIException):
-    """Base for rule violations raised by services; carries optional extra
-    fields that are merged into the error body."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "invalid"
-    default_detail = "The request breaks a rule."
-
-    def __init__(self, detail=None, code=None, **extra):
-        super().__init__(detail=detail, code=code)
-        self.extra = extra
+class _DomainAPIError(exceptions.APIException):
+    pass
 
 
-class Conflict(DomainError):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state."
+def as_api_exception(exc: DomainError) -> exceptions.APIException:
+    """The DRF exception carrying the same status, message, code and field."""
+    if exc.errors is not None:
+        detail = {key: [ErrorDetail(m, exc.code) for m in messages] for key, messages in exc.errors.items()}
+    elif exc.attr:
+        detail = {exc.attr: [ErrorDetail(exc.detail, exc.code)]}
+    else:
+        detail = ErrorDetail(exc.detail, exc.code)
+    if isinstance(exc, Invalid):
+        converted = exceptions.ValidationError(detail if isinstance(detail, dict) else [detail])
+    else:
+        converted = _DomainAPIError(detail)
+    converted.status_code = exc.status_code
+    return converted
 
 
-class PayloadTooLarge(DomainError):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "too_large"
-    default_detail = "The upload is too large."
+class TallyExceptionHandler(ExceptionHandler):
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, DomainError):
+            return as_api_exception(exc)
+        return super().convert_known_exceptions(exc)
 
 
 class TallyExceptionFormatter(ExceptionFormatter):
     def format_error_response(self, error_response):
         body = super().format_error_response(error_response)
-        body.update(getattr(self.exc, "extra", None) or {})
+        body.update(getattr(self.original_exc, "extra", None) or getattr(self.exc, "extra", None) or {})
         return body

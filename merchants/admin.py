@@ -17,7 +17,7 @@ class MerchantAdminForm(forms.ModelForm):
         try:
             return services.clean_country(self.cleaned_data.get("country"))
         except DomainError as exc:
-            raise forms.ValidationError(exc.detail["country"])
+            raise forms.ValidationError(exc.detail, code=exc.code)
 
     def clean(self):
         cleaned = super().clean()

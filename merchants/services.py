@@ -23,8 +23,9 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from config.exceptions import Conflict, DomainError
+from config.errors import Conflict, DomainError
 from merchants.categories import CATEGORY_NAMES
+from merchants.errors import MerchantErrorCode
 from merchants.models import Merchant
 
 # Card-processor / wallet prefixes written before the real merchant:
@@ -155,7 +156,7 @@ def merchant_fields(*, canonical_name: str, aliases) -> dict:
 def clean_country(country) -> str:
     country = (country or "").strip().upper()
     if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
-        raise DomainError({"country": ["Must be an ISO 3166 alpha-2 code, e.g. US."]}, code="invalid")
+        raise DomainError("Must be an ISO 3166 alpha-2 code, e.g. US.", code=MerchantErrorCode.INVALID, attr="country")
     return country
 
 
@@ -164,7 +165,7 @@ def clean_category(category) -> str:
     for name in CATEGORY_NAMES:
         if category.lower() == name.lower():
             return name
-    raise DomainError({"category": [f"Unknown category {category!r}."]}, code="invalid")
+    raise DomainError(f"Unknown category {category!r}.", code=MerchantErrorCode.INVALID, attr="category")
 
 
 # ---------------------------------------------------------------------------
@@ -197,7 +198,7 @@ def _raise_conflict(existing: Merchant, reason: str):
     }
     raise Conflict(
         messages[reason],
-        code=f"duplicate_{reason}",
+        code=MerchantErrorCode(f"duplicate_{reason}"),
         existing_id=str(existing.id),
         existing_name=existing.canonical_name,
     )
@@ -209,7 +210,7 @@ def merchant_create(*, canonical_name: str, category: str, country: str = "", al
     raises Conflict carrying the existing merchant's id."""
     name = title_case_name(canonical_name)
     if not name:
-        raise DomainError({"canonical_name": ["This field may not be blank."]}, code="blank")
+        raise DomainError("This field may not be blank.", code=MerchantErrorCode.BLANK, attr="canonical_name")
     aliases = clean_aliases(aliases, canonical_name=name)
     merchant = Merchant(
         canonical_name=name,
@@ -264,18 +265,20 @@ def merchant_merge(*, target: Merchant, source_ids) -> Merchant:
     sources are deleted, all in one transaction."""
     source_ids = list(dict.fromkeys(source_ids))
     if not source_ids:
-        raise DomainError({"source_ids": ["Give at least one merchant to merge."]}, code="required")
+        raise DomainError("Give at least one merchant to merge.", code=MerchantErrorCode.REQUIRED, attr="source_ids")
     if target.pk in source_ids:
-        raise DomainError({"source_ids": ["A merchant cannot be merged into itself."]}, code="invalid")
+        raise DomainError("A merchant cannot be merged into itself.", code=MerchantErrorCode.INVALID, attr="source_ids")
     # Lock target and sources in one fixed (id) order so two merges never deadlock.
     locked = {
         m.pk: m for m in Merchant.objects.select_for_update().filter(pk__in=[target.pk, *source_ids]).order_by("pk")
     }
     if target.pk not in locked:
-        raise DomainError({"target": ["The target merchant no longer exists."]}, code="not_found")
+        raise DomainError("The target merchant no longer exists.", code=MerchantErrorCode.NOT_FOUND, attr="target")
     missing = [str(pk) for pk in source_ids if pk not in locked]
     if missing:
-        raise DomainError({"source_ids": [f"Unknown merchant ids: {', '.join(missing)}."]}, code="not_found")
+        raise DomainError(
+            f"Unknown merchant ids: {', '.join(missing)}.", code=MerchantErrorCode.NOT_FOUND, attr="source_ids"
+        )
     target = locked[target.pk]
     sources = [locked[pk] for pk in source_ids]
 
@@ -294,7 +297,7 @@ def merchant_merge(*, target: Merchant, source_ids) -> Merchant:
         except IntegrityError:
             raise Conflict(
                 f"{model._meta.verbose_name_plural} of the sources collide with the target's; resolve them first.",
-                code="merge_conflict",
+                code=MerchantErrorCode.MERGE_CONFLICT,
                 existing_id=str(target.pk),
             )
 

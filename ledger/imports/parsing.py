@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from config.exceptions import DomainError
+from ledger.errors import LedgerErrorCode
 from merchants.categories import CATEGORY_NAMES
 
 COLUMN_ALIASES = {
@@ -74,7 +75,9 @@ def decode(content: bytes | str) -> str:
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise DomainError("The file is not UTF-8 text. Save it as CSV UTF-8 and upload again.", code="encoding")
+        raise DomainError(
+            "The file is not UTF-8 text. Save it as CSV UTF-8 and upload again.", code=LedgerErrorCode.ENCODING
+        )
 
 
 def count_lines(text: str) -> int:
@@ -85,7 +88,7 @@ def _header(text: str) -> dict[str, int]:
     reader = csv.reader(io.StringIO(text[: text.find("\n") + 1 if "\n" in text else len(text)]))
     first = next(reader, None)
     if not first or not any(cell.strip() for cell in first):
-        raise DomainError("The file is empty.", code="empty")
+        raise DomainError("The file is empty.", code=LedgerErrorCode.EMPTY)
     columns: dict[str, int] = {}
     for index, name in enumerate(first):
         key = COLUMN_ALIASES.get(name.strip().lower())
@@ -95,7 +98,7 @@ def _header(text: str) -> dict[str, int]:
     if missing:
         raise DomainError(
             f"The header must have date, amount and merchant (or description) columns; missing: {', '.join(missing)}.",
-            code="bad_header",
+            code=LedgerErrorCode.BAD_HEADER,
         )
     return columns
 
@@ -205,9 +208,9 @@ def parse_csv(content: bytes | str, *, max_rows: int = 1_000_000) -> ParsedFile:
             continue
         raw_rows.append((reader.line_num, line))
         if len(raw_rows) > max_rows:
-            raise DomainError(f"The file has more than {max_rows} rows.", code="too_many_rows")
+            raise DomainError(f"The file has more than {max_rows} rows.", code=LedgerErrorCode.TOO_MANY_ROWS)
     if not raw_rows:
-        raise DomainError("The file has a header but no transactions.", code="empty")
+        raise DomainError("The file has a header but no transactions.", code=LedgerErrorCode.EMPTY)
 
     date_index = columns["date"]
     day_first = _day_first([line[date_index] for _, line in raw_rows if len(line) > date_index])

@@ -1,10 +1,6 @@
-from rest_framework.exceptions import NotFound
-
+from config.selectors import get_or_not_found
 from ledger.models import ImportJob
 
 
 def import_job_get(*, user, job_id) -> ImportJob:
-    try:
-        return ImportJob.objects.defer("content").get(user=user, id=job_id)
-    except (ImportJob.DoesNotExist, ValueError):
-        raise NotFound("Import job not found.")
+    return get_or_not_found(ImportJob.objects.defer("content").filter(user=user), "Import job not found.", id=job_id)

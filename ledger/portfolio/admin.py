@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
-from rest_framework.exceptions import ValidationError
 
+from config.admin import form_error
+from config.errors import DomainError
 from ledger.models import PortfolioHolding
 from ledger.portfolio import services as portfolio
 
@@ -23,8 +24,8 @@ class PortfolioHoldingAdminForm(forms.ModelForm):
                 asset_type=data["asset_type"], identifier=data["identifier"]
             )
             data["currency"] = portfolio.currency_normalize(data["currency"])
-        except ValidationError as exc:
-            raise forms.ValidationError({field: [str(m) for m in messages] for field, messages in exc.detail.items()})
+        except DomainError as exc:
+            raise form_error(exc, self) from exc
         existing = portfolio.holding_find_duplicate(
             user=user, asset_type=data["asset_type"], identifier=data["identifier"], exclude_id=self.instance.pk
         )
@@ -34,8 +35,8 @@ class PortfolioHoldingAdminForm(forms.ModelForm):
             # The service re-applies the last price to new units: check it fits here, as a form error.
             try:
                 portfolio.valuation_of(units=data["units"], price=self.instance.last_price, field="units")
-            except ValidationError as exc:
-                raise forms.ValidationError({f: [str(m) for m in msgs] for f, msgs in exc.detail.items()}) from exc
+            except DomainError as exc:
+                raise form_error(exc, self) from exc
         return data
 
 

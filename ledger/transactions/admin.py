@@ -1,6 +1,6 @@
-from django import forms
 from django.contrib import admin, messages
 
+from config.admin import form_error
 from config.exceptions import DomainError
 from ledger.anchoring import services as anchoring
 from ledger.models import CategoryCorrection, Transaction
@@ -67,7 +67,7 @@ class TransactionAdmin(admin.ModelAdmin):
                                 transaction=current, changes={name: data[name] for name in self.changed_data}
                             )
                         except DomainError as exc:
-                            raise forms.ValidationError(str(exc.detail)) from exc
+                            raise form_error(exc, self) from exc
                 return data
 
         return AnchoredFactsForm

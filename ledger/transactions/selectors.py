@@ -4,8 +4,9 @@
 from decimal import Decimal
 
 from django.db.models import Sum
-from rest_framework.exceptions import NotFound, ValidationError
 
+from config.errors import Invalid
+from config.selectors import get_or_not_found
 from ledger.models import Transaction
 from ledger.transactions.filters import TransactionFilterSet
 
@@ -38,7 +39,7 @@ def transaction_list(*, user, filters=None):
         return queryset
     filterset = TransactionFilterSet(data=filters, queryset=queryset)
     if not filterset.is_valid():
-        raise ValidationError(filterset.errors)
+        raise Invalid(filterset.errors)
     return filterset.qs
 
 
@@ -48,18 +49,14 @@ def transaction_rows(queryset):
 
 
 def transaction_get(*, user, transaction_id) -> Transaction:
-    try:
-        return Transaction.objects.select_related("merchant").get(user=user, id=transaction_id, is_deleted=False)
-    except (Transaction.DoesNotExist, ValueError):
-        raise NotFound("Transaction not found.")
+    queryset = Transaction.objects.select_related("merchant").filter(user=user, is_deleted=False)
+    return get_or_not_found(queryset, "Transaction not found.", id=transaction_id)
 
 
 def transaction_get_any(*, user, transaction_id) -> Transaction:
     """Including soft-deleted rows: only for restore."""
-    try:
-        return Transaction.objects.select_related("merchant").get(user=user, id=transaction_id)
-    except (Transaction.DoesNotExist, ValueError):
-        raise NotFound("Transaction not found.")
+    queryset = Transaction.objects.select_related("merchant").filter(user=user)
+    return get_or_not_found(queryset, "Transaction not found.", id=transaction_id)
 
 
 def category_totals(*, user, since, until) -> dict[str, Decimal]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError
 from ledger.anchoring.services import reject_anchored_changes
+from ledger.errors import LedgerErrorCode
 from ledger.events import transactions_changed
 from ledger.models import CategoryCorrection, Transaction
 from merchants.categories import Category
@@ -169,7 +170,7 @@ def transaction_create(*, user, allow_duplicate: bool = False, **fields) -> Tran
         if existing:
             raise Conflict(
                 "A transaction with the same amount, date and merchant already exists.",
-                code="duplicate",
+                code=LedgerErrorCode.DUPLICATE,
                 existing_id=str(existing),
             )
     tx.save(force_insert=True)
@@ -217,7 +218,7 @@ def transaction_correct(*, transaction: Transaction, user, new_category: str, re
     tx = _lock(transaction)
     old_category = tx.category
     if old_category == new_category:
-        raise DomainError(f"The transaction is already in {new_category}.", code="unchanged")
+        raise DomainError(f"The transaction is already in {new_category}.", code=LedgerErrorCode.UNCHANGED)
     transaction_update(transaction=tx, user=user, category=new_category, reason=reason)
     return {
         "message": f"Category changed from {old_category} to {new_category}.",

@@ -49,7 +49,7 @@ def test_renew_before_the_period_ends_is_a_conflict(user):
     with pytest.raises(Conflict) as exc:
         budget_renew(budget=budget, today=datetime.date(2026, 3, 31))
 
-    assert exc.value.get_codes() == "not_ended"
+    assert exc.value.code == "not_ended"
     assert not BudgetPeriod.objects.exists()
 
 
@@ -60,7 +60,7 @@ def test_renewing_twice_is_a_conflict(user):
     with pytest.raises(Conflict) as exc:
         budget_renew(budget=budget, today=datetime.date(2026, 4, 1))
 
-    assert exc.value.get_codes() == "already_renewed"
+    assert exc.value.code == "already_renewed"
     assert BudgetPeriod.objects.count() == 1
 
 
@@ -70,7 +70,7 @@ def test_renewal_more_than_one_period_late_needs_catch_up(user):
     with pytest.raises(Conflict) as exc:
         budget_renew(budget=budget, today=datetime.date(2026, 6, 10))
 
-    assert exc.value.get_codes() == "periods_missed"
+    assert exc.value.code == "periods_missed"
     assert "catch_up" in str(exc.value.detail)
     budget.refresh_from_db()
     assert budget.end_date == datetime.date(2026, 3, 31)

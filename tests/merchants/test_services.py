@@ -172,7 +172,7 @@ def test_create_conflicts_answer_with_the_existing_merchant(known_merchants, nam
     with pytest.raises(Conflict) as excinfo:
         merchant_create(canonical_name=name, category="Shopping", aliases=aliases)
 
-    assert excinfo.value.get_codes() == code
+    assert excinfo.value.code == code
     assert excinfo.value.extra["existing_id"] == str(known_merchants[existing].id)
     assert Merchant.objects.count() == 5
 

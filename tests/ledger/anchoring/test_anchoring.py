@@ -19,7 +19,7 @@ from django_celery_beat.models import PeriodicTask
 
 from config.exceptions import DomainError
 from ledger import tasks
-from ledger.anchoring import merkle
+from ledger.anchoring import hashing, merkle
 from ledger.anchoring import services as anchoring
 from ledger.anchoring.backends import LocalAnchorBackend, get_anchor_backend
 from ledger.models import MerkleBatch, MerkleChunk, Transaction
@@ -167,7 +167,7 @@ def test_future_dates_are_refused_and_empty_days_get_the_empty_root(db):
 def edit_while_hashing(monkeypatch, sql: str, params) -> None:
     """Another connection commits ``sql`` after anchoring read the rows and
     before it stamps them (once, at the first row hashed)."""
-    original, edited = anchoring._hash_row, []
+    original, edited = hashing.hash_row, []
 
     def hash_and_edit_behind_our_back(row):
         if not edited:
@@ -176,7 +176,7 @@ def edit_while_hashing(monkeypatch, sql: str, params) -> None:
             edited.append(True)
         return original(row)
 
-    monkeypatch.setattr(anchoring, "_hash_row", hash_and_edit_behind_our_back)
+    monkeypatch.setattr(hashing, "hash_row", hash_and_edit_behind_our_back)
 
 
 @pytest.mark.django_db(transaction=True)

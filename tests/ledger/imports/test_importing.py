@@ -96,7 +96,7 @@ def test_unknown_category_is_a_row_error():
 def test_file_level_problems_raise(content, code):
     with pytest.raises(DomainError) as excinfo:
         parse_csv(content)
-    assert excinfo.value.get_codes() == code
+    assert excinfo.value.code == code
 
 
 def test_utf8_bom_is_accepted():

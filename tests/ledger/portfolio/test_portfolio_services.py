@@ -4,9 +4,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from rest_framework.exceptions import ValidationError
 
-from config.exceptions import Conflict
+from config.exceptions import Conflict, Invalid, NotFound
 from ledger.models import PortfolioHolding
 from ledger.portfolio import services as portfolio
 from realtime.models import Notification
@@ -62,15 +61,15 @@ def test_identifier_is_normalised_per_asset_type(asset_type, raw, stored):
     ],
 )
 def test_bad_identifiers_are_a_field_error(asset_type, raw):
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(Invalid) as caught:
         portfolio.identifier_normalize(asset_type=asset_type, identifier=raw)
-    assert list(caught.value.detail) == ["identifier"]
+    assert caught.value.attr == "identifier"
 
 
 def test_unknown_asset_type_is_refused_by_the_service(user):
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(Invalid) as caught:
         portfolio.holding_create(user=user, asset_type="house", identifier="X", units=Decimal(1), cost_basis=Decimal(1))
-    assert list(caught.value.detail) == ["asset_type"]
+    assert caught.value.attr == "asset_type"
 
 
 @pytest.mark.parametrize(
@@ -79,9 +78,9 @@ def test_unknown_asset_type_is_refused_by_the_service(user):
 )
 def test_service_refuses_numbers_the_columns_cannot_hold(user, field, value):
     kwargs = {"units": Decimal(1), "cost_basis": Decimal(1), field: value}
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(Invalid) as caught:
         portfolio.holding_create(user=user, asset_type="stock", identifier="AAPL", **kwargs)
-    assert list(caught.value.detail) == [field]
+    assert caught.value.attr == field
     assert not PortfolioHolding.objects.exists()
 
 
@@ -100,9 +99,9 @@ def test_valuation_is_units_times_price_rounded_half_up_to_the_cent(units, price
 
 
 def test_valuation_that_does_not_fit_the_column_is_refused():
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(Invalid) as caught:
         portfolio.valuation_of(units=Decimal("100000"), price=Decimal("100000"))
-    assert list(caught.value.detail) == ["price"]
+    assert caught.value.attr == "price"
 
 
 @pytest.mark.parametrize(
@@ -168,11 +167,11 @@ def test_revalue_older_than_the_stored_valuation_is_a_conflict(user):
 
 def test_revalue_in_the_future_is_refused(user):
     holding = PortfolioHoldingFactory(user=user)
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(Invalid) as caught:
         portfolio.holding_revalue(
             holding=holding, price=Decimal("5"), source="manual", valued_at=NOW + datetime.timedelta(hours=1), now=NOW
         )
-    assert list(caught.value.detail) == ["valued_at"]
+    assert caught.value.attr == "valued_at"
     assert not Notification.objects.exists()
 
 
@@ -329,7 +328,6 @@ def test_stale_means_never_valued_or_valued_more_than_24_hours_ago(user):
 
 
 def test_updating_a_holding_deleted_meanwhile_is_a_404(user):
-    from rest_framework.exceptions import NotFound
 
     holding = PortfolioHoldingFactory(user=user, identifier="AAPL")
     PortfolioHolding.objects.filter(pk=holding.pk).delete()
@@ -381,18 +379,18 @@ def test_negative_zero_is_stored_and_echoed_as_zero(user):
 
 
 def test_cash_is_held_in_its_own_currency(user):
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(Invalid) as refused:
         portfolio.holding_create(
             user=user, asset_type="cash", identifier="eur", currency="USD", units=Decimal("5"), cost_basis=Decimal("5")
         )
-    assert "currency" in refused.value.detail
+    assert refused.value.attr == "currency"
     other = portfolio.holding_create(
         user=user, asset_type="other", identifier="GBP", currency="USD", units=Decimal("5"), cost_basis=Decimal("5")
     )
     portfolio.holding_update(holding=other, asset_type="cash")
     other.refresh_from_db()
     assert (other.asset_type, other.identifier, other.currency) == ("cash", "GBP", "GBP")
-    with pytest.raises(ValidationError):
+    with pytest.raises(Invalid):
         portfolio.holding_update(holding=other, currency="USD")
 
 
