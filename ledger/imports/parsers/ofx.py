@@ -1,0 +1,127 @@
+"""OFX 1.x (SGML), OFX 2.x (XML) and QFX through ofxtools' OFXTree.
+
+Only ofxtools' tokenizer is used (OFXTree.parse -> ElementTree); its
+model conversion rejects common real-world files (a NAME over 32 chars,
+a missing aggregate), so the elements are read directly. Before parsing,
+the header is rebuilt canonically, tag names upper-cased and times cut from
+DTPOSTED, so the date is the bank's own day rather than a UTC shift of it."""
+
+import datetime
+import io
+import re
+
+from ofxtools.Parser import OFXTree
+
+from .entries import EntriesParse, Entry, bank_amount
+from .types import ImportFileError, Profile, RowProblem, Statement
+from .values import decode
+
+V1_VERSIONS = {"102", "103", "151", "160"}
+V2_VERSIONS = {"200", "201", "202", "203", "210", "211", "220"}
+_SGML_VERSION = re.compile(r"VERSION\s*:\s*(\d+)", re.IGNORECASE)
+_XML_VERSION = re.compile(r"<\?OFX[^>]*VERSION\s*=\s*\"(\d+)\"", re.IGNORECASE)
+_BODY = re.compile(r"<OFX>", re.IGNORECASE)
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9._]*)>")
+_DATE_TIME = re.compile(r"<(DTPOSTED|DTUSER|DTASOF)>\s*(\d{8})[^<\r\n]*")
+_SGML_HEADER = (
+    "OFXHEADER:100\nDATA:OFXSGML\nVERSION:{version}\nSECURITY:NONE\nENCODING:UTF-8\nCHARSET:NONE\n"
+    "COMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n"
+)
+_XML_HEADER = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
+    '<?OFX OFXHEADER="200" VERSION="{version}" SECURITY="NONE" OLDFILEUID="NONE" NEWFILEUID="NONE"?>\n'
+)
+
+
+def _version(text: str) -> tuple[str, str]:
+    head = text[: text.upper().find("<OFX>")] if "<OFX>" in text.upper() else text[:2000]
+    if match := _XML_VERSION.search(head):
+        version, kind = match.group(1), "xml"
+    elif match := _SGML_VERSION.search(head):
+        version, kind = match.group(1), "sgml"
+    else:
+        return "102", "sgml"  # some banks send the body without any header
+    if version not in (V2_VERSIONS if kind == "xml" else V1_VERSIONS):
+        raise ImportFileError(
+            "unknown_ofx_version",
+            f"OFX version {version} is not one this importer knows (1.02-1.60, 2.00-2.20).",
+            "Download the statement again as OFX 1.02 (Quicken/Money format) or 2.x, or as CSV.",
+        )
+    return version, kind
+
+
+def _clean(text: str) -> tuple[str, str]:
+    version, kind = _version(text)
+    match = _BODY.search(text)
+    if not match:
+        raise ImportFileError("bad_ofx", "The OFX file has no <OFX> element.")
+    body = text[match.start() :]
+    body = _TAG.sub(lambda m: f"<{m.group(1)}{m.group(2).upper()}>", body)
+    body = _DATE_TIME.sub(lambda m: f"<{m.group(1)}>{m.group(2)}", body)
+    return (_XML_HEADER if kind == "xml" else _SGML_HEADER).format(version=version) + body, kind
+
+
+def _date(text: str | None) -> datetime.date | None:
+    if not text or len(text.strip()) < 8:
+        return None
+    try:
+        value = text.strip()
+        return datetime.date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+    except ValueError:
+        return None
+
+
+def parse_ofx(content: bytes, profile: Profile | None) -> EntriesParse:
+    cleaned, _kind = _clean(decode(content.lstrip(b"\r\n\t "), profile.encoding if profile else ""))
+    try:
+        root = OFXTree().parse(io.BytesIO(cleaned.encode("utf-8")))
+    except Exception as exc:  # ofxtools raises several unrelated types for malformed files
+        raise ImportFileError("bad_ofx", f"The OFX file could not be read: {exc}", "Download it again from the bank.")
+    statement = Statement()
+    statements = [element for element in root.iter() if element.tag in ("STMTRS", "CCSTMTRS")]
+    if not statements:
+        raise ImportFileError("no_rows", "The OFX file has no bank or card statement in it.")
+    for element in statements:
+        statement.currency = statement.currency or (element.findtext("CURDEF") or "").strip()
+        account = element.find("BANKACCTFROM")
+        account = account if account is not None else element.find("CCACCTFROM")
+        if account is not None and not statement.account_ref:
+            statement.account_ref = (account.findtext("ACCTID") or "").strip()
+        balance = element.find("LEDGERBAL")
+        if balance is not None:
+            try:
+                statement.closing_balance = bank_amount(balance.findtext("BALAMT"), "BALAMT")
+            except RowProblem:
+                pass
+    return EntriesParse("ofx", profile, _entries(statements), statement)
+
+
+def _entries(statements):
+    number = 0
+    for element in statements:
+        currency = (element.findtext("CURDEF") or "").strip()
+        for transaction in element.iter("STMTTRN"):
+            number += 1
+            raw = {child.tag: (child.text or "").strip() for child in transaction if len(child) == 0}
+            try:
+                amount = bank_amount(raw.get("TRNAMT"), "TRNAMT")
+                date = _date(raw.get("DTPOSTED") or raw.get("DTUSER"))
+                if date is None:
+                    raise RowProblem(f"DTPOSTED {raw.get('DTPOSTED', '')!r} is not a date.", "DTPOSTED")
+            except RowProblem as exc:
+                yield Entry(number, raw, problem=exc)
+                continue
+            payee = raw.get("NAME", "")
+            if not payee and (nested := transaction.find("PAYEE")) is not None:
+                payee = (nested.findtext("NAME") or "").strip()
+            yield Entry(
+                number,
+                raw,
+                date=date,
+                bank_amount=amount,
+                payee=payee,
+                description=payee,
+                notes=raw.get("MEMO", ""),
+                currency=raw.get("CURRENCY", "") if len(raw.get("CURRENCY", "")) == 3 else currency,
+                external_id=raw.get("FITID", "") or raw.get("CHECKNUM", ""),
+            )
