@@ -22,6 +22,7 @@ _SGML_VERSION = re.compile(r"VERSION\s*:\s*(\d+)", re.IGNORECASE)
 _XML_VERSION = re.compile(r"<\?OFX[^>]*VERSION\s*=\s*\"(\d+)\"", re.IGNORECASE)
 _BODY = re.compile(r"<OFX>", re.IGNORECASE)
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9._]*)>")
+_TRANSACTION_TAGS = re.compile(r"(<STMTTRN>|</STMTTRN>|</BANKTRANLIST>)")
 _DATE_TIME = re.compile(r"<(DTPOSTED|DTUSER|DTASOF)>\s*(\d{8})[^<\r\n]*")
 _SGML_HEADER = (
     "OFXHEADER:100\nDATA:OFXSGML\nVERSION:{version}\nSECURITY:NONE\nENCODING:UTF-8\nCHARSET:NONE\n"
@@ -58,7 +59,24 @@ def _clean(text: str) -> tuple[str, str]:
     body = text[match.start() :]
     body = _TAG.sub(lambda m: f"<{m.group(1)}{m.group(2).upper()}>", body)
     body = _DATE_TIME.sub(lambda m: f"<{m.group(1)}>{m.group(2)}", body)
+    if kind == "sgml":
+        body = _close_transactions(body)
     return (_XML_HEADER if kind == "xml" else _SGML_HEADER).format(version=version) + body, kind
+
+
+def _close_transactions(body: str) -> str:
+    # Some banks never close <STMTTRN>; without this the rest of the statement nests inside the last one.
+    parts = _TRANSACTION_TAGS.split(body)
+    out, open_ = [], False
+    for part in parts:
+        if part in ("<STMTTRN>", "</BANKTRANLIST>") and open_:
+            out.append("</STMTTRN>")
+        if part == "<STMTTRN>":
+            open_ = True
+        elif part in ("</STMTTRN>", "</BANKTRANLIST>"):
+            open_ = False
+        out.append(part)
+    return "".join(out)
 
 
 def _date(text: str | None) -> datetime.date | None:

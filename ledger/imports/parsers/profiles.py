@@ -168,6 +168,8 @@ BUILTIN_PROFILES: dict[str, Profile] = {
         columns={"date": "Date", "payee": "Counter Party", "description": "Reference", "amount": "Amount (GBP)",
                  "balance": "Balance (GBP)", "category": "Spending Category", "notes": "Notes"},
         category_map=STARLING_CATEGORIES,
+        # The export opens with an "Opening Balance" line of amount 0.00.
+        row_filters=({"column": "Counter Party", "op": "eq", "value": "Opening Balance"},),
         currency="GBP",
     ),
     # N26 CSV until 2023.

@@ -59,8 +59,11 @@ def parse_qif(content: bytes, profile: Profile | None) -> EntriesParse:
     day_first = None
     if not (profile and profile.date_format):
         dated = [_normal_date(field[1:])[0] for record in records for field in record if field[0] == "D"]
-        firsts = [numeric_parts(text) for text in dated]
-        day_first = any(part and part[0] > 12 for part in firsts)
+        parts = [part for part in map(numeric_parts, dated) if part]
+        # Quicken writes month first; a file is day-first only when a date proves it.
+        day_first = any(first > 12 >= second for first, second, _ in parts) and not any(
+            second > 12 >= first for first, second, _ in parts
+        )
     dates = DateParser(profile.date_format if profile and profile.date_format else "", day_first)
     statement = Statement(currency=profile.currency if profile else "")
     return EntriesParse("qif", profile, _entries(records, dates), statement)
