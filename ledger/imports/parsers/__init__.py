@@ -30,7 +30,8 @@ _EXTENSIONS = {"ofx": "ofx", "qfx": "ofx", "qif": "qif", "xml": "camt053", "sta"
 
 
 def _is_binary(head: bytes) -> bool:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 8 and head[1::2].count(0) > len(head) // 4):
+    zeros = max(head[0::2].count(0), head[1::2].count(0))
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 8 and zeros > len(head) // 4):
         return False  # UTF-16 text
     sample = head[:8192]
     return sum(sample.count(byte) for byte in _CONTROL) > max(len(sample) // 20, 8)

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from .categories import IGNORE, CategoryMapper
 from .checks import RunningBalance, statement_warning
-from .profiles import BUILTIN_PROFILES, generic_profile, looks_like_header, match_signature, normalise
+from .profiles import BUILTIN_PROFILES, EXACT_SIGNATURES, generic_profile, looks_like_header, match_signature, normalise
 from .records import width
 from .types import ImportFileError, ParsedRow, Profile, RowError, RowProblem, Statement
 from .values import AmountParser, DateParser, looks_like_date, numeric_parts
@@ -54,27 +54,38 @@ class TableParse:
     def _locate(self, profile: Profile | None, overrides: dict) -> None:
         seen_text = False
         header = None
+        looks_like = None
+        skip = overrides.get("skip_rows", profile.skip_rows if profile else 0)
         for number, problem, cells in self.records:
             if problem is not None or not any(cell.strip() for cell in cells):
                 continue
             seen_text = True
-            skip = overrides.get("skip_rows", profile.skip_rows if profile else 0)
             if skip:
                 if number > skip:
                     header = number, cells
                     break
                 continue
-            if profile is not None and self._fits(profile, cells) or profile is None and (
-                match_signature(cells) or looks_like_header(cells)
+            if (
+                profile is not None
+                and self._fits(profile, cells)
+                or profile is None
+                and (match_signature(cells) or looks_like_header(cells))
             ):
                 header = number, cells
                 break
+            looks_like = looks_like or match_signature(cells)
             self._preamble(cells)
             if number >= HEADER_SEARCH:
                 break
         if header is None:
             if not seen_text:
                 raise ImportFileError("empty_file", "The file has no text in it.")
+            if profile is not None:
+                raise ImportFileError(
+                    "bad_header",
+                    f"The file's header does not have the columns of profile {profile.name}.",
+                    f"This looks like the {looks_like.name} export." if looks_like else "Import without a profile.",
+                )
             raise ImportFileError(
                 "bad_header",
                 "No header row with a date and an amount column was found in the first lines.",
@@ -82,35 +93,69 @@ class TableParse:
                 + ", ".join(BUILTIN_PROFILES),
             )
         self.header_row, self.header = header
+        if hasattr(self.records, "expected"):
+            self.records.expected = len(self.header)
         if profile is not None:
             self.detected_by = "explicit"
         else:
-            found = match_signature(self.header)
-            if found is not None:
-                profile, self.detected_by = found, "signature"
+            profile = match_signature(self.header)
+            self.detected_by = "signature"
+            if profile is None:
+                profile = self._generic()
+        self._use(profile, overrides)
+        if self.profile.date_format and "date_format" not in overrides and not self._dates_fit():
+            if self.detected_by == "signature" and self.profile.name in EXACT_SIGNATURES:
+                # A bare Date,Description,Amount file whose dates are not Amex's: not an Amex export.
+                self._use(self._generic(), overrides)
             else:
-                profile, guessed = generic_profile(self.header)
-                self.detected_by = "generic"
-                self.warnings.append("guessed columns: " + ", ".join(guessed))
+                self.warnings.append(
+                    f"dates do not match {self.profile.date_format} of profile {self.profile.name}; "
+                    "read them by detection instead"
+                )
+                self._use(dataclasses.replace(self.profile, date_format=""), {})
+        if self.profile.name in EXACT_SIGNATURES and self.detected_by == "signature":
+            self.warnings.append(
+                "A Date,Description,Amount header was read as American Express (charges positive); "
+                "if money out is negative in this file, choose sign negative_is_out."
+            )
+        if not self.profile.date_format:
+            self._detect_date_order()
+        self.statement.currency = self.profile.currency
+
+    def _generic(self) -> Profile:
+        profile, guessed = generic_profile(self.header)
+        self.detected_by = "generic"
+        self.warnings.append("guessed columns: " + ", ".join(guessed))
+        return profile
+
+    def _use(self, profile: Profile, overrides: dict) -> None:
         if overrides:
             try:
                 profile = dataclasses.replace(profile, **overrides)
             except (TypeError, ValueError) as exc:
                 raise ImportFileError("bad_option", f"Invalid import option: {exc}")
-        if profile.name == "amex" and self.detected_by == "signature":
-            self.warnings.append(
-                "A Date,Description,Amount header was read as American Express (charges positive); "
-                "if money out is negative in this file, choose sign negative_is_out."
-            )
         self.profile = profile
-        if hasattr(self.records, "expected"):
-            self.records.expected = len(self.header)
         if hasattr(self.records, "decimal"):
             self.records.decimal = profile.decimal_separator or "."
         self._compile()
-        if not profile.date_format:
-            self._detect_date_order()
-        self.statement.currency = profile.currency
+
+    def _dates_fit(self) -> bool:
+        """Whether any of the first data rows' dates parses with the profile's format."""
+        sample = []
+        for number, problem, cells in self.records:
+            if number <= self.header_row or problem is not None or self.i_date >= len(cells):
+                continue
+            if cells[self.i_date].strip():
+                sample.append(cells[self.i_date])
+            if len(sample) >= 20:
+                break
+        for value in sample:
+            try:
+                self.dates(value)
+                return True
+            except RowProblem:
+                continue
+        return not sample
 
     def _fits(self, profile: Profile, cells: list[str]) -> bool:
         names = {normalise(cell) for cell in cells}
@@ -210,12 +255,15 @@ class TableParse:
     def _detect_date_order(self) -> None:
         # One decisive date (a day above 12) settles the whole file; ISO and month-name dates never need it.
         day_first = month_first = dots = False
-        numeric = 0
+        numeric = other = 0
         for number, problem, cells in self.records:
             if number <= self.header_row or problem is not None or self.i_date >= len(cells):
                 continue
             parts = numeric_parts(cells[self.i_date])
             if parts is None:
+                other += 1
+                if other >= 500 and not numeric:
+                    break  # ISO or month-name dates: no order to decide
                 continue
             first, second, separator = parts
             numeric += 1
@@ -247,13 +295,19 @@ class TableParse:
         total = Decimal(0)
         any_errors = False
         header_key = [normalise(cell) for cell in self.header]
+        header_date = self.header[self.i_date].strip().lower()
         for number, problem, cells in self.records:
             if number <= self.header_row:
                 continue
-            if problem is None and not any(cell.strip() for cell in cells):
+            if problem is None and not "".join(cells).strip():
                 continue
-            if problem is None and [normalise(cell) for cell in cells] == header_key:
-                continue
+            if (
+                problem is None
+                and self.i_date < len(cells)
+                and cells[self.i_date].strip().lower() == header_date
+                and [normalise(cell) for cell in cells] == header_key
+            ):
+                continue  # a header repeated on every page
             data_rows += 1
             if data_rows > self.max_rows:
                 raise ImportFileError("too_large", f"The file has more than {self.max_rows} rows.",
@@ -317,9 +371,8 @@ class TableParse:
                 raise RowProblem(f"The row has {size} cells but the header has {len(self.header)}.")
             else:
                 cells = cells + [""] * (len(self.header) - size)
-        for cell in cells:
-            if "\x00" in cell:
-                raise RowProblem("The row contains a NUL byte (binary data in a text file).")
+        if "\x00" in "".join(cells):
+            raise RowProblem("The row contains a NUL byte (binary data in a text file).")
         for position, matches in self.filters:
             if position is not None and matches(cells[position]):
                 return _SKIP
@@ -346,18 +399,19 @@ class TableParse:
                 balance = parsed[0] if parsed else None
             except RowProblem:
                 balance = None
+        # Positional: this runs once per row of a million-row file.
         return ParsedRow(
-            row_number=number,
-            date=date,
-            amount=amount,
-            payee=payee or description,
-            description=description,
-            notes=notes,
-            bank_category=bank_category,
-            category=category,
-            currency=currency or self.profile.currency,
-            external_id=external_id,
-            balance=balance,
+            number,
+            date,
+            amount,
+            payee or description,
+            description,
+            notes,
+            bank_category,
+            category,
+            currency or self.profile.currency,
+            external_id,
+            balance,
         )
 
     def _name(self, position: int | None) -> str:

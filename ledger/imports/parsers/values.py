@@ -83,15 +83,21 @@ def decode(content: bytes, declared: str = "") -> str:
 _DROP_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009\t")
 _AMOUNT = re.compile(
     r"(?P<l1>[-+]?)(?P<c1>[A-Za-z]{3}|Rs\.?|US\$|[$€£₹¥])?(?P<l2>[-+]?)(?P<num>\d[\d.,']*)"
-    r"(?P<t1>-?)(?P<c2>[A-Za-z]{3}|[$€£₹¥])?(?P<t2>-?)"
+    r"(?P<t1>-?)(?P<c2>[A-Za-z]{3}|[$€£₹¥])?(?P<t2>-?)",
+    re.ASCII,  # \d must not match Arabic-Indic or fullwidth digits (Decimal would accept them)
 )
 _CRDR = re.compile(r"(cr|dr)\.?$", re.IGNORECASE)
-_FAST = {".": re.compile(r"-?\d{1,10}(?:\.\d{1,2})?"), ",": re.compile(r"-?\d{1,10}(?:,\d{1,2})?")}
+_FAST = {
+    ".": re.compile(r"-?\d{1,10}(?:\.\d{1,2})?", re.ASCII),
+    ",": re.compile(r"-?\d{1,10}(?:,\d{1,2})?", re.ASCII),
+    # One separator followed by 1-2 decimals is never ambiguous.
+    "": re.compile(r"-?\d{1,10}(?:[.,]\d{1,2})?", re.ASCII),
+}
 # Western 1,234,567 and Indian lakh 12,34,567 grouping.
 _GROUPING = {
     sep: (
-        re.compile(rf"\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+"),
-        re.compile(rf"\d{{1,2}}(?:{re.escape(sep)}\d{{2}})*{re.escape(sep)}\d{{3}}"),
+        re.compile(rf"\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+", re.ASCII),
+        re.compile(rf"\d{{1,2}}(?:{re.escape(sep)}\d{{2}})*{re.escape(sep)}\d{{3}}", re.ASCII),
     )
     for sep in (",", ".", "'")
 }
@@ -113,7 +119,10 @@ class AmountParser:
         if not text:
             return None
         if self._fast is not None and self._fast.fullmatch(text):
-            return self._check(Decimal(text.replace(",", ".")), raw), None
+            # The pattern allows at most 10 digits and 2 decimals: no range or precision check needed.
+            if len(text) > 3 and text[-3] in ".,":
+                return Decimal(text if text[-3] == "." else text.replace(",", ".")), None
+            return Decimal(text.replace(",", ".")).quantize(CENT), None
         return self._slow(text, raw)
 
     def _slow(self, text: str, raw: str) -> tuple[Decimal, str | None] | None:
@@ -196,17 +205,19 @@ def to_cents(value: Decimal, raw: str = "") -> Decimal:
 
 # Dates -----------------------------------------------------------------------------------------------------------
 
-_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?")
-_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\d{4,6})?")
-_NUMERIC = re.compile(r"(\d{1,2})([-/.])\s?(\d{1,2})\2\s?(\d{4}|\d{2})(?:[ T,].*)?")
-_TEXT_DMY = re.compile(r"(\d{1,2})[ \-/.]?([^\W\d_]{3,9})\.?[ \-/.,]*(\d{4}|\d{2})(?:[ T].*)?")
-_TEXT_MDY = re.compile(r"(?:[^\W\d_]+,? )?([^\W\d_]{3,9})\.? (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})(?:[ T].*)?")
+_ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ].*)?", re.ASCII)
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})(?:\d{4,6})?", re.ASCII)
+_NUMERIC = re.compile(r"(\d{1,2})([-/.])\s?(\d{1,2})\2\s?(\d{4}|\d{2})(?:[ T,].*)?", re.ASCII)
+_TEXT_DMY = re.compile(r"([0-9]{1,2})[ \-/.]?([^\W\d_]{3,9})\.?[ \-/.,]*([0-9]{4}|[0-9]{2})(?:[ T].*)?")
+_TEXT_MDY = re.compile(r"(?:[^\W\d_]+,? )?([^\W\d_]{3,9})\.? ([0-9]{1,2})(?:st|nd|rd|th)?,? ([0-9]{4})(?:[ T].*)?")
 _MONTHS = {
     "jan": 1, "feb": 2, "fev": 2, "mar": 3, "mae": 3, "mrt": 3, "apr": 4, "avr": 4, "abr": 4, "may": 5, "mai": 5,
     "mei": 5, "jun": 6, "juin": 6, "jul": 7, "juil": 7, "aug": 8, "aou": 8, "ago": 8, "sep": 9, "set": 9, "oct": 10,
     "okt": 10, "out": 10, "nov": 11, "dec": 12, "dez": 12, "dic": 12, "ene": 1,
 }  # fmt: skip
-_DATE_LIKE = re.compile(r"\d{1,4}[-/.]\s?\d{1,2}[-/.]\s?\d{2,4}|\d{8}|\d{1,2}[ \-/.]?[^\W\d_]{3,9}|[^\W\d_]{3,9}\.? \d")
+_DATE_LIKE = re.compile(
+    r"[0-9]{1,4}[-/.]\s?[0-9]{1,2}[-/.]\s?[0-9]{2,4}|[0-9]{8}|[0-9]{1,2}[ \-/.]?[^\W\d_]{3,9}|[^\W\d_]{3,9}\.? [0-9]"
+)
 
 
 def looks_like_date(text: str) -> bool:
