@@ -73,6 +73,8 @@ def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
             user__transactions__date__gte=F("start_date"),
             user__transactions__date__lte=F("end_date"),
             user__transactions__is_deleted=False,
+            # Transfer legs and reconciliation adjustments are never spending.
+            user__transactions__kind=Transaction.Kind.STANDARD,
         ),
     )
     spent = Coalesce(Sum("period_transactions__amount"), Value(ZERO), output_field=MONEY)
@@ -152,7 +154,9 @@ def budget_comparison(*, user, month: datetime.date | None = None) -> dict:
         *((month.year - 1, 12) if month.month == 1 else (month.year, month.month - 1))
     )
     rows = (
-        Transaction.objects.filter(user=user, is_deleted=False, date__gte=previous_start, date__lte=current_end)
+        Transaction.objects.filter(
+            user=user, is_deleted=False, kind=Transaction.Kind.STANDARD, date__gte=previous_start, date__lte=current_end
+        )
         .order_by()
         .values("category")
         .annotate(
@@ -215,7 +219,9 @@ def budget_suggestions(*, user, today: datetime.date | None = None) -> list[Sugg
     window_start = today - datetime.timedelta(days=SUGGESTION_WINDOW_DAYS - 1)
     rows = {
         row["category"]: row
-        for row in Transaction.objects.filter(user=user, is_deleted=False, date__gte=window_start, date__lte=today)
+        for row in Transaction.objects.filter(
+            user=user, is_deleted=False, kind=Transaction.Kind.STANDARD, date__gte=window_start, date__lte=today
+        )
         .order_by()
         .values("category")
         .annotate(total=Sum("amount"), first_date=Min("date"), largest=Max("amount"), count=Count("id"))

@@ -156,6 +156,7 @@ def _period_spent(*, budget: Budget) -> Decimal:
         user_id=budget.user_id,
         category=budget.category,
         is_deleted=False,
+        kind=Transaction.Kind.STANDARD,
         date__gte=budget.start_date,
         date__lte=budget.end_date,
     ).aggregate(total=Sum("amount"))["total"]

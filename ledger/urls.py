@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from ledger.anchoring.views import MerkleBatchViewSet
+from ledger.books.views import AccountViewSet, NetWorthView, TransferViewSet
 from ledger.portfolio.views import PortfolioHoldingViewSet, PortfolioSummaryView
 from ledger.recurrences.views import RecurrenceViewSet
 from ledger.transactions.views import TransactionViewSet
@@ -10,11 +11,14 @@ app_name = "ledger"
 
 router = SimpleRouter(trailing_slash=False)
 router.register("transactions", TransactionViewSet, basename="transaction")
+router.register("accounts", AccountViewSet, basename="account")
+router.register("transfers", TransferViewSet, basename="transfer")
 router.register("recurrences", RecurrenceViewSet, basename="recurrence")
 router.register("ledger/batches", MerkleBatchViewSet, basename="merkle-batch")
 router.register("portfolio/holdings", PortfolioHoldingViewSet, basename="portfolio-holding")
 
 urlpatterns = [
     *router.urls,
+    path("reports/net-worth", NetWorthView.as_view(), name="net-worth"),
     path("portfolio/summary", PortfolioSummaryView.as_view(), name="portfolio-summary"),
 ]

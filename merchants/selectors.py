@@ -270,6 +270,7 @@ def merchant_stats(*, user, date_from: datetime.date, date_to: datetime.date, li
         Merchant.objects.filter(
             transactions__user=user,
             transactions__is_deleted=False,
+            transactions__kind="standard",  # transfer legs and adjustments are not merchant spending
             transactions__date__gte=date_from,
             transactions__date__lte=date_to,
         )

@@ -22,7 +22,7 @@ def weekly_summary_recipients(*, week_start: datetime.date, week_end: datetime.d
     """Active users with at least one transaction that week who have not
     switched the summary off in their preferences."""
     active_that_week = Transaction.objects.filter(
-        user=OuterRef("pk"), is_deleted=False, date__gte=week_start, date__lte=week_end
+        user=OuterRef("pk"), is_deleted=False, kind=Transaction.Kind.STANDARD, date__gte=week_start, date__lte=week_end
     )
     return (
         User.objects.filter(is_active=True)
@@ -35,7 +35,9 @@ def weekly_summary_recipients(*, week_start: datetime.date, week_end: datetime.d
 def weekly_summary_build(*, user: User, week_start: datetime.date, week_end: datetime.date) -> dict:
     from budgets.selectors import budget_list
 
-    week = Transaction.objects.filter(user=user, is_deleted=False, date__gte=week_start, date__lte=week_end)
+    week = Transaction.objects.filter(
+        user=user, is_deleted=False, kind=Transaction.Kind.STANDARD, date__gte=week_start, date__lte=week_end
+    )
     totals = week.aggregate(
         spent=Sum("amount", filter=Q(amount__gt=0)),
         received=Sum("amount", filter=Q(amount__lt=0)),

@@ -61,7 +61,13 @@ def _history(points: list[tuple], *, tx_id, day: datetime.date, merchant: str, d
 def _points(*, user_id, category: str, since: datetime.date, until: datetime.date) -> list[tuple]:
     return list(
         Transaction.objects.filter(
-            user_id=user_id, category=category, is_deleted=False, amount__gt=0, date__gte=since, date__lte=until
+            user_id=user_id,
+            category=category,
+            is_deleted=False,
+            kind=Transaction.Kind.STANDARD,
+            amount__gt=0,
+            date__gte=since,
+            date__lte=until,
         )
         .order_by("date")
         .values_list("date", "amount", "merchant_normalized", "id")
@@ -84,14 +90,24 @@ def transaction_score_anomaly(*, transaction_id) -> dict:
     with db_transaction.atomic():
         tx = (
             Transaction.objects.select_for_update(of=("self",))
-            .only("id", "user_id", "amount", "date", "category", "merchant_normalized", "merchant_raw", "anomaly_score")
+            .only(
+                "id",
+                "user_id",
+                "amount",
+                "date",
+                "category",
+                "merchant_normalized",
+                "merchant_raw",
+                "anomaly_score",
+                "kind",
+            )
             .filter(id=transaction_id, is_deleted=False)
             .first()
         )
         if tx is None:  # deleted since it was queued: nothing to score
             return {"transaction_id": str(transaction_id), "score": None}
         score = 0.0
-        if tx.amount > 0:
+        if tx.amount > 0 and tx.kind == Transaction.Kind.STANDARD:  # a transfer or an adjustment is never odd spending
             points = _points(
                 user_id=tx.user_id,
                 category=tx.category,
@@ -128,7 +144,7 @@ def anomalies_rescore_unscored(*, today: datetime.date | None = None, user_ids=N
     rows; scores written in batches."""
     today = today or timezone.localdate()
     alert_since = today - datetime.timedelta(days=RESCORE_ALERT_MAX_AGE_DAYS)
-    unscored = Transaction.objects.filter(anomaly_score__isnull=True, is_deleted=False)
+    unscored = Transaction.objects.filter(anomaly_score__isnull=True, is_deleted=False, kind=Transaction.Kind.STANDARD)
     if user_ids is not None:
         unscored = unscored.filter(user_id__in=list(user_ids))
     unscored = unscored.order_by("user_id", "category", "date").values_list(

@@ -24,6 +24,11 @@ class ImportInputSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text="CSV: date, amount, merchant (or description); optional category, currency, notes, external_id."
     )
+    account = serializers.UUIDField(
+        required=False,
+        help_text="Import into this account (rows in another currency are errors). Default: "
+        "each row's currency's default account.",
+    )
     atomic = serializers.BooleanField(default=False, help_text="Write nothing if any row is bad.")
     force_rows = RowNumbersField(required=False, default=list, help_text="Row numbers to import even if duplicates.")
 
@@ -45,6 +50,7 @@ class ImportResultSerializer(serializers.Serializer):
     errors = ImportRowErrorSerializer(many=True)
     skipped = ImportSkippedRowSerializer(many=True)
     total = serializers.IntegerField()
+    transfers_matched = serializers.IntegerField(help_text="New rows linked as transfer legs.")
 
 
 class ImportJobSerializer(serializers.ModelSerializer):

@@ -13,9 +13,11 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from config.exceptions import DomainError
+from ledger.books.guards import account_check_open, account_default, user_default_currency
+from ledger.books.matching import transfers_match
 from ledger.imports import parsing as importing
-from ledger.models import ImportJob, Transaction
-from ledger.transactions.services import CategoryResolver, _after_transactions_committed, _default_currency
+from ledger.models import Account, ImportJob, Transaction
+from ledger.transactions.services import CategoryResolver, _after_transactions_committed
 from merchants.services import normalize_merchant_text
 from realtime.services import notify_import_progress
 
@@ -29,10 +31,12 @@ class ImportResult:
     errors: list = field(default_factory=list)
     skipped: list = field(default_factory=list)  # [{row, matched_id}]
     total: int = 0
+    transfers_matched: int = 0
 
     def as_dict(self) -> dict:
         return {
             "imported": self.imported,
+            "transfers_matched": self.transfers_matched,
             "duplicates": self.duplicates,
             "errors": self.errors,
             "skipped": self.skipped,
@@ -71,6 +75,7 @@ def transactions_import(
     *,
     user,
     content: bytes | str,
+    account: Account | None = None,
     atomic: bool = False,
     force_rows: Iterable[int] = (),
     progress: Callable[[int, int], None] | None = None,
@@ -82,7 +87,12 @@ def transactions_import(
     k-th such row already in the ledger, so identical genuine purchases are
     kept and a re-import adds nothing. force_rows imports matched rows
     anyway. Bad rows are reported and skipped, or with atomic=True nothing is
-    written. Raises DomainError for a file-level problem (encoding, header)."""
+    written. Rows go to `account` (a row in another currency is an error
+    row), or without one to the user's default account for each row's
+    currency. Afterwards the new rows are matched as transfers.
+    Raises DomainError for a file-level problem (encoding, header)."""
+    if account is not None:
+        account_check_open(account)
     parsed = importing.parse_csv(content, max_rows=_setting("LEDGER_IMPORT_MAX_ROWS", 1_000_000))
     result = ImportResult(total=len(parsed.rows) + len(parsed.errors))
     result.errors = [{"row": n, "message": m} for n, m in parsed.errors]
@@ -102,13 +112,27 @@ def transactions_import(
     to_copy: list[tuple] = []
     ids: list = []
     categories: set[str] = set()
-    default_currency = _default_currency(user)
+    accounts_by_currency: dict[str, object] = {}
+
+    def account_id_for(currency: str):
+        # One default-account lookup per currency in the file, not per row.
+        if currency not in accounts_by_currency:
+            accounts_by_currency[currency] = account_default(user=user, currency=currency).pk
+        return accounts_by_currency[currency]
+
+    default_currency = account.currency if account is not None else user_default_currency(user)
     now = timezone.now()
     user_id, source, uuid4 = user.pk, Transaction.Source.CSV, uuid.uuid4
     # The creation path's decisions (normalise, match, categorise) once per
     # distinct (merchant text, explicit category), not once per row.
     decided: dict[tuple, tuple] = {}
     for row in parsed.rows:
+        currency = row.currency or default_currency
+        if account is not None and currency != account.currency:
+            result.errors.append(
+                {"row": row.number, "message": f"Currency {currency} differs from the account's {account.currency}."}
+            )
+            continue
         decision = decided.get((row.merchant, row.category))
         if decision is None:
             normalized = normalize_merchant_text(row.merchant)
@@ -141,7 +165,7 @@ def transactions_import(
                 now,
                 user_id,
                 row.amount,
-                row.currency or default_currency,
+                currency,
                 row.date,
                 row.merchant,
                 normalized,
@@ -154,9 +178,18 @@ def transactions_import(
                 "",
                 "",
                 False,
+                account.pk if account is not None else account_id_for(currency),
+                Transaction.Kind.STANDARD,
             )
         )
 
+    if atomic and result.errors:
+        raise ImportRejected(
+            f"{len(result.errors)} row(s) are invalid; nothing was imported.",
+            imported=0,
+            duplicates=0,
+            row_errors=sorted(result.errors, key=lambda e: e["row"]),
+        )
     result.errors.sort(key=lambda e: e["row"])
     with db_transaction.atomic():
         for start in range(0, len(to_copy), IMPORT_BATCH_SIZE):
@@ -165,6 +198,10 @@ def transactions_import(
                 progress(min(start + IMPORT_BATCH_SIZE, len(to_copy)), len(to_copy))
         result.imported = len(to_copy)
         if to_copy:
+            outcome = transfers_match(user=user, transaction_ids=ids, created_by="import")
+            result.transfers_matched = len(outcome.transfers)
+            categories |= outcome.categories
+            ids.extend(outcome.touched_ids - set(ids))
             _after_transactions_committed(
                 user_id=user.pk, action="imported", categories=categories, transaction_ids=ids
             )
@@ -174,7 +211,7 @@ def transactions_import(
 # Column order of the tuples transactions_import builds; the search vector is generated.
 _COPY_COLUMNS = (
     "id, created_at, updated_at, user_id, amount, currency, date, merchant_raw, merchant_normalized, merchant_id, "
-    "category, source, notes, external_id, confidence, blockchain_hash, ipfs_cid, is_deleted"
+    "category, source, notes, external_id, confidence, blockchain_hash, ipfs_cid, is_deleted, account_id, kind"
 )
 
 
@@ -200,7 +237,14 @@ def import_limits() -> tuple[int, int]:
 
 @db_transaction.atomic
 def import_job_create(
-    *, user, content: bytes, filename: str = "", atomic: bool = False, force_rows=(), run_async: bool | None = None
+    *,
+    user,
+    content: bytes,
+    filename: str = "",
+    account: Account | None = None,
+    atomic: bool = False,
+    force_rows=(),
+    run_async: bool | None = None,
 ) -> tuple[ImportJob, ImportResult | None]:
     """Start an import. Files over the async threshold are stored in an
     ImportJob and run by the `ledger.import_transactions` task (answered
@@ -210,8 +254,14 @@ def import_job_create(
     _, async_rows = import_limits()
     if run_async is None:
         run_async = importing.count_lines(text) > async_rows
+    if account is not None:
+        account_check_open(account)
     job = ImportJob.objects.create(
-        user=user, filename=filename[:255], atomic=atomic, force_rows=sorted({int(n) for n in force_rows})
+        user=user,
+        account=account,
+        filename=filename[:255],
+        atomic=atomic,
+        force_rows=sorted({int(n) for n in force_rows}),
     )
     if run_async:
         job.content = text
@@ -220,7 +270,7 @@ def import_job_create(
 
         db_transaction.on_commit(lambda: import_transactions.delay(str(job.id)))
         return job, None
-    result = transactions_import(user=user, content=text, atomic=atomic, force_rows=force_rows)
+    result = transactions_import(user=user, content=text, account=account, atomic=atomic, force_rows=force_rows)
     _job_finish(job, result)
     return job, result
 
@@ -244,7 +294,7 @@ def import_job_run(*, job_id) -> dict:
     """Run a stored import (the task's body). Idempotent: a finished job is
     not run again. A bad file or atomic rejection fails the job, not the worker."""
     with db_transaction.atomic():
-        job = ImportJob.objects.select_for_update().select_related("user").get(pk=job_id)
+        job = ImportJob.objects.select_for_update(of=("self",)).select_related("user", "account").get(pk=job_id)
         if job.status != ImportJob.Status.PENDING:
             return {"job_id": str(job.id), "status": job.status}
         job.status = ImportJob.Status.RUNNING
@@ -257,7 +307,12 @@ def import_job_run(*, job_id) -> dict:
     try:
         with db_transaction.atomic():
             result = transactions_import(
-                user=job.user, content=job.content, atomic=job.atomic, force_rows=job.force_rows, progress=progress
+                user=job.user,
+                content=job.content,
+                account=job.account,
+                atomic=job.atomic,
+                force_rows=job.force_rows,
+                progress=progress,
             )
             _job_finish(job, result)
     except DomainError as exc:

@@ -2,17 +2,22 @@
 ``from ledger.models import Transaction`` works wherever it did before."""
 
 from ledger.models.anchoring import MerkleBatch, MerkleChunk
+from ledger.models.books import Account, Reconciliation, Transfer, TransferSuggestion
 from ledger.models.imports import ImportJob
 from ledger.models.portfolio import PortfolioHolding
 from ledger.models.recurrences import Recurrence
 from ledger.models.transactions import CategoryCorrection, Transaction
 
 __all__ = [
+    "Account",
     "CategoryCorrection",
     "ImportJob",
     "MerkleBatch",
     "MerkleChunk",
     "PortfolioHolding",
+    "Reconciliation",
     "Recurrence",
     "Transaction",
+    "Transfer",
+    "TransferSuggestion",
 ]

@@ -19,6 +19,9 @@ class ImportJob(TimeStampedModel):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs")
+    account = models.ForeignKey(
+        "ledger.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
     filename = models.CharField(max_length=255, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     content = models.TextField(blank=True, default="")

@@ -20,8 +20,19 @@ class Transaction(TimeStampedModel):
         OCR = "ocr"
         SMS = "sms"
 
+    class Kind(models.TextChoices):
+        STANDARD = "standard"
+        TRANSFER = "transfer"  # a leg of a Transfer: never spending or income
+        ADJUSTMENT = "adjustment"  # a reconciliation's correction: never spending or income
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="transactions")
+    account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="transactions")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STANDARD)
+    transfer = models.ForeignKey(
+        "ledger.Transfer", null=True, blank=True, on_delete=models.SET_NULL, related_name="legs", db_index=False
+    )
+    reconciled_at = models.DateTimeField(null=True, blank=True)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="USD")
     date = models.DateField()
@@ -92,8 +103,21 @@ class Transaction(TimeStampedModel):
             models.Index(
                 fields=["user", "category", "date"],
                 name="ledger_tx_user_cat_date_idx",
+                include=["amount", "kind"],
+                condition=Q(is_deleted=False),
+            ),
+            # Balances and their series: a sum per account and day, index-only.
+            models.Index(
+                fields=["account", "date"],
+                name="ledger_tx_account_date_idx",
                 include=["amount"],
                 condition=Q(is_deleted=False),
+            ),
+            # Transfer matching: the opposite amount among the user's live rows near a date.
+            models.Index(
+                fields=["user", "amount", "date"],
+                name="ledger_tx_user_amount_idx",
+                condition=Q(is_deleted=False, transfer__isnull=True),
             ),
             # Nightly anchoring reads the live, unanchored rows in leaf order.
             models.Index(

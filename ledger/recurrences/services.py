@@ -126,6 +126,7 @@ def _fit(points, periods, *, today: datetime.date) -> Series | None:
 def _spending_rows(*, today: datetime.date, user_ids=None):
     rows = Transaction.objects.filter(
         is_deleted=False,
+        kind=Transaction.Kind.STANDARD,
         amount__gt=0,
         date__gte=today - datetime.timedelta(days=YEARLY_LOOKBACK_DAYS),
         date__lte=today,

@@ -24,13 +24,34 @@ class AnomalousFilter(admin.SimpleListFilter):
 
 @admin.register(Transaction)
 class TransactionAdmin(admin.ModelAdmin):
-    list_display = ("date", "user", "merchant_raw", "amount", "currency", "category", "source", "is_deleted")
-    list_filter = ("source", "category", "is_deleted", AnomalousFilter)
+    list_display = (
+        "date",
+        "user",
+        "account",
+        "merchant_raw",
+        "amount",
+        "currency",
+        "category",
+        "kind",
+        "source",
+        "is_deleted",
+    )
+    list_filter = (
+        "kind",
+        "source",
+        "category",
+        "is_deleted",
+        AnomalousFilter,
+        ("account", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("merchant_raw", "notes", "user__email")
     date_hierarchy = "date"
-    list_select_related = ("user",)
-    raw_id_fields = ("user", "merchant", "merkle_batch")
+    list_select_related = ("user", "account")
+    raw_id_fields = ("user", "account", "merchant", "merkle_batch")
     readonly_fields = (
+        "kind",
+        "transfer",
+        "reconciled_at",
         "merchant_normalized",
         "blockchain_hash",
         "ipfs_cid",
@@ -64,7 +85,8 @@ class TransactionAdmin(admin.ModelAdmin):
                     if current is not None:
                         try:
                             anchoring.reject_anchored_changes(
-                                transaction=current, changes={name: data[name] for name in self.changed_data}
+                                transaction=current,
+                                changes={name: data[name] for name in self.changed_data if name in data},
                             )
                         except DomainError as exc:
                             raise form_error(exc, self) from exc

@@ -1,8 +1,9 @@
 import django_filters
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q
+from config.errors import NotFound
 
-from ledger.models import Transaction
+from ledger.models import Account, Transaction
 from merchants.categories import Category
 
 
@@ -26,6 +27,8 @@ class TransactionFilterSet(django_filters.FilterSet):
     min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
     max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
     merchant = django_filters.UUIDFilter(field_name="merchant_id", help_text="Merchant id.")
+    account = django_filters.UUIDFilter(method="filter_account", help_text="Account id (another user's is a 404).")
+    kind = django_filters.ChoiceFilter(choices=Transaction.Kind.choices, help_text="standard, transfer or adjustment.")
     q = django_filters.CharFilter(method="filter_q", help_text="Full-text search over merchant and notes.")
     anomalous = django_filters.ChoiceFilter(
         choices=(("true", "true"), ("false", "false")), method="filter_anomalous", help_text="Anomaly score above 0.5."
@@ -45,6 +48,12 @@ class TransactionFilterSet(django_filters.FilterSet):
             return queryset
         # Same text-search configuration as the generated search_vector column.
         return queryset.filter(search_vector=SearchQuery(value, config="simple", search_type="websearch"))
+
+    def filter_account(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if user is not None and not Account.objects.filter(user=user, id=value).exists():
+            raise NotFound("Account not found.")  # someone else's account is a 404, not an empty list
+        return queryset.filter(account_id=value)
 
     def filter_anomalous(self, queryset, name, value):
         condition = Q(anomaly_score__gt=0.5)

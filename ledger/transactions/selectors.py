@@ -5,14 +5,18 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from config.errors import Invalid
+from config.errors import Invalid, NotFound
 from config.selectors import get_or_not_found
-from ledger.models import Transaction
+from ledger.models import Account, Transaction
 from ledger.transactions.filters import TransactionFilterSet
 
 # The columns the list, detail and export read (one LEFT JOIN for the merchant).
 ROW_FIELDS = (
     "id",
+    "account_id",
+    "kind",
+    "transfer_id",
+    "reconciled_at",
     "amount",
     "currency",
     "date",
@@ -40,6 +44,9 @@ def transaction_list(*, user, filters=None):
     filterset = TransactionFilterSet(data=filters, queryset=queryset)
     if not filterset.is_valid():
         raise Invalid(filterset.errors)
+    account_id = filterset.form.cleaned_data.get("account")
+    if account_id and not Account.objects.filter(user=user, id=account_id).exists():
+        raise NotFound("Account not found.")  # someone else's account is a 404, not an empty list
     return filterset.qs
 
 
@@ -62,7 +69,9 @@ def transaction_get_any(*, user, transaction_id) -> Transaction:
 def category_totals(*, user, since, until) -> dict[str, Decimal]:
     """Net spending per category over live rows (refunds, being negative, lower it)."""
     rows = (
-        Transaction.objects.filter(user=user, is_deleted=False, date__gte=since, date__lte=until)
+        Transaction.objects.filter(
+            user=user, is_deleted=False, kind=Transaction.Kind.STANDARD, date__gte=since, date__lte=until
+        )
         .values("category")
         .annotate(total=Sum("amount"))
         .order_by()

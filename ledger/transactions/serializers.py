@@ -19,6 +19,10 @@ def transaction_row(row: dict) -> dict:
     merchant_id = row["merchant_id"]
     return {
         "id": str(row["id"]),
+        "account": str(row["account_id"]),
+        "kind": row["kind"],
+        "transfer": str(row["transfer_id"]) if row["transfer_id"] else None,
+        "reconciled_at": _iso(row["reconciled_at"]),
         "amount": f"{row['amount']:.2f}",
         "currency": row["currency"],
         "date": row["date"].isoformat(),
@@ -45,7 +49,8 @@ def transaction_row(row: dict) -> dict:
 
 def transaction_data(tx: Transaction) -> dict:
     merchant = tx.merchant if tx.merchant_id else None
-    row = {name: getattr(tx, name) for name in ("id", "amount", "currency", "date", "merchant_raw", "merchant_id")}
+    names = ("id", "account_id", "kind", "transfer_id", "reconciled_at", "amount", "currency", "date", "merchant_raw")
+    row = {name: getattr(tx, name) for name in (*names, "merchant_id")}
     row.update(
         {
             "merchant__canonical_name": merchant.canonical_name if merchant else None,
@@ -66,6 +71,12 @@ class MerchantNestedSerializer(serializers.Serializer):
 
 class TransactionOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
+    account = serializers.UUIDField()
+    kind = serializers.ChoiceField(
+        choices=Transaction.Kind.choices, help_text="transfer and adjustment rows are never spending or income."
+    )
+    transfer = serializers.UUIDField(allow_null=True, help_text="The Transfer this row is a leg of.")
+    reconciled_at = serializers.DateTimeField(allow_null=True, help_text="Set: amount, date and account are final.")
     amount = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -102,7 +113,12 @@ class TransactionCreateInputSerializer(serializers.Serializer):
     )
     date = serializers.DateField()
     merchant_raw = serializers.CharField(max_length=255)
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; default: the user's.")
+    account = serializers.UUIDField(
+        required=False, help_text="Default: your default account in the currency (created on first use)."
+    )
+    currency = serializers.RegexField(
+        r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; default: the account's (must equal it)."
+    )
     category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Default: picked for you.")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     external_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")

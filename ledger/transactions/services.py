@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError
 from ledger.anchoring.services import reject_anchored_changes
+from ledger.books import matching
+from ledger.books.guards import account_for_new_transaction, reject_reconciled_changes, transfer_leg_sync
 from ledger.errors import LedgerErrorCode
 from ledger.events import transactions_changed
 from ledger.models import CategoryCorrection, Transaction
@@ -26,6 +28,8 @@ def realtime_payload(tx: Transaction) -> dict:
         "id": str(tx.id),
         "amount": f"{tx.amount:.2f}",
         "currency": tx.currency,
+        "account_id": str(tx.account_id),
+        "kind": tx.kind,
         "date": tx.date.isoformat(),
         "merchant_raw": tx.merchant_raw,
         "category": tx.category,
@@ -116,21 +120,26 @@ def transaction_prepare(
     date,
     merchant_raw: str,
     currency: str | None = None,
+    account=None,
     category: str | None = None,
     notes: str = "",
     source: str = Transaction.Source.MANUAL,
     external_id: str = "",
     resolver: CategoryResolver | None = None,
 ) -> Transaction:
-    """An unsaved Transaction with merchant, category and confidence filled in."""
+    """An unsaved Transaction with account, merchant, category and
+    confidence filled in. Without an account the row goes to the user's
+    default account for its currency; with one, the currencies must agree."""
+    account = account_for_new_transaction(user=user, account=account, currency=currency)
     resolver = resolver or CategoryResolver(user)
     merchant_raw = merchant_raw.strip()
     normalized = normalize_merchant_text(merchant_raw)
     merchant, picked, confidence = resolver.resolve(normalized=normalized, raw=merchant_raw, explicit=category)
     return Transaction(
         user=user,
+        account=account,
         amount=amount,
-        currency=(currency or _default_currency(user)).upper(),
+        currency=account.currency,
         date=date,
         merchant_raw=merchant_raw,
         merchant_normalized=normalized,
@@ -174,7 +183,14 @@ def transaction_create(*, user, allow_duplicate: bool = False, **fields) -> Tran
                 existing_id=str(existing),
             )
     tx.save(force_insert=True)
-    _after_transactions_committed(user_id=user.pk, action="created", categories={tx.category}, transactions=[tx])
+    categories, rows = {tx.category}, [tx]
+    # Matching runs before the event, so budgets never see a card payment as spending first.
+    outcome = matching.transfers_match(user=user, transaction_ids=[tx.id])
+    if outcome.transfers:
+        categories |= outcome.categories
+        rows = list(Transaction.objects.select_related("merchant").filter(id__in=outcome.touched_ids | {tx.id}))
+        tx = next(row for row in rows if row.id == tx.id)
+    _after_transactions_committed(user_id=user.pk, action="created", categories=categories, transactions=rows)
     return tx
 
 
@@ -190,6 +206,8 @@ def transaction_update(*, transaction: Transaction, user, reason: str = "", **ch
     anchored, amount, date and merchant text are final (409)."""
     tx = _lock(transaction)
     reject_anchored_changes(transaction=tx, changes=changes)
+    reject_reconciled_changes(transaction=tx, changes=changes)
+    paired = transfer_leg_sync(transaction=tx, changes=changes)
     old_category = tx.category
     if "merchant_raw" in changes and changes["merchant_raw"].strip() != tx.merchant_raw:
         tx.merchant_raw = changes["merchant_raw"].strip()
@@ -208,7 +226,7 @@ def transaction_update(*, transaction: Transaction, user, reason: str = "", **ch
         )
     tx.save()
     _after_transactions_committed(
-        user_id=user.pk, action="updated", categories={old_category, tx.category}, transactions=[tx]
+        user_id=user.pk, action="updated", categories={old_category, tx.category}, transactions=[tx, *paired]
     )
     return tx
 
@@ -229,13 +247,28 @@ def transaction_correct(*, transaction: Transaction, user, new_category: str, re
 
 @db_transaction.atomic
 def transaction_delete(*, transaction: Transaction, user) -> Transaction:
-    """Soft delete: hidden from lists, search, export and budgets; kept for restore."""
+    """Soft delete: hidden from lists, search, export and budgets; kept for
+    restore. Deleting a transfer leg ends the transfer: a transfer the user
+    entered loses both legs (they were made together); a matched one is
+    unlinked and the other leg, a real bank row, stays as a standard row."""
     tx = _lock(transaction)
     if not tx.is_deleted:
+        rows, categories = [tx], {tx.category}
+        if tx.transfer_id:
+            transfer = tx.transfer
+            other_id = transfer.in_leg_id if transfer.out_leg_id == tx.id else transfer.out_leg_id
+            user_made = transfer.created_by == transfer.CreatedBy.USER
+            categories |= matching.transfer_unlink(transfer=transfer)
+            tx.refresh_from_db(fields=["kind", "transfer", "category"])
+            other = _lock(Transaction(pk=other_id))
+            if user_made and not other.is_deleted:
+                other.is_deleted, other.deleted_at = True, timezone.now()
+                other.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+            rows.append(other)
         tx.is_deleted = True
         tx.deleted_at = timezone.now()
         tx.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
-        _after_transactions_committed(user_id=user.pk, action="deleted", categories={tx.category}, transactions=[tx])
+        _after_transactions_committed(user_id=user.pk, action="deleted", categories=categories, transactions=rows)
     return tx
 
 

@@ -21,6 +21,7 @@ from config.openapi import ConflictErrorResponseSerializer, PayloadTooLargeError
 from config.pagination import StrictLimitOffsetPagination
 from ledger.anchoring import services as anchoring
 from ledger.anchoring.serializers import ProofSerializer
+from ledger.books.selectors import account_get
 from ledger.imports import exporting
 from ledger.imports import selectors as import_selectors
 from ledger.imports import services as import_services
@@ -147,6 +148,8 @@ class TransactionViewSet(viewsets.GenericViewSet):
     )
     def create(self, request):
         data = _validated(TransactionCreateInputSerializer, request)
+        if "account" in data:
+            data["account"] = account_get(user=request.user, account_id=data["account"])
         tx = services.transaction_create(user=request.user, source=Transaction.Source.MANUAL, **data)
         return Response(transaction_data(tx), status=status.HTTP_201_CREATED)
 
@@ -212,8 +215,10 @@ class TransactionViewSet(viewsets.GenericViewSet):
         if upload is not None and upload.size > max_bytes:
             raise PayloadTooLarge(f"The file is larger than {max_bytes} bytes.")
         data = _validated(ImportInputSerializer, request)
+        account = account_get(user=request.user, account_id=data["account"]) if data.get("account") else None
         job, result = import_services.import_job_create(
             user=request.user,
+            account=account,
             content=data["file"].read(),
             filename=data["file"].name or "",
             atomic=data["atomic"],

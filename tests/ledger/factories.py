@@ -3,7 +3,8 @@ from decimal import Decimal
 
 import factory
 
-from ledger.models import PortfolioHolding, Transaction
+from ledger.books.guards import account_default
+from ledger.models import Account, PortfolioHolding, Transaction
 from merchants.categories import Category
 from merchants.services import normalize_merchant_text
 from tests.accounts.factories import UserFactory
@@ -19,11 +20,23 @@ class TransactionFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     amount = Decimal("12.50")
     currency = "USD"
+    # The user's default account in the row's currency unless one is given.
+    account = factory.LazyAttribute(lambda o: account_default(user=o.user, currency=o.currency))
     date = factory.LazyFunction(datetime.date.today)
     merchant_raw = factory.Sequence(lambda n: f"Shop {n}")
     merchant_normalized = factory.LazyAttribute(lambda o: normalize_merchant_text(o.merchant_raw))
     category = Category.GROCERIES
     source = Transaction.Source.MANUAL
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"Account {n}")
+    kind = Account.Kind.CHECKING
+    currency = "USD"
 
 
 class PortfolioHoldingFactory(factory.django.DjangoModelFactory):

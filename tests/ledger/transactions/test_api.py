@@ -269,6 +269,7 @@ def test_import_good_file_then_reimport_adds_nothing(auth_client, user):
         "errors": [],
         "skipped": [],
         "total": 3,
+        "transfers_matched": 0,
     }
     second = _upload(auth_client, GOOD).json()
     assert (second["imported"], second["duplicates"], [s["row"] for s in second["skipped"]]) == (0, 3, [2, 3, 4])

@@ -1,0 +1,211 @@
+"""Transfer matching: linking the two rows one movement of money leaves in
+two of a user's accounts (a card payment out of checking and into the card).
+
+A candidate pair is two live, standard, unlinked rows of one user in two
+different accounts, opposite amounts, at most MATCH_DAYS apart, never
+rejected before. Unlike a greedy closest-first pass, a pair links on its own
+only when it is unambiguous: each leg has exactly one candidate (so no leg
+can be linked twice and no guess is made between two equal payments);
+every other pair, and every cross-currency pair (converted amount within
+FX_TOLERANCE), becomes a suggestion for the user to confirm or reject.
+
+Nothing here sends events: callers (transaction create, import, the
+transfer services) fold the touched rows into their one after-commit round.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from config.exceptions import Conflict, DomainError
+from ledger.books import fx
+from ledger.models import Account, Transaction, Transfer, TransferSuggestion
+from merchants.categories import Category
+
+MATCH_DAYS = 4
+FX_TOLERANCE = Decimal("0.05")
+_STANDARD = Transaction.Kind.STANDARD
+
+# Same-currency candidates of the seed rows, each pair as (out, in, days apart).
+_EDGES_SQL = f"""
+SELECT CASE WHEN s.amount > 0 THEN s.id ELSE c.id END AS out_id,
+       CASE WHEN s.amount > 0 THEN c.id ELSE s.id END AS in_id,
+       abs(s.date - c.date) AS diff
+FROM ledger_transaction s
+JOIN ledger_transaction c
+  ON c.user_id = s.user_id AND c.amount = -s.amount
+ AND c.date BETWEEN s.date - {MATCH_DAYS} AND s.date + {MATCH_DAYS}
+ AND NOT c.is_deleted AND c.transfer_id IS NULL AND c.kind = '{_STANDARD}'
+ AND c.account_id <> s.account_id AND c.currency = s.currency
+WHERE s.id = ANY(%s) AND NOT s.is_deleted AND s.transfer_id IS NULL AND s.kind = '{_STANDARD}'
+"""
+
+# Cross-currency candidates: for each (seed, other currency, low, high) the
+# rows in that currency whose amount lies in the converted range.
+_FX_EDGES_SQL = f"""
+SELECT CASE WHEN s.amount > 0 THEN s.id ELSE c.id END,
+       CASE WHEN s.amount > 0 THEN c.id ELSE s.id END,
+       abs(s.date - c.date)
+FROM unnest(%s::uuid[], %s::text[], %s::numeric[], %s::numeric[]) AS w(seed, currency, lo, hi)
+JOIN ledger_transaction s ON s.id = w.seed
+JOIN ledger_transaction c
+  ON c.user_id = s.user_id AND c.currency = w.currency AND c.amount BETWEEN w.lo AND w.hi
+ AND c.date BETWEEN s.date - {MATCH_DAYS} AND s.date + {MATCH_DAYS}
+ AND NOT c.is_deleted AND c.transfer_id IS NULL AND c.kind = '{_STANDARD}' AND c.account_id <> s.account_id
+WHERE NOT s.is_deleted AND s.transfer_id IS NULL AND s.kind = '{_STANDARD}'
+"""
+
+
+@dataclass
+class MatchOutcome:
+    transfers: list = field(default_factory=list)
+    suggestions: int = 0
+    touched_ids: set = field(default_factory=set)
+    categories: set = field(default_factory=set)
+
+
+def _rejected(pairs) -> set:
+    if not pairs:
+        return set()
+    outs = [p[0] for p in pairs]
+    return set(
+        TransferSuggestion.objects.filter(status=TransferSuggestion.Status.REJECTED, out_leg_id__in=outs).values_list(
+            "out_leg_id", "in_leg_id"
+        )
+    )
+
+
+def _edges(ids) -> dict:
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_EDGES_SQL, [list(ids)])
+        rows = cursor.fetchall()
+    edges = {(out_id, in_id): diff for out_id, in_id, diff in rows}
+    for pair in _rejected(edges):
+        edges.pop(pair, None)
+    return edges
+
+
+def _fx_edges(*, user_id, ids) -> dict:
+    """Cross-currency candidates of the seeds; needs a rate for the seed's date."""
+    seeds = list(Transaction.objects.filter(id__in=ids).values_list("id", "amount", "currency", "date"))
+    currencies = set(Account.objects.filter(user_id=user_id).values_list("currency", flat=True).distinct())
+    if len(currencies) < 2:
+        return {}
+    args: tuple[list, list, list, list] = ([], [], [], [])
+    for seed_id, amount, currency, date in seeds:
+        for other in currencies - {currency}:
+            converted = fx.convert(-amount, currency, other, date)
+            if converted is None:
+                continue
+            bounds = sorted((converted * (1 - FX_TOLERANCE), converted * (1 + FX_TOLERANCE)))
+            for target, value in zip(args, (seed_id, other, bounds[0], bounds[1]), strict=True):
+                target.append(value)
+    if not args[0]:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_FX_EDGES_SQL, list(args))
+        rows = cursor.fetchall()
+    edges = {(out_id, in_id): diff for out_id, in_id, diff in rows}
+    for pair in _rejected(edges):
+        edges.pop(pair, None)
+    return edges
+
+
+def _suggest(*, user_id, edges: dict) -> int:
+    if not edges:
+        return 0
+    now = timezone.now()
+    created = TransferSuggestion.objects.bulk_create(
+        [
+            TransferSuggestion(user_id=user_id, out_leg_id=o, in_leg_id=i, date_diff=d, created_at=now, updated_at=now)
+            for (o, i), d in edges.items()
+        ],
+        ignore_conflicts=True,  # an existing suggestion (or a remembered rejection) stays as it is
+    )
+    return len(created)
+
+
+def transfers_match(*, user, transaction_ids, created_by: str = Transfer.CreatedBy.MATCH) -> MatchOutcome:
+    """Match the given new rows against the user's ledger: link the
+    unambiguous pairs, suggest the rest. Runs inside the caller's atomic block."""
+    outcome = MatchOutcome()
+    ids = list(transaction_ids)
+    if not ids:
+        return outcome
+    seed_edges = _edges(ids)
+    endpoints = {leg for pair in seed_edges for leg in pair}
+    # Degrees over every candidate the endpoints have, not only the seeds':
+    # an old row with two possible counterparts is ambiguous too.
+    all_edges = {**seed_edges, **_edges(endpoints - set(ids))}
+    degree: dict = {}
+    for out_id, in_id in all_edges:
+        degree[out_id] = degree.get(out_id, 0) + 1
+        degree[in_id] = degree.get(in_id, 0) + 1
+    to_suggest = {}
+    for (out_id, in_id), diff in seed_edges.items():
+        if degree[out_id] == 1 and degree[in_id] == 1:
+            transfer, categories = transfer_link(user=user, out_id=out_id, in_id=in_id, created_by=created_by)
+            outcome.transfers.append(transfer)
+            outcome.touched_ids.update((out_id, in_id))
+            outcome.categories.update(categories)
+        else:
+            to_suggest[(out_id, in_id)] = diff
+    fx_edges = _fx_edges(user_id=user.pk, ids=[i for i in ids if i not in outcome.touched_ids])
+    to_suggest.update({pair: diff for pair, diff in fx_edges.items() if not set(pair) & outcome.touched_ids})
+    outcome.suggestions = _suggest(user_id=user.pk, edges=to_suggest)
+    return outcome
+
+
+def transfer_link(*, user, out_id, in_id, created_by: str) -> tuple[Transfer, set]:
+    """Link two existing rows as one transfer. Both rows are locked (in id
+    order, so two concurrent links never deadlock) and re-checked under the
+    lock. -> (transfer, categories whose totals moved)."""
+    legs = {
+        tx.id: tx
+        for tx in Transaction.objects.select_for_update(of=("self",))
+        .filter(id__in=[out_id, in_id], user=user, is_deleted=False)
+        .order_by("id")
+    }
+    out_leg, in_leg = legs.get(out_id), legs.get(in_id)
+    if out_leg is None or in_leg is None or out_id == in_id:
+        raise DomainError("Both legs must be two live transactions of yours.", code="not_found")
+    if out_leg.transfer_id or in_leg.transfer_id or out_leg.kind != _STANDARD or in_leg.kind != _STANDARD:
+        raise Conflict("One of these transactions is already a transfer leg or an adjustment.", code="already_linked")
+    if out_leg.account_id == in_leg.account_id:
+        raise DomainError("A transfer moves money between two different accounts.", code="same_account")
+    if not (out_leg.amount > 0 > in_leg.amount):
+        raise DomainError("out_id must be money out (positive) and in_id money in (negative).", code="direction")
+    if out_leg.currency == in_leg.currency and out_leg.amount != -in_leg.amount:
+        raise DomainError("In one currency the two legs must have opposite amounts.", code="amount_mismatch")
+    categories = {out_leg.category, in_leg.category, Category.TRANSFERS}
+    transfer = Transfer.objects.create(
+        user=user,
+        out_leg=out_leg,
+        in_leg=in_leg,
+        created_by=created_by,
+        out_category=out_leg.category,
+        in_category=in_leg.category,
+    )
+    Transaction.objects.filter(id__in=[out_id, in_id]).update(
+        kind=Transaction.Kind.TRANSFER, transfer=transfer, category=Category.TRANSFERS, updated_at=timezone.now()
+    )
+    TransferSuggestion.objects.filter(status=TransferSuggestion.Status.OPEN, out_leg_id__in=[out_id, in_id]).delete()
+    TransferSuggestion.objects.filter(status=TransferSuggestion.Status.OPEN, in_leg_id__in=[out_id, in_id]).delete()
+    return transfer, categories
+
+
+def transfer_unlink(*, transfer: Transfer) -> set:
+    """Both legs back to standard rows with the categories they had before.
+    -> the categories whose totals moved."""
+    restored = {transfer.out_leg_id: transfer.out_category, transfer.in_leg_id: transfer.in_category}
+    now = timezone.now()
+    for leg_id, category in restored.items():
+        Transaction.objects.filter(id=leg_id, transfer=transfer).update(
+            kind=_STANDARD, transfer=None, category=category or Category.UNCATEGORIZED, updated_at=now
+        )
+    transfer.delete()
+    return {Category.TRANSFERS, *(c or Category.UNCATEGORIZED for c in restored.values())}
