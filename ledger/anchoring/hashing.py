@@ -22,9 +22,11 @@ READ_BATCH = 8 * CHUNK_SIZE
 # PostgreSQL so millions of rows need no Python Decimal/datetime objects.
 FACT_COLUMNS = """
     t.id::text, t.user_id::text, t.amount::text, t.currency, to_char(t.date, 'YYYY-MM-DD'),
-    t.merchant_raw, t.source, to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+    t.merchant_raw, t.source, to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    t.account_id::text
 """
-FACT_COUNT = len(merkle.FACT_FIELDS)
+# Every version's facts are read (the newest is a superset); each hash takes its version's prefix.
+FACT_COUNT = len(merkle.FACT_FIELDS_BY_VERSION[max(merkle.FACT_FIELDS_BY_VERSION)])
 
 
 class AnchoringRaced(Exception):
@@ -32,8 +34,15 @@ class AnchoringRaced(Exception):
     back and the task retries."""
 
 
-def hash_row(row) -> str:
-    return merkle.transaction_hash(dict(zip(merkle.FACT_FIELDS, row[:FACT_COUNT], strict=True)))
+def row_facts(row, version: int) -> dict[str, str]:
+    fields = merkle.FACT_FIELDS_BY_VERSION[version]
+    return dict(zip(fields, row[: len(fields)], strict=True))
+
+
+def hash_row(row, version: int | None = None) -> str:
+    """The row's hash under `version` (default: the one new batches use)."""
+    version = version or merkle.HASH_VERSION
+    return merkle.transaction_hash(row_facts(row, version), version)
 
 
 def split_blob(blob, size: int) -> list[bytes]:
@@ -45,7 +54,7 @@ def split_blob(blob, size: int) -> list[bytes]:
 # touches rows whose facts are still these (category, notes or a soft delete
 # in the meantime do not matter; they are not hashed).
 _LEAF_COLUMNS = "id uuid, user_id text, amount text, currency text, date text, merchant_raw text, source text, "
-_LEAF_COLUMNS += "created_at text, hash char(64), leaf_index integer"
+_LEAF_COLUMNS += "created_at text, account_id text, hash char(64), leaf_index integer"
 
 
 class _ChunkWriter:
@@ -102,7 +111,7 @@ def hash_and_stamp(batch: MerkleBatch) -> tuple[bytes, list[bytes], int]:
             while rows := reader.fetchmany(READ_BATCH):
                 with writer.copy("COPY ledger_anchor_leaves FROM STDIN") as copy:
                     for row in rows:
-                        tx_hash = hash_row(row)
+                        tx_hash = hash_row(row)  # a new batch: the current HASH_VERSION
                         copy.write_row((*row, tx_hash, builder.count))
                         builder.add(merkle.leaf_hash(tx_hash))
                         chunks.add(tx_hash, row[0])
@@ -116,7 +125,8 @@ def hash_and_stamp(batch: MerkleBatch) -> tuple[bytes, list[bytes], int]:
                 "UPDATE ledger_transaction t SET blockchain_hash = a.hash, merkle_batch_id = %s, "
                 "leaf_index = a.leaf_index FROM ledger_anchor_leaves a "
                 f"WHERE t.id = a.id AND t.merkle_batch_id IS NULL AND ({FACT_COLUMNS}) = "
-                "(a.id::text, a.user_id, a.amount, a.currency, a.date, a.merchant_raw, a.source, a.created_at)",
+                "(a.id::text, a.user_id, a.amount, a.currency, a.date, a.merchant_raw, a.source, a.created_at, "
+                "a.account_id)",
                 [batch.id],
             )
             if writer.rowcount != builder.count:

@@ -17,6 +17,11 @@ Transaction hash, version 1
       created_at    UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ (always six digits)
     Length prefixes make the encoding unambiguous whatever the text holds.
 
+Transaction hash, version 2 (batches anchored since accounts exist)
+    The same, with the tag ``tally.tx.v2`` and one more field at the end:
+      account_id    lower-case hyphenated UUID of the row's account
+    A batch records its version; version-1 batches keep verifying as they were.
+
 Merkle tree
     leaf = SHA-256(0x00 || transaction hash)   (32 raw bytes in)
     node = SHA-256(0x01 || left || right)
@@ -36,9 +41,11 @@ Proof
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 
-HASH_VERSION = 1
+HASH_VERSION = 2  # what new batches use
 HASH_TAG = "tally.tx.v1"
 FACT_FIELDS = ("id", "user_id", "amount", "currency", "date", "merchant_raw", "source", "created_at")
+HASH_TAGS = {1: HASH_TAG, 2: "tally.tx.v2"}
+FACT_FIELDS_BY_VERSION = {1: FACT_FIELDS, 2: (*FACT_FIELDS, "account_id")}
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -50,13 +57,20 @@ def _netstring(text: str) -> bytes:
     return str(len(data)).encode("ascii") + b":" + data + b","
 
 
-def canonical_bytes(facts: Mapping[str, str]) -> bytes:
-    """The exact bytes hashed for one transaction (``facts`` as strings)."""
-    return _netstring(HASH_TAG) + b"".join(_netstring(facts[name]) for name in FACT_FIELDS)
+def _version(facts: Mapping[str, str], version: int | None) -> int:
+    return version if version is not None else (2 if "account_id" in facts else 1)
 
 
-def transaction_hash(facts: Mapping[str, str]) -> str:
-    return hashlib.sha256(canonical_bytes(facts)).hexdigest()
+def canonical_bytes(facts: Mapping[str, str], version: int | None = None) -> bytes:
+    """The exact bytes hashed for one transaction (``facts`` as strings);
+    without a version, 2 when the facts hold an account_id, else 1."""
+    version = _version(facts, version)
+    fields = FACT_FIELDS_BY_VERSION[version]
+    return _netstring(HASH_TAGS[version]) + b"".join(_netstring(facts[name]) for name in fields)
+
+
+def transaction_hash(facts: Mapping[str, str], version: int | None = None) -> str:
+    return hashlib.sha256(canonical_bytes(facts, version)).hexdigest()
 
 
 def leaf_hash(transaction_hash_hex: str) -> bytes:
@@ -183,13 +197,14 @@ def verify_proof(proof: Mapping) -> list[tuple[str, bool, str]]:
         checks.append((name, bool(passed), detail))
         return passed
 
-    if not check("hash version", proof.get("hash_version") == HASH_VERSION, f"expects {HASH_VERSION}"):
+    version = proof.get("hash_version")
+    if not check("hash version", version in HASH_TAGS, f"expects one of {sorted(HASH_TAGS)}"):
         return checks
     facts = proof.get("transaction") or {}
-    missing = [name for name in FACT_FIELDS if not isinstance(facts.get(name), str)]
+    missing = [name for name in FACT_FIELDS_BY_VERSION[version] if not isinstance(facts.get(name), str)]
     if check("transaction facts present", not missing, ", ".join(missing)):
         check("transaction_id is the facts' id", proof.get("transaction_id") == facts["id"], facts["id"])
-        recomputed = transaction_hash(facts)
+        recomputed = transaction_hash(facts, version)
         check("facts hash to transaction_hash", recomputed == proof.get("transaction_hash"), recomputed)
     try:
         tx_hash = proof["transaction_hash"]

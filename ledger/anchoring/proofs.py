@@ -7,7 +7,7 @@ from django.db import connection
 
 from config.errors import Conflict
 from ledger.anchoring import merkle
-from ledger.anchoring.hashing import FACT_COLUMNS, split_blob
+from ledger.anchoring.hashing import FACT_COLUMNS, row_facts, split_blob
 from ledger.errors import LedgerErrorCode
 from ledger.models import MerkleBatch, MerkleChunk, Transaction
 from ledger.transactions.selectors import transaction_get_any
@@ -15,10 +15,10 @@ from ledger.transactions.selectors import transaction_get_any
 logger = logging.getLogger("ledger.anchoring.services")
 
 
-def _transaction_facts(transaction_id) -> dict[str, str]:
+def _transaction_facts(transaction_id, version: int) -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {FACT_COLUMNS} FROM ledger_transaction t WHERE t.id = %s", [transaction_id])
-        return dict(zip(merkle.FACT_FIELDS, cursor.fetchone(), strict=True))
+        return row_facts(cursor.fetchone(), version)
 
 
 def transaction_proof(*, user, transaction_id) -> dict:
@@ -49,7 +49,7 @@ def transaction_proof(*, user, transaction_id) -> dict:
     path = merkle.chunked_path(
         [merkle.leaf_hash(h.hex()) for h in hashes], split_blob(batch.chunk_roots, 32), tx.leaf_index, size
     )
-    facts = _transaction_facts(tx.id)
+    facts = _transaction_facts(tx.id, batch.hash_version)
     return {
         "proof_version": 1,
         "hash_version": batch.hash_version,
@@ -63,11 +63,11 @@ def transaction_proof(*, user, transaction_id) -> dict:
         "root_hash": batch.root_hash,
         "batch_date": batch.batch_date.isoformat(),
         "anchor": {"backend": batch.anchor_backend, "ref": batch.anchor_ref},
-        "row_matches": merkle.transaction_hash(facts) == anchored_hash,
+        "row_matches": merkle.transaction_hash(facts, batch.hash_version) == anchored_hash,
     }
 
 
-ANCHORED_FIELDS = ("amount", "date", "merchant_raw", "currency", "source")
+ANCHORED_FIELDS = ("amount", "date", "merchant_raw", "currency", "source", "account")
 
 
 def reject_anchored_changes(*, transaction: Transaction, changes: dict) -> None:

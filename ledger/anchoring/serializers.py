@@ -17,6 +17,7 @@ class ProofFactsSerializer(serializers.Serializer):
     merchant_raw = serializers.CharField()
     source = serializers.CharField()
     created_at = serializers.CharField()
+    account_id = serializers.CharField(required=False, help_text="Hash version 2 and later.")
 
 
 class ProofAnchorSerializer(serializers.Serializer):

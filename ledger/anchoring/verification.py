@@ -98,7 +98,7 @@ def batch_verify(*, batch: MerkleBatch, record: bool = True) -> BatchVerificatio
                     problems.add("missing", transaction_id=transaction_id, leaf_index=index)
                     continue
                 report.rows_checked += 1
-                recomputed = hash_row(row)
+                recomputed = hash_row(row, batch.hash_version)
                 if row[0] != transaction_id:
                     problems.add("extra_leaf", transaction_id=row[0], leaf_index=index)
                     problems.add("missing", transaction_id=transaction_id, leaf_index=index)

@@ -15,8 +15,8 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from config.errors import Invalid, NotFound
 
+from config.errors import Invalid, NotFound
 from ledger.models import Account, Transaction, Transfer, TransferSuggestion
 
 INTERVALS = ("day", "week", "month")

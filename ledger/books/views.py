@@ -24,10 +24,10 @@ from ledger.books.serializers import (
     ReconcileInputSerializer,
     ReconcileOutputSerializer,
     ReconcileUndoOutputSerializer,
-    TransferSuggestionOutputSerializer,
     TransferInputSerializer,
     TransferMatchInputSerializer,
     TransferOutputSerializer,
+    TransferSuggestionOutputSerializer,
 )
 from ledger.models import Account, Transfer
 

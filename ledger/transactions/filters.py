@@ -1,8 +1,8 @@
 import django_filters
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Q
-from config.errors import NotFound
 
+from config.errors import NotFound
 from ledger.models import Account, Transaction
 from merchants.categories import Category
 

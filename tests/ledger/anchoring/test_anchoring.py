@@ -54,6 +54,7 @@ def facts(tx: Transaction) -> dict[str, str]:
         "merchant_raw": tx.merchant_raw,
         "source": tx.source,
         "created_at": tx.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "account_id": str(tx.account_id),  # hash version 2
     }
 
 
@@ -169,12 +170,12 @@ def edit_while_hashing(monkeypatch, sql: str, params) -> None:
     before it stamps them (once, at the first row hashed)."""
     original, edited = hashing.hash_row, []
 
-    def hash_and_edit_behind_our_back(row):
+    def hash_and_edit_behind_our_back(row, *version):
         if not edited:
             with psycopg.connect(**_dsn(), autocommit=True) as other:
                 other.execute(sql, params)
             edited.append(True)
-        return original(row)
+        return original(row, *version)
 
     monkeypatch.setattr(hashing, "hash_row", hash_and_edit_behind_our_back)
 

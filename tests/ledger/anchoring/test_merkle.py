@@ -132,7 +132,7 @@ def test_genuine_proof_verifies():
         (lambda p: p["path"][0].update(position="left"), "path sides match leaf index and count"),
         (lambda p: p.update(leaf_index=1), "path sides match leaf index and count"),
         (lambda p: p.update(root_hash="ab" * 32), "path leads to root_hash"),
-        (lambda p: p.update(hash_version=2), "hash version"),
+        (lambda p: p.update(hash_version=3), "hash version"),
         (lambda p: p.update(transaction_id="11111111-1111-1111-1111-111111111111"), "transaction_id is the facts' id"),
     ],
 )
