@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from accounts import services
-from workers.retry import MAX_RETRIES_DATABASE, TallyTask
+from config.tasks import MAX_RETRIES_DATABASE, TallyTask
 
 
 @shared_task(name="accounts.cleanup_expired_sessions", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)

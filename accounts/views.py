@@ -22,6 +22,7 @@ from accounts.serializers import (
     UserUpdateInputSerializer,
 )
 from accounts.throttling import client_ip, login_attempt_finish, login_attempt_reserve
+from config.api import TallyAPIMixin
 from config.openapi import ThrottledErrorResponseSerializer
 
 
@@ -35,13 +36,7 @@ def _device(request):
     return {"user_agent": request.META.get("HTTP_USER_AGENT", ""), "ip": client_ip(request.META) or None}
 
 
-def _validated(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class PublicAPIView(APIView):
+class PublicAPIView(TallyAPIMixin, APIView):
     """No authentication, but a refused token still answers 401 (with a
     WWW-Authenticate challenge), not 403."""
 
@@ -55,7 +50,7 @@ class PublicAPIView(APIView):
 class RegisterView(PublicAPIView):
     @extend_schema(request=RegisterInputSerializer, responses={201: TokenPairOutputSerializer})
     def post(self, request):
-        data = _validated(RegisterInputSerializer, request)
+        data = self.validated(RegisterInputSerializer)
         user = services.user_create(**data)
         pair = services.session_start(user=user, **_device(request))
         return Response(_token_pair_body(pair), status=status.HTTP_201_CREATED)
@@ -79,7 +74,7 @@ class LoginView(PublicAPIView):
             raise Throttled(wait=reservation.retry_after, detail=detail)
         wrong_password = False
         try:
-            data = _validated(LoginInputSerializer, request)
+            data = self.validated(LoginInputSerializer)
             pair = services.login(email=data["email"], password=data["password"], **device)
         except AuthenticationFailed:
             wrong_password = True
@@ -93,35 +88,35 @@ class LoginView(PublicAPIView):
 class RefreshView(PublicAPIView):
     @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairOutputSerializer})
     def post(self, request):
-        data = _validated(RefreshInputSerializer, request)
+        data = self.validated(RefreshInputSerializer)
         pair = services.session_refresh(refresh_token=data["refresh"])
         return Response(_token_pair_body(pair))
 
 
-class LogoutView(APIView):
+class LogoutView(TallyAPIMixin, APIView):
     @extend_schema(request=RefreshInputSerializer, responses={204: None})
     def post(self, request):
-        data = _validated(RefreshInputSerializer, request)
+        data = self.validated(RefreshInputSerializer)
         services.logout(user=request.user, refresh_token=data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MeView(APIView):
+class MeView(TallyAPIMixin, APIView):
     @extend_schema(responses={200: UserOutputSerializer})
     def get(self, request):
         return Response(UserOutputSerializer(request.user).data)
 
     @extend_schema(request=UserUpdateInputSerializer, responses={200: UserOutputSerializer})
     def patch(self, request):
-        data = _validated(UserUpdateInputSerializer, request)
+        data = self.validated(UserUpdateInputSerializer)
         user = services.user_update(user=request.user, data=data)
         return Response(UserOutputSerializer(user).data)
 
 
-class PasswordChangeView(APIView):
+class PasswordChangeView(TallyAPIMixin, APIView):
     @extend_schema(request=PasswordChangeInputSerializer, responses={200: DetailOutputSerializer})
     def post(self, request):
-        data = _validated(PasswordChangeInputSerializer, request)
+        data = self.validated(PasswordChangeInputSerializer)
         services.password_change(
             user=request.user, current_session_id=getattr(request.user, "current_session_id", None), **data
         )
@@ -131,7 +126,7 @@ class PasswordChangeView(APIView):
 class PasswordResetView(PublicAPIView):
     @extend_schema(request=PasswordResetInputSerializer, responses={202: DetailOutputSerializer})
     def post(self, request):
-        data = _validated(PasswordResetInputSerializer, request)
+        data = self.validated(PasswordResetInputSerializer)
         services.password_reset_request(email=data["email"])
         return Response(
             {"detail": "If the address has an account, a reset link is on its way."}, status=status.HTTP_202_ACCEPTED
@@ -141,12 +136,12 @@ class PasswordResetView(PublicAPIView):
 class PasswordResetConfirmView(PublicAPIView):
     @extend_schema(request=PasswordResetConfirmInputSerializer, responses={200: DetailOutputSerializer})
     def post(self, request):
-        data = _validated(PasswordResetConfirmInputSerializer, request)
+        data = self.validated(PasswordResetConfirmInputSerializer)
         services.password_reset_confirm(**data)
         return Response({"detail": "Password reset. Please sign in again."})
 
 
-class VerifyEmailView(APIView):
+class VerifyEmailView(TallyAPIMixin, APIView):
     @extend_schema(request=None, responses={202: DetailOutputSerializer})
     def post(self, request):
         services.email_verification_send(user=request.user)
@@ -158,18 +153,18 @@ class VerifyEmailView(APIView):
 class VerifyEmailConfirmView(PublicAPIView):
     @extend_schema(request=TokenConfirmInputSerializer, responses={200: UserOutputSerializer})
     def post(self, request):
-        data = _validated(TokenConfirmInputSerializer, request)
+        data = self.validated(TokenConfirmInputSerializer)
         user = services.email_verification_confirm(**data)
         return Response(UserOutputSerializer(user).data)
 
 
-class SessionViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class SessionViewSet(TallyAPIMixin, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     serializer_class = SessionOutputSerializer
     pagination_class = None
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Session.objects.none()
+    schema_model = Session
+
+    def user_queryset(self):
         return selectors.session_list(user=self.request.user)
 
     def get_object(self):

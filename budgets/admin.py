@@ -3,7 +3,27 @@ from django.contrib import admin, messages
 from budgets import services
 from budgets.models import Budget, BudgetPeriod
 from budgets.selectors import STATUSES, budget_annotate_spending
+from config.admin import ServiceModelAdmin, ServiceModelForm
 from config.exceptions import Conflict
+
+EDIT_FIELDS = ("category", "amount", "start_date", "end_date", "auto_renew")
+
+
+class BudgetAdminForm(ServiceModelForm):
+    """Saved by budget_create / budget_update, as the API saves: alert levels
+    restarted for a new category, re-checked when the amount or dates move,
+    the cached status dropped."""
+
+    class Meta:
+        model = Budget
+        fields = ("user", *EDIT_FIELDS)
+
+    def run_service(self):
+        data = self.cleaned_data
+        if self.instance._state.adding:
+            return services.budget_create(user=data["user"], **{name: data[name] for name in EDIT_FIELDS})
+        changes = {name: data[name] for name in self.changed_data if name in EDIT_FIELDS}
+        return services.budget_update(budget=Budget.objects.get(pk=self.instance.pk), data=changes)
 
 
 class BudgetStatusFilter(admin.SimpleListFilter):
@@ -20,7 +40,8 @@ class BudgetStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin):
+class BudgetAdmin(ServiceModelAdmin):
+    form = BudgetAdminForm
     list_display = (
         "user",
         "category",
@@ -36,7 +57,14 @@ class BudgetAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "category")
     list_select_related = ("user",)
     readonly_fields = ("alert_period_start", "alert_level", "alert_max_level", "created_at", "updated_at")
+    raw_id_fields = ("user",)
     actions = ["renew_budgets"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*self.readonly_fields, "user") if obj else self.readonly_fields
+
+    def delete_object(self, obj):
+        services.budget_delete(budget=obj)
 
     def get_queryset(self, request):
         # spent/percentage/status come from the same single statement as the API.

@@ -93,6 +93,22 @@ def budget_upsert(
     return budget_update(budget=budget, data={k: v for k, v in changes.items() if v is not None}), False
 
 
+@transaction.atomic
+def budget_create(
+    *, user, category: str, amount: Decimal, start_date=None, end_date=None, auto_renew: bool | None = None
+) -> Budget:
+    """A new budget only (the admin's add page): the category's existing
+    budget is a 409 carrying its id instead of being updated."""
+    if Budget.objects.filter(user=user, category=category).exists():
+        raise _existing_conflict(user=user, category=category)
+    budget, created = budget_upsert(
+        user=user, category=category, amount=amount, start_date=start_date, end_date=end_date, auto_renew=auto_renew
+    )
+    if not created:  # inserted concurrently, and updated by the upsert: still not what was asked
+        raise _existing_conflict(user=user, category=category, exclude_id=None)
+    return budget
+
+
 # A change to any of these moves the percentage, so alert levels are re-checked.
 _ALERT_INPUTS = ("amount", "start_date", "end_date", "category")
 

@@ -19,16 +19,12 @@ from budgets.serializers import (
     ComparisonQuerySerializer,
     SuggestionOutputSerializer,
 )
+from config.api import TallyAPIMixin
 from config.openapi import ConflictErrorResponseSerializer
 
 
-def _validated(serializer_class, data, **kwargs):
-    serializer = serializer_class(data=data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class BudgetViewSet(
+    TallyAPIMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -37,9 +33,9 @@ class BudgetViewSet(
     serializer_class = BudgetOutputSerializer
     filterset_class = BudgetFilterSet
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Budget.objects.none()
+    schema_model = Budget
+
+    def user_queryset(self):
         return selectors.budget_list(user=self.request.user)
 
     def get_object(self):
@@ -70,7 +66,7 @@ class BudgetViewSet(
         description="Upsert on (user, category): 201 when created, 200 when the category's budget was updated.",
     )
     def create(self, request, *args, **kwargs):
-        data = _validated(BudgetInputSerializer, request.data)
+        data = self.validated(BudgetInputSerializer)
         budget, created = services.budget_upsert(user=request.user, **data)
         budget = selectors.budget_get(user=request.user, budget_id=budget.pk)
         return self._output(budget, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -81,7 +77,7 @@ class BudgetViewSet(
     )
     def partial_update(self, request, *args, **kwargs):
         budget = self.get_object()
-        data = _validated(BudgetUpdateInputSerializer, request.data, partial=True)
+        data = self.validated(BudgetUpdateInputSerializer, partial=True)
         services.budget_update(budget=budget, data=data)
         return self._output(selectors.budget_get(user=request.user, budget_id=budget.pk))
 
@@ -104,7 +100,7 @@ class BudgetViewSet(
     )
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def comparison(self, request):
-        query = _validated(ComparisonQuerySerializer, request.query_params)
+        query = self.validated_query(ComparisonQuerySerializer)
         body = selectors.budget_comparison(user=request.user, month=query.get("month"))
         return Response(BudgetComparisonOutputSerializer(body).data)
 
@@ -122,7 +118,7 @@ class BudgetViewSet(
     @action(detail=True, methods=["post"], filterset_class=None)
     def renew(self, request, pk=None):
         budget = self.get_object()
-        data = _validated(BudgetRenewInputSerializer, request.data)
+        data = self.validated(BudgetRenewInputSerializer)
         services.budget_renew(budget=budget, catch_up=data["catch_up"])
         return self._output(selectors.budget_get(user=request.user, budget_id=budget.pk))
 

@@ -3,36 +3,27 @@ from django.contrib import admin, messages
 from django.db.models import CharField, F, Func, Q, Value
 from django.template.response import TemplateResponse
 
-from config.exceptions import DomainError
+from config.admin import ServiceModelAdmin, ServiceModelForm
 from merchants import services
 from merchants.models import Merchant
 
+MERCHANT_FIELDS = ("canonical_name", "category", "country", "aliases", "tags")
 
-class MerchantAdminForm(forms.ModelForm):
+
+class MerchantAdminForm(ServiceModelForm):
+    """Saved by merchant_create / merchant_update, as the API creates: names
+    and aliases cleaned, search columns derived, collisions refused."""
+
     class Meta:
         model = Merchant
-        fields = ["canonical_name", "category", "country", "aliases", "tags"]
+        fields = list(MERCHANT_FIELDS)
 
-    def clean_country(self):
-        try:
-            return services.clean_country(self.cleaned_data.get("country"))
-        except DomainError as exc:
-            raise forms.ValidationError(exc.detail, code=exc.code)
-
-    def clean(self):
-        cleaned = super().clean()
-        name = cleaned.get("canonical_name")
-        if name:
-            exclude = [] if self.instance._state.adding else [self.instance.pk]
-            collision = services.merchant_find_conflict(
-                canonical_name=name.strip(), aliases=cleaned.get("aliases") or [], exclude_ids=exclude
-            )
-            if collision:
-                existing, reason = collision
-                raise forms.ValidationError(
-                    f"Collides with {existing.canonical_name} ({reason}); merge into it instead."
-                )
-        return cleaned
+    def run_service(self):
+        data = self.cleaned_data
+        if self.instance._state.adding:
+            return services.merchant_create(**{name: data[name] for name in MERCHANT_FIELDS})
+        changes = {name: data[name] for name in self.changed_data if name in MERCHANT_FIELDS}
+        return services.merchant_update(merchant=self.instance, **changes)
 
 
 class MergeForm(forms.Form):
@@ -44,7 +35,7 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
+class MerchantAdmin(ServiceModelAdmin):
     form = MerchantAdminForm
     list_display = ("canonical_name", "category", "country", "alias_count", "updated_at")
     list_filter = ("category", "country")
@@ -67,8 +58,8 @@ class MerchantAdmin(admin.ModelAdmin):
             results = results | queryset.filter(pk__in=alias_hits.values("pk"))
         return results, may_have_duplicates
 
-    def save_model(self, request, obj, form, change):
-        services.merchant_save(merchant=obj)
+    def delete_object(self, obj):
+        services.merchant_delete(merchant=obj)
 
     @admin.action(description="Merge selected merchants into one", permissions=["change"])
     def merge_selected(self, request, queryset):

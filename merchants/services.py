@@ -24,6 +24,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
+from config.locks import lock_rows
 from merchants.categories import CATEGORY_NAMES
 from merchants.errors import MerchantErrorCode
 from merchants.models import Merchant
@@ -247,6 +248,37 @@ def merchant_save(*, merchant: Merchant) -> Merchant:
     return merchant
 
 
+@transaction.atomic
+def merchant_update(*, merchant: Merchant, **changes) -> Merchant:
+    """Edit canonical_name, category, country, aliases or tags (the admin's
+    change page): the same cleaning as create, and the same collision rule
+    against every other merchant (Conflict carrying the existing id)."""
+    merchant = Merchant.objects.select_for_update().get(pk=merchant.pk)
+    if "canonical_name" in changes:
+        merchant.canonical_name = _SPACES.sub(" ", (changes["canonical_name"] or "").strip())
+        if not merchant.canonical_name:
+            raise DomainError("This field may not be blank.", code=MerchantErrorCode.BLANK, attr="canonical_name")
+    if "category" in changes:
+        merchant.category = clean_category(changes["category"])
+    if "country" in changes:
+        merchant.country = clean_country(changes["country"])
+    for name in ("aliases", "tags"):
+        if name in changes:
+            setattr(merchant, name, list(changes[name] or []))
+    if "canonical_name" in changes or "aliases" in changes:
+        aliases = clean_aliases(merchant.aliases, canonical_name=merchant.canonical_name)
+        collision = _conflict_for(canonical_name=merchant.canonical_name, aliases=aliases, exclude_ids=[merchant.pk])
+        if collision:
+            _raise_conflict(*collision)
+    return merchant_save(merchant=merchant)
+
+
+@transaction.atomic
+def merchant_delete(*, merchant: Merchant) -> None:
+    """Transactions and recurrences keep their text and lose the link (SET_NULL)."""
+    merchant.delete()
+
+
 def merchant_find_conflict(*, canonical_name: str, aliases, exclude_ids=()) -> tuple[Merchant, str] | None:
     """(existing merchant, reason) a name/alias list would collide with."""
     return _conflict_for(canonical_name=canonical_name, aliases=list(aliases or []), exclude_ids=exclude_ids)
@@ -269,9 +301,7 @@ def merchant_merge(*, target: Merchant, source_ids) -> Merchant:
     if target.pk in source_ids:
         raise DomainError("A merchant cannot be merged into itself.", code=MerchantErrorCode.INVALID, attr="source_ids")
     # Lock target and sources in one fixed (id) order so two merges never deadlock.
-    locked = {
-        m.pk: m for m in Merchant.objects.select_for_update().filter(pk__in=[target.pk, *source_ids]).order_by("pk")
-    }
+    locked = lock_rows(Merchant.objects.all(), [target.pk, *source_ids])
     if target.pk not in locked:
         raise DomainError("The target merchant no longer exists.", code=MerchantErrorCode.NOT_FOUND, attr="target")
     missing = [str(pk) for pk in source_ids if pk not in locked]

@@ -5,7 +5,7 @@ from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import UUID_PATTERN
+from config.api import UUID_PATTERN, TallyAPIMixin
 from config.openapi import ConflictErrorResponseSerializer
 from merchants import selectors, services
 from merchants.categories import Category
@@ -24,13 +24,7 @@ from merchants.serializers import (
 )
 
 
-def _validated(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class MerchantViewSet(TallyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The canonical merchant list: any signed-in user reads and searches it;
     staff create and merge."""
 
@@ -38,9 +32,9 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filterset_class = MerchantFilterSet
     lookup_value_regex = UUID_PATTERN
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Merchant.objects.none()
+    schema_model = Merchant
+
+    def user_queryset(self):
         return Merchant.objects.all()
 
     def get_permissions(self):
@@ -56,7 +50,7 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         "answers 409 with existing_id.",
     )
     def create(self, request):
-        data = _validated(MerchantCreateInputSerializer, request.data)
+        data = self.validated(MerchantCreateInputSerializer)
         merchant = services.merchant_create(**data)
         return Response(MerchantOutputSerializer(merchant).data, status=status.HTTP_201_CREATED)
 
@@ -67,7 +61,7 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def search(self, request):
-        params = _validated(MerchantSearchInputSerializer, request.query_params)
+        params = self.validated_query(MerchantSearchInputSerializer)
         hits = selectors.merchant_search(q=params["q"], category=params.get("category"), limit=params["limit"])
         return Response({"query": params["q"], "results": MerchantSearchHitSerializer(hits, many=True).data})
 
@@ -79,7 +73,7 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def stats(self, request):
-        params = _validated(MerchantStatsInputSerializer, request.query_params)
+        params = self.validated_query(MerchantStatsInputSerializer)
         rows = selectors.merchant_stats(user=request.user, **params)
         body = {"date_from": params["date_from"], "date_to": params["date_to"], "results": rows}
         return Response(MerchantStatsOutputSerializer(body).data)
@@ -93,12 +87,12 @@ class MerchantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"], filterset_class=None)
     def merge(self, request, pk=None):
         target = self.get_object()
-        data = _validated(MerchantMergeInputSerializer, request.data)
+        data = self.validated(MerchantMergeInputSerializer)
         merchant = services.merchant_merge(target=target, source_ids=data["source_ids"])
         return Response(MerchantOutputSerializer(merchant).data)
 
 
-class CategoryListView(APIView):
+class CategoryListView(TallyAPIMixin, APIView):
     @extend_schema(responses={200: CategorySerializer(many=True)}, description="The fixed category list.")
     def get(self, request):
         return Response([{"value": c.value, "key": c.name} for c in Category])

@@ -1,7 +1,7 @@
 from celery import shared_task
 
+from config.tasks import MAX_RETRIES_DATABASE, TallyTask
 from realtime import services
-from workers.retry import MAX_RETRIES_DATABASE, TallyTask
 
 
 @shared_task(name="realtime.broadcast_send")

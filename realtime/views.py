@@ -9,6 +9,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import TallyAPIMixin
 from realtime import selectors, services
 from realtime.serializers import (
     NotificationListInputSerializer,
@@ -25,15 +26,15 @@ class ServiceUnavailable(APIException):
     default_detail = "Real-time service is unavailable; try again shortly."
 
 
-class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(TallyAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = NotificationOutputSerializer
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return selectors.Notification.objects.none()
-        params = NotificationListInputSerializer(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        return selectors.notification_list(user=self.request.user, **params.validated_data)
+    schema_model = selectors.Notification
+
+    def user_queryset(self):
+        return selectors.notification_list(
+            user=self.request.user, **self.validated_query(NotificationListInputSerializer)
+        )
 
     @extend_schema(
         parameters=[
@@ -53,7 +54,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response({"updated": updated})
 
 
-class TicketView(APIView):
+class TicketView(TallyAPIMixin, APIView):
     @extend_schema(request=None, responses={200: TicketOutputSerializer})
     def post(self, request):
         try:

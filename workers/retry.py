@@ -1,40 +1,6 @@
-"""Retry policy shared by every task.
+"""The retry policy moved to the config kernel (config/tasks.py); these names
+stay importable from here."""
 
-Transient errors (the database or Redis went away, a timeout) retry with
-exponential backoff, jitter and a cap; anything else is permanent and fails
-at once. A task that fails for good lands in DeadLetter (workers/signals.py).
-Per-task max_retries: imports 3, database work 5, e-mail 2."""
+from config.tasks import MAX_RETRIES_DATABASE, MAX_RETRIES_EMAIL, TRANSIENT_ERRORS, TallyTask
 
-import smtplib
-import socket
-
-import redis
-from celery import Task
-from django.db import InterfaceError, OperationalError
-
-TRANSIENT_ERRORS = (
-    OperationalError,
-    InterfaceError,
-    redis.ConnectionError,
-    redis.TimeoutError,
-    TimeoutError,
-    ConnectionError,
-    socket.timeout,
-    smtplib.SMTPServerDisconnected,
-)
-
-MAX_RETRIES_IMPORT = 3
-MAX_RETRIES_DATABASE = 5
-MAX_RETRIES_EMAIL = 2
-
-
-class TallyTask(Task):
-    """Base class: pass ``base=TallyTask`` to @shared_task."""
-
-    autoretry_for = TRANSIENT_ERRORS
-    retry_backoff = 2  # seconds for the first retry, doubling each time
-    retry_backoff_max = 600
-    retry_jitter = True
-    max_retries = MAX_RETRIES_DATABASE
-    acks_late = True
-    reject_on_worker_lost = True
+__all__ = ["MAX_RETRIES_DATABASE", "MAX_RETRIES_EMAIL", "TRANSIENT_ERRORS", "TallyTask"]

@@ -3,8 +3,8 @@ import datetime
 from celery import shared_task
 from django.utils import timezone
 
+from config.tasks import MAX_RETRIES_DATABASE, MAX_RETRIES_EMAIL, TallyTask
 from workers import services
-from workers.retry import MAX_RETRIES_DATABASE, MAX_RETRIES_EMAIL, TallyTask
 
 
 @shared_task(name="workers.ping", ignore_result=False)

@@ -2,8 +2,8 @@ import datetime
 
 from celery import shared_task
 
+from config.tasks import MAX_RETRIES_DATABASE, TRANSIENT_ERRORS, TallyTask
 from ledger.anchoring import services
-from workers.retry import MAX_RETRIES_DATABASE, TRANSIENT_ERRORS, TallyTask
 
 
 @shared_task(

@@ -18,6 +18,7 @@ from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from config.locks import lock_pks
 from ledger.models import Transaction
 from realtime.services import notify_anomaly
 
@@ -171,11 +172,7 @@ def anomalies_rescore_unscored(*, today: datetime.date | None = None, user_ids=N
             for start in range(0, len(rows), RESCORE_BATCH):
                 end = start + RESCORE_BATCH
                 chunk = list(zip(rows[start:end], results[start:end], strict=True))
-                still = set(
-                    Transaction.objects.select_for_update()
-                    .filter(id__in=[r[0] for r, _ in chunk], anomaly_score__isnull=True)
-                    .values_list("id", flat=True)
-                )
+                still = lock_pks(Transaction.objects.filter(anomaly_score__isnull=True), [r[0] for r, _ in chunk])
                 updates = [(r[0], s) for r, s in chunk if r[0] in still]
                 _write_scores(updates)
                 scored += len(updates)

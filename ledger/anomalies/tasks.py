@@ -3,8 +3,8 @@ import uuid
 
 from celery import shared_task
 
+from config.tasks import MAX_RETRIES_DATABASE, TallyTask
 from ledger.anomalies import services
-from workers.retry import MAX_RETRIES_DATABASE, TallyTask
 
 
 @shared_task(name="ledger.score_transaction_anomaly", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)

@@ -1,47 +1,31 @@
-from django import forms
 from django.contrib import admin, messages
 
-from config.admin import form_error
-from config.errors import DomainError
+from config.admin import ServiceModelAdmin, ServiceModelForm
 from ledger.models import PortfolioHolding
 from ledger.portfolio import services as portfolio
 
+HOLDING_FIELDS = ("asset_type", "identifier", "name", "currency", "units", "cost_basis")
 
-class PortfolioHoldingAdminForm(forms.ModelForm):
-    """The service's identifier and currency rules, as form errors."""
+
+class PortfolioHoldingAdminForm(ServiceModelForm):
+    """Saved by holding_create / holding_update, as the API saves: identifier
+    and currency rules, duplicates refused, the last price re-applied to new
+    units (an overflow is a form error), portfolio_update sent."""
 
     class Meta:
         model = PortfolioHolding
-        fields = ("user", "asset_type", "identifier", "name", "currency", "units", "cost_basis")
+        fields = ("user", *HOLDING_FIELDS)
 
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        user = data.get("user") or self.instance.user
-        try:
-            data["identifier"] = portfolio.identifier_normalize(
-                asset_type=data["asset_type"], identifier=data["identifier"]
-            )
-            data["currency"] = portfolio.currency_normalize(data["currency"])
-        except DomainError as exc:
-            raise form_error(exc, self) from exc
-        existing = portfolio.holding_find_duplicate(
-            user=user, asset_type=data["asset_type"], identifier=data["identifier"], exclude_id=self.instance.pk
-        )
-        if existing:
-            raise forms.ValidationError({"identifier": f"This user already holds it (holding {existing})."})
-        if self.instance.pk and self.instance.last_price is not None and "units" in self.changed_data:
-            # The service re-applies the last price to new units: check it fits here, as a form error.
-            try:
-                portfolio.valuation_of(units=data["units"], price=self.instance.last_price, field="units")
-            except DomainError as exc:
-                raise form_error(exc, self) from exc
-        return data
+    def run_service(self):
+        data = self.cleaned_data
+        if self.instance._state.adding:
+            return portfolio.holding_create(user=data["user"], **{name: data[name] for name in HOLDING_FIELDS})
+        changes = {name: data[name] for name in self.changed_data if name in HOLDING_FIELDS}
+        return portfolio.holding_update(holding=self.instance, **changes)
 
 
 @admin.register(PortfolioHolding)
-class PortfolioHoldingAdmin(admin.ModelAdmin):
+class PortfolioHoldingAdmin(ServiceModelAdmin):
     form = PortfolioHoldingAdminForm
     list_display = (
         "user",
@@ -66,15 +50,8 @@ class PortfolioHoldingAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return (*self.readonly_fields, "user") if obj else self.readonly_fields
 
-    def save_model(self, request, obj, form, change):
-        # Through the services, so admin edits follow the API's rules (and re-apply the last price).
-        fields = ("asset_type", "identifier", "name", "currency", "units", "cost_basis")
-        if change:
-            changes = {name: form.cleaned_data[name] for name in form.changed_data if name in fields}
-            saved = portfolio.holding_update(holding=obj, **changes)
-        else:
-            saved = portfolio.holding_create(user=obj.user, **{name: form.cleaned_data[name] for name in fields})
-        obj.__dict__.update(saved.__dict__)  # the change log and the redirect read obj
+    def delete_object(self, obj):
+        portfolio.holding_delete(holding=obj)
 
     @admin.action(description="Refresh valuations of selected holdings from the price source")
     def refresh_valuations(self, request, queryset):

@@ -1,7 +1,7 @@
 from celery import shared_task
 
+from config.tasks import MAX_RETRIES_DATABASE, TallyTask
 from ledger.portfolio import services
-from workers.retry import MAX_RETRIES_DATABASE, TallyTask
 
 
 @shared_task(name="ledger.refresh_portfolio_valuations", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)

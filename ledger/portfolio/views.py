@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import UUID_PATTERN
+from config.api import UUID_PATTERN, TallyAPIMixin
 from config.openapi import ConflictErrorResponseSerializer
 from config.pagination import StrictLimitOffsetPagination
 from ledger.models import PortfolioHolding
@@ -26,26 +26,20 @@ from ledger.portfolio.serializers import (
 )
 
 
-def _validated(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 @extend_schema_view(
     list=extend_schema(description="The caller's holdings by asset type and identifier, each flagged is_stale."),
     destroy=extend_schema(responses={204: None}),
 )
-class PortfolioHoldingViewSet(viewsets.GenericViewSet):
+class PortfolioHoldingViewSet(TallyAPIMixin, viewsets.GenericViewSet):
     pagination_class = StrictLimitOffsetPagination
     serializer_class = HoldingOutputSerializer
     filterset_class = PortfolioHoldingFilterSet
     lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return PortfolioHolding.objects.none()
+    schema_model = PortfolioHolding
+
+    def user_queryset(self):
         return portfolio.holding_list(user=self.request.user)
 
     def _get(self, pk):
@@ -65,7 +59,7 @@ class PortfolioHoldingViewSet(viewsets.GenericViewSet):
         description="A duplicate (same asset type and normalised identifier) is a 409 with existing_id.",
     )
     def create(self, request):
-        holding = portfolio.holding_create(user=request.user, **_validated(HoldingCreateInputSerializer, request))
+        holding = portfolio.holding_create(user=request.user, **self.validated(HoldingCreateInputSerializer))
         return Response(portfolio.holding_output(holding), status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -76,7 +70,7 @@ class PortfolioHoldingViewSet(viewsets.GenericViewSet):
     )
     def partial_update(self, request, pk=None):
         holding = self._get(pk)
-        data = _validated(HoldingUpdateInputSerializer, request, partial=True)
+        data = self.validated(HoldingUpdateInputSerializer, partial=True)
         return Response(portfolio.holding_output(portfolio.holding_update(holding=holding, **data)))
 
     def destroy(self, request, pk=None):
@@ -92,12 +86,12 @@ class PortfolioHoldingViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
     def valuation(self, request, pk=None):
         holding = self._get(pk)
-        data = _validated(ValuationInputSerializer, request)
+        data = self.validated(ValuationInputSerializer)
         holding = portfolio.holding_revalue(holding=holding, **data)
         return Response(portfolio.holding_output(holding))
 
 
-class PortfolioSummaryView(APIView):
+class PortfolioSummaryView(TallyAPIMixin, APIView):
     @extend_schema(
         responses={200: PortfolioSummarySerializer},
         description="Totals per currency and per asset type (cost basis, market value, unrealised gain and "

@@ -2,8 +2,8 @@ import datetime
 
 from celery import shared_task
 
+from config.tasks import MAX_RETRIES_DATABASE, TallyTask
 from ledger.recurrences import services
-from workers.retry import MAX_RETRIES_DATABASE, TallyTask
 
 
 @shared_task(name="ledger.detect_subscriptions", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)

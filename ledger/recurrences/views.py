@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import viewsets
 from rest_framework.response import Response
 
-from config.api import UUID_PATTERN
+from config.api import UUID_PATTERN, TallyAPIMixin
 from config.pagination import StrictLimitOffsetPagination
 from ledger.models import Recurrence
 from ledger.recurrences import services as subscriptions
@@ -31,21 +31,20 @@ from ledger.recurrences.serializers import (
         responses={200: RecurrenceOutputSerializer},
     ),
 )
-class RecurrenceViewSet(viewsets.GenericViewSet):
+class RecurrenceViewSet(TallyAPIMixin, viewsets.GenericViewSet):
     pagination_class = StrictLimitOffsetPagination
     serializer_class = RecurrenceOutputSerializer
     lookup_value_regex = UUID_PATTERN
     http_method_names = ["get", "patch", "head", "options"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Recurrence.objects.none()
+    schema_model = Recurrence
+
+    def user_queryset(self):
         return subscriptions.recurrence_list(user=self.request.user, include_dismissed=True)
 
     def list(self, request):
-        query = RecurrenceListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        rows = subscriptions.recurrence_list(user=request.user, include_dismissed=query.validated_data["dismissed"])
+        query = self.validated_query(RecurrenceListQuerySerializer)
+        rows = subscriptions.recurrence_list(user=request.user, include_dismissed=query["dismissed"])
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(RecurrenceOutputSerializer(page, many=True).data)
 

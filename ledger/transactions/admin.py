@@ -1,7 +1,6 @@
 from django.contrib import admin, messages
 
-from config.admin import form_error
-from config.exceptions import DomainError
+from config.admin import ServiceModelAdmin, ServiceModelForm
 from ledger.anchoring import services as anchoring
 from ledger.models import CategoryCorrection, Transaction
 from ledger.transactions import services
@@ -22,8 +21,58 @@ class AnomalousFilter(admin.SimpleListFilter):
         return queryset
 
 
+# What the API lets a transaction be created with, and then edited.
+ADD_FIELDS = (
+    "user",
+    "account",
+    "amount",
+    "currency",
+    "date",
+    "merchant_raw",
+    "category",
+    "notes",
+    "source",
+    "external_id",
+)
+EDIT_FIELDS = ("amount", "date", "merchant_raw", "category", "notes")
+
+
+class TransactionAdminForm(ServiceModelForm):
+    """Saved by the ledger's services, as the API saves: merchant matched and
+    merchant_normalized set, a category change recorded as a correction,
+    transactions_changed sent after commit (budget alerts, anomaly score),
+    anchored facts refused, a likely duplicate refused (409 in the API)."""
+
+    class Meta:
+        model = Transaction
+        fields = ADD_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance._state.adding:
+            # Left blank, as in the API: the default account and its currency, the category suggested.
+            for name in ("account", "currency", "category"):
+                if name in self.fields:
+                    self.fields[name].required = False
+                    self.fields[name].initial = None
+
+    def run_service(self):
+        data = self.cleaned_data
+        if self.instance._state.adding:
+            fields = {name: data[name] for name in ADD_FIELDS if name != "user"}
+            for name in ("account", "currency", "category"):
+                fields[name] = fields[name] or None
+            return services.transaction_create(user=data["user"], **fields)
+        changes = {name: data[name] for name in self.changed_data if name in EDIT_FIELDS}
+        current = Transaction.objects.select_related("user").get(pk=self.instance.pk)
+        if not changes:
+            return current
+        return services.transaction_update(transaction=current, user=current.user, reason="admin", **changes)
+
+
 @admin.register(Transaction)
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(ServiceModelAdmin):
+    form = TransactionAdminForm
     list_display = (
         "date",
         "user",
@@ -47,66 +96,42 @@ class TransactionAdmin(admin.ModelAdmin):
     search_fields = ("merchant_raw", "notes", "user__email")
     date_hierarchy = "date"
     list_select_related = ("user", "account")
-    raw_id_fields = ("user", "account", "merchant", "merkle_batch")
+    raw_id_fields = ("user", "account")
     readonly_fields = (
         "kind",
         "transfer",
         "reconciled_at",
+        "merchant",
         "merchant_normalized",
+        "confidence",
+        "anomaly_score",
         "blockchain_hash",
         "ipfs_cid",
         "merkle_batch",
         "leaf_index",
-        "confidence",
+        "is_deleted",
         "deleted_at",
         "created_at",
         "updated_at",
     )
-    exclude = ("search_vector",)
     actions = ["restore_selected"]
     show_full_result_count = False
 
+    def get_fields(self, request, obj=None):
+        return [*ADD_FIELDS, *self.readonly_fields]
+
     def get_readonly_fields(self, request, obj=None):
-        fields = super().get_readonly_fields(request, obj)
-        if obj is not None and obj.merkle_batch_id:
-            # Anchored facts are final here as in the API (ledger/anchoring/services.py).
-            fields = (*fields, "user", *anchoring.ANCHORED_FIELDS)
-        return fields
+        if obj is None:
+            return self.readonly_fields
+        fixed = [name for name in ADD_FIELDS if name not in EDIT_FIELDS]
+        if obj.merkle_batch_id:
+            # Anchored facts are final here as in the API (the service refuses them too).
+            fixed += [name for name in anchoring.ANCHORED_FIELDS if name not in fixed]
+        return (*fixed, *self.readonly_fields)
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
-
-        class AnchoredFactsForm(form):
-            def clean(self):
-                data = super().clean()
-                if self.instance.pk:
-                    # Read again: the row may have been anchored since the form was shown.
-                    current = Transaction.objects.filter(pk=self.instance.pk).first()
-                    if current is not None:
-                        try:
-                            anchoring.reject_anchored_changes(
-                                transaction=current,
-                                changes={name: data[name] for name in self.changed_data if name in data},
-                            )
-                        except DomainError as exc:
-                            raise form_error(exc, self) from exc
-                return data
-
-        return AnchoredFactsForm
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            # Only what the form changed: never the anchoring columns nightly runs write.
-            obj.save(update_fields=[*form.changed_data, "updated_at"])
-        else:
-            super().save_model(request, obj, form, change)
-
-    def has_delete_permission(self, request, obj=None):
-        # A deleted anchored row shows up as missing in every verification; soft
-        # delete instead. Bulk deletes of a selection holding one are refused too.
-        if obj is not None and obj.merkle_batch_id:
-            return False
-        return super().has_delete_permission(request, obj)
+    def delete_object(self, obj):
+        # As the API's DELETE: a soft delete, restorable with the action below.
+        services.transaction_delete(transaction=obj, user=obj.user)
 
     @admin.action(description="Restore selected deleted transactions")
     def restore_selected(self, request, queryset):

@@ -15,7 +15,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from config.api import UUID_PATTERN
+from config.api import UUID_PATTERN, TallyAPIMixin
 from config.exceptions import PayloadTooLarge
 from config.openapi import ConflictErrorResponseSerializer, PayloadTooLargeErrorResponseSerializer
 from config.pagination import StrictLimitOffsetPagination
@@ -83,12 +83,6 @@ def keyset_page(request, queryset, paginator) -> dict:
     }
 
 
-def _validated(serializer_class, request):
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 @extend_schema_view(
     list=extend_schema(
         description="The caller's transactions, newest first. Deleted ones are never listed. limit/offset pages "
@@ -107,15 +101,15 @@ def _validated(serializer_class, request):
     ),
     destroy=extend_schema(description="Soft delete: hidden everywhere, restorable with POST {id}/restore."),
 )
-class TransactionViewSet(viewsets.GenericViewSet):
+class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
     pagination_class = TransactionPagination
     serializer_class = TransactionOutputSerializer
     filterset_class = TransactionFilterSet
     lookup_value_regex = UUID_PATTERN
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Transaction.objects.none()
+    schema_model = Transaction
+
+    def user_queryset(self):
         return selectors.transaction_list(user=self.request.user)
 
     def perform_content_negotiation(self, request, force=False):
@@ -147,7 +141,7 @@ class TransactionViewSet(viewsets.GenericViewSet):
         "unless allow_duplicate is true.",
     )
     def create(self, request):
-        data = _validated(TransactionCreateInputSerializer, request)
+        data = self.validated(TransactionCreateInputSerializer)
         if "account" in data:
             data["account"] = account_get(user=request.user, account_id=data["account"])
         tx = services.transaction_create(user=request.user, source=Transaction.Source.MANUAL, **data)
@@ -184,7 +178,7 @@ class TransactionViewSet(viewsets.GenericViewSet):
     @extend_schema(request=CorrectionInputSerializer, responses={200: CorrectionOutputSerializer})
     @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
     def correct(self, request):
-        data = _validated(CorrectionInputSerializer, request)
+        data = self.validated(CorrectionInputSerializer)
         tx = self._get(data["transaction_id"])
         body = services.transaction_correct(
             transaction=tx, user=request.user, new_category=data["new_category"], reason=data["reason"]
@@ -214,7 +208,7 @@ class TransactionViewSet(viewsets.GenericViewSet):
         max_bytes, _ = import_services.import_limits()
         if upload is not None and upload.size > max_bytes:
             raise PayloadTooLarge(f"The file is larger than {max_bytes} bytes.")
-        data = _validated(ImportInputSerializer, request)
+        data = self.validated(ImportInputSerializer)
         account = account_get(user=request.user, account_id=data["account"]) if data.get("account") else None
         job, result = import_services.import_job_create(
             user=request.user,

@@ -12,9 +12,9 @@ from django_celery_results.models import TaskResult
 from accounts import services as account_services
 from accounts.models import Session
 from config.celery import app
+from config.tasks import TallyTask
 from workers import services
 from workers.models import DeadLetter
-from workers.retry import TallyTask
 from workers.routing import QUEUES, TASK_ROUTES
 from workers.schedules import FOUNDATION_SCHEDULES, sync_schedules
 
