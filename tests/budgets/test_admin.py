@@ -73,7 +73,9 @@ def test_admin_edit_restarts_levels_for_a_new_category_and_drops_the_cached_stat
     admin_client, user, django_capture_on_commit_callbacks
 ):
     budget = BudgetFactory(user=user, category=Category.GROCERIES, amount=Decimal("100.00"))
-    Budget.objects.filter(pk=budget.pk).update(alert_period_start=budget.start_date, alert_level=100, alert_max_level=100)
+    Budget.objects.filter(pk=budget.pk).update(
+        alert_period_start=budget.start_date, alert_level=100, alert_max_level=100
+    )
     TransactionFactory(user=user, amount=Decimal("85.00"), date=TODAY, category=Category.TRANSPORT)
     cache.set(status_cache_key(user.pk), {"stale": True})
 
