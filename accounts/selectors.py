@@ -24,7 +24,3 @@ def session_list(*, user: User) -> QuerySet[Session]:
 
 def session_get(*, user: User, session_id) -> Session | None:
     return session_list(user=user).filter(id=session_id).first()
-
-
-def user_get_by_email(*, email: str) -> User | None:
-    return User.objects.filter(email=User.objects.normalize_email(email)).first()

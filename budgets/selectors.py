@@ -27,6 +27,7 @@ from django.utils import timezone
 from budgets.models import Budget, BudgetPeriod
 from config.selectors import get_or_not_found
 from ledger.models import Transaction
+from ledger.transactions.selectors import transactions_between
 
 MONEY = DecimalField(max_digits=12, decimal_places=2)
 CENT = Decimal("0.01")
@@ -36,9 +37,8 @@ STATUS_HEALTHY = "healthy"
 STATUS_AT_RISK = "at_risk"
 STATUS_OVER = "over"
 STATUSES = (STATUS_HEALTHY, STATUS_AT_RISK, STATUS_OVER)
-# Thresholds in percent of the budget: at_risk from 80 %, over from 100 %.
+# at_risk from 80 % of the budget; over from 100 % (spent >= amount).
 AT_RISK_PERCENT = 80
-OVER_PERCENT = 100
 
 SUGGESTION_WINDOW_DAYS = 90
 SUGGESTION_MARGIN = Decimal("1.10")
@@ -154,9 +154,7 @@ def budget_comparison(*, user, month: datetime.date | None = None) -> dict:
         *((month.year - 1, 12) if month.month == 1 else (month.year, month.month - 1))
     )
     rows = (
-        Transaction.objects.filter(
-            user=user, is_deleted=False, kind=Transaction.Kind.STANDARD, date__gte=previous_start, date__lte=current_end
-        )
+        transactions_between(user=user, start=previous_start, end=current_end)
         .order_by()
         .values("category")
         .annotate(
@@ -219,9 +217,7 @@ def budget_suggestions(*, user, today: datetime.date | None = None) -> list[Sugg
     window_start = today - datetime.timedelta(days=SUGGESTION_WINDOW_DAYS - 1)
     rows = {
         row["category"]: row
-        for row in Transaction.objects.filter(
-            user=user, is_deleted=False, kind=Transaction.Kind.STANDARD, date__gte=window_start, date__lte=today
-        )
+        for row in transactions_between(user=user, start=window_start, end=today)
         .order_by()
         .values("category")
         .annotate(total=Sum("amount"), first_date=Min("date"), largest=Max("amount"), count=Count("id"))

@@ -9,15 +9,14 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from budgets.errors import BudgetErrorCode
 from budgets.models import Budget, BudgetPeriod
-from budgets.selectors import budget_annotate_spending, money
+from budgets.selectors import budget_annotate_spending
 from config.errors import Conflict, Invalid
 from config.redis import get_redis
-from ledger.models import Transaction
+from ledger.transactions.selectors import category_spent
 from realtime import services as realtime_services
 
 logger = logging.getLogger(__name__)
@@ -168,15 +167,7 @@ def next_period(start_date: datetime.date, end_date: datetime.date) -> tuple[dat
 
 
 def _period_spent(*, budget: Budget) -> Decimal:
-    total = Transaction.objects.filter(
-        user_id=budget.user_id,
-        category=budget.category,
-        is_deleted=False,
-        kind=Transaction.Kind.STANDARD,
-        date__gte=budget.start_date,
-        date__lte=budget.end_date,
-    ).aggregate(total=Sum("amount"))["total"]
-    return money(total)
+    return category_spent(user=budget.user_id, category=budget.category, start=budget.start_date, end=budget.end_date)
 
 
 def _close_and_advance(budget: Budget) -> BudgetPeriod:

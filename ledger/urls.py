@@ -5,7 +5,7 @@ from ledger.anchoring.views import MerkleBatchViewSet
 from ledger.books.views import AccountViewSet, NetWorthView, TransferViewSet
 from ledger.portfolio.views import PortfolioHoldingViewSet, PortfolioSummaryView
 from ledger.recurrences.views import RecurrenceViewSet
-from ledger.transactions.views import TransactionViewSet
+from ledger.transactions.views import MerchantStatsView, TransactionViewSet
 
 app_name = "ledger"
 
@@ -21,4 +21,5 @@ urlpatterns = [
     *router.urls,
     path("reports/net-worth", NetWorthView.as_view(), name="net-worth"),
     path("portfolio/summary", PortfolioSummaryView.as_view(), name="portfolio-summary"),
+    path("merchants/stats", MerchantStatsView.as_view(), name="merchant-stats"),
 ]

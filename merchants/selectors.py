@@ -12,10 +12,7 @@ transaction and written rarely, so no query should pay for a pending list.
   tier (%), candidates then ordered by distance (<->).
 """
 
-import datetime
 import json
-
-from django.db.models import Count, Sum
 
 from merchants.models import Merchant
 
@@ -252,28 +249,3 @@ def merchant_conflicts(
     if not rows:
         return None
     return rows[0], rows[0].reason
-
-
-def merchant_list(*, filters=None):
-    from merchants.filters import MerchantFilterSet
-
-    queryset = Merchant.objects.all()
-    return MerchantFilterSet(filters or {}, queryset=queryset).qs
-
-
-def merchant_stats(*, user, date_from: datetime.date, date_to: datetime.date, limit: int = 10):
-    """The user's most used merchants between two dates (inclusive): the
-    number of non-deleted transactions and their total (positive = money
-    out, so refunds lower it). Goes through the reverse relation
-    ``transactions`` so this app does not import the ledger."""
-    return (
-        Merchant.objects.filter(
-            transactions__user=user,
-            transactions__is_deleted=False,
-            transactions__kind="standard",  # transfer legs and adjustments are not merchant spending
-            transactions__date__gte=date_from,
-            transactions__date__lte=date_to,
-        )
-        .annotate(transaction_count=Count("transactions"), total_spent=Sum("transactions__amount"))
-        .order_by("-transaction_count", "-total_spent", "canonical_name")[:limit]
-    )

@@ -1,5 +1,3 @@
-import datetime
-
 from rest_framework import serializers
 
 from merchants.categories import CATEGORY_NAMES
@@ -51,33 +49,6 @@ class MerchantCreateInputSerializer(serializers.Serializer):
 
 class MerchantMergeInputSerializer(serializers.Serializer):
     source_ids = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=100)
-
-
-class MerchantStatsInputSerializer(serializers.Serializer):
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
-
-    def validate(self, attrs):
-        date_to = attrs.get("date_to") or datetime.date.today()
-        date_from = attrs.get("date_from") or date_to - datetime.timedelta(days=90)
-        if date_from > date_to:
-            raise serializers.ValidationError({"date_from": ["Must be on or before date_to."]})
-        return {**attrs, "date_from": date_from, "date_to": date_to}
-
-
-class MerchantStatsRowSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    canonical_name = serializers.CharField()
-    category = serializers.CharField()
-    transaction_count = serializers.IntegerField()
-    total_spent = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
-
-
-class MerchantStatsOutputSerializer(serializers.Serializer):
-    date_from = serializers.DateField()
-    date_to = serializers.DateField()
-    results = MerchantStatsRowSerializer(many=True)
 
 
 class CategorySerializer(serializers.Serializer):

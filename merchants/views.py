@@ -19,8 +19,6 @@ from merchants.serializers import (
     MerchantSearchHitSerializer,
     MerchantSearchInputSerializer,
     MerchantSearchOutputSerializer,
-    MerchantStatsInputSerializer,
-    MerchantStatsOutputSerializer,
 )
 
 
@@ -64,19 +62,6 @@ class MerchantViewSet(TallyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModel
         params = self.validated_query(MerchantSearchInputSerializer)
         hits = selectors.merchant_search(q=params["q"], category=params.get("category"), limit=params["limit"])
         return Response({"query": params["q"], "results": MerchantSearchHitSerializer(hits, many=True).data})
-
-    @extend_schema(
-        parameters=[MerchantStatsInputSerializer],
-        responses={200: MerchantStatsOutputSerializer},
-        description="The caller's most used merchants (count and total of non-deleted transactions) "
-        "between date_from and date_to (default: the last 90 days).",
-    )
-    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
-    def stats(self, request):
-        params = self.validated_query(MerchantStatsInputSerializer)
-        rows = selectors.merchant_stats(user=request.user, **params)
-        body = {"date_from": params["date_from"], "date_to": params["date_to"], "results": rows}
-        return Response(MerchantStatsOutputSerializer(body).data)
 
     @extend_schema(
         request=MerchantMergeInputSerializer,

@@ -12,6 +12,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
+from realtime.clock import LoopClock
 from realtime.middleware import BEARER_SUBPROTOCOL
 from realtime.selectors import notification_replay
 from realtime.services import BROADCAST_GROUP, EVENT_TYPES, event_message, user_group
@@ -29,6 +30,8 @@ def _message(type_: str, data=None, id_=None) -> dict:
 
 
 class EventConsumer(AsyncJsonWebsocketConsumer):
+    clock = LoopClock()  # what the heartbeat reads; tests advance their own
+
     async def connect(self):
         self.user = self.scope.get("user")
         subprotocols = self.scope.get("subprotocols") or []
@@ -50,7 +53,7 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         self.types: set[str] | None = None  # None: every type; subscribe/unsubscribe narrow it
         self.replayed_ids: set[int] = set()
         self.heartbeat_seconds = float(settings.WS_HEARTBEAT_SECONDS)
-        self.last_seen = asyncio.get_running_loop().time()
+        self.last_seen = self.clock.now()
         self.heartbeat = asyncio.ensure_future(self._watch_heartbeat())
         await self.send_json(_message("connected", {"user_id": str(self.user.pk), "connection_id": self.connection_id}))
 
@@ -65,20 +68,19 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
                 pass
 
     async def _watch_heartbeat(self):
-        loop = asyncio.get_running_loop()
         while True:
-            idle = loop.time() - self.last_seen
+            idle = self.clock.now() - self.last_seen
             if idle >= self.heartbeat_seconds:
                 await self.close(code=CLOSE_HEARTBEAT_TIMEOUT)
                 return
-            await asyncio.sleep(self.heartbeat_seconds - idle)
+            await self.clock.sleep(self.heartbeat_seconds - idle)
 
     # Client -> server
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if not getattr(self, "connection_id", None):
             return
-        self.last_seen = asyncio.get_running_loop().time()
+        self.last_seen = self.clock.now()
         if text_data is None:
             return await self._error("binary_not_supported", "Send JSON text frames.")
         if len(text_data.encode()) > settings.WS_MAX_MESSAGE_BYTES:

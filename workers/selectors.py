@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import User
-from ledger.models import Transaction
+from ledger.transactions.selectors import transactions_between
 
 ZERO = Decimal("0.00")
 
@@ -21,9 +21,7 @@ def week_bounds(today: datetime.date) -> tuple[datetime.date, datetime.date]:
 def weekly_summary_recipients(*, week_start: datetime.date, week_end: datetime.date) -> QuerySet[User]:
     """Active users with at least one transaction that week who have not
     switched the summary off in their preferences."""
-    active_that_week = Transaction.objects.filter(
-        user=OuterRef("pk"), is_deleted=False, kind=Transaction.Kind.STANDARD, date__gte=week_start, date__lte=week_end
-    )
+    active_that_week = transactions_between(user=OuterRef("pk"), start=week_start, end=week_end)
     return (
         User.objects.filter(is_active=True)
         .filter(Exists(active_that_week))
@@ -35,9 +33,7 @@ def weekly_summary_recipients(*, week_start: datetime.date, week_end: datetime.d
 def weekly_summary_build(*, user: User, week_start: datetime.date, week_end: datetime.date) -> dict:
     from budgets.selectors import budget_list
 
-    week = Transaction.objects.filter(
-        user=user, is_deleted=False, kind=Transaction.Kind.STANDARD, date__gte=week_start, date__lte=week_end
-    )
+    week = transactions_between(user=user, start=week_start, end=week_end)
     totals = week.aggregate(
         spent=Sum("amount", filter=Q(amount__gt=0)),
         received=Sum("amount", filter=Q(amount__lt=0)),

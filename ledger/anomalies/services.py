@@ -61,15 +61,12 @@ def _history(points: list[tuple], *, tx_id, day: datetime.date, merchant: str, d
 
 def _points(*, user_id, category: str, since: datetime.date, until: datetime.date) -> list[tuple]:
     return list(
-        Transaction.objects.filter(
-            user_id=user_id,
-            category=category,
-            is_deleted=False,
-            kind=Transaction.Kind.STANDARD,
-            amount__gt=0,
-            date__gte=since,
-            date__lte=until,
-        )
+        Transaction.objects.live()
+        .standard()
+        .for_user(user_id)
+        .in_category(category)
+        .spending()
+        .between(since, until)
         .order_by("date")
         .values_list("date", "amount", "merchant_normalized", "id")
     )
@@ -145,7 +142,7 @@ def anomalies_rescore_unscored(*, today: datetime.date | None = None, user_ids=N
     rows; scores written in batches."""
     today = today or timezone.localdate()
     alert_since = today - datetime.timedelta(days=RESCORE_ALERT_MAX_AGE_DAYS)
-    unscored = Transaction.objects.filter(anomaly_score__isnull=True, is_deleted=False, kind=Transaction.Kind.STANDARD)
+    unscored = Transaction.objects.live().standard().filter(anomaly_score__isnull=True)
     if user_ids is not None:
         unscored = unscored.filter(user_id__in=list(user_ids))
     unscored = unscored.order_by("user_id", "category", "date").values_list(

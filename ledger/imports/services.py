@@ -60,7 +60,9 @@ def _existing_keys(user, rows: list[importing.ParsedRow]):
         return by_external, by_key
     dates = [row.date for row in rows]
     existing = (
-        Transaction.objects.filter(user=user, is_deleted=False, date__gte=min(dates), date__lte=max(dates))
+        Transaction.objects.live()
+        .for_user(user)
+        .between(min(dates), max(dates))
         .order_by("created_at", "id")
         .values_list("id", "date", "amount", "merchant_normalized", "external_id")
     )

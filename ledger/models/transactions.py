@@ -10,6 +10,34 @@ from config.models import TimeStampedModel
 from merchants.categories import CATEGORY_MAX_LENGTH, Category
 
 
+class TransactionQuerySet(models.QuerySet):
+    """The ledger's filters, stated once:
+    ``Transaction.objects.live().for_user(user).between(start, end)``."""
+
+    def live(self):
+        """Not soft-deleted: what lists, budgets, summaries and scores see."""
+        return self.filter(is_deleted=False)
+
+    def standard(self):
+        """Spending and income only: not transfer legs or reconciliation adjustments."""
+        return self.filter(kind="standard")
+
+    def for_user(self, user):
+        """One user's rows (a user or a user id)."""
+        return self.filter(user_id=getattr(user, "pk", user))
+
+    def between(self, start, end):
+        """Dated from ``start`` to ``end``, both included."""
+        return self.filter(date__gte=start, date__lte=end)
+
+    def in_category(self, category: str):
+        return self.filter(category=category)
+
+    def spending(self):
+        """Money out (positive amounts)."""
+        return self.filter(amount__gt=0)
+
+
 class Transaction(TimeStampedModel):
     """One money movement. A positive amount is money out (spending), a
     negative one money in (income, refunds), as card statements show it."""
@@ -64,6 +92,8 @@ class Transaction(TimeStampedModel):
     leaf_index = models.PositiveIntegerField(null=True, blank=True)
     is_deleted = models.BooleanField(default=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    objects = TransactionQuerySet.as_manager()
+
     search_vector = models.GeneratedField(
         expression=SearchVector("merchant_raw", "notes", config="simple"),
         output_field=SearchVectorField(),

@@ -124,13 +124,13 @@ def _fit(points, periods, *, today: datetime.date) -> Series | None:
 
 
 def _spending_rows(*, today: datetime.date, user_ids=None):
-    rows = Transaction.objects.filter(
-        is_deleted=False,
-        kind=Transaction.Kind.STANDARD,
-        amount__gt=0,
-        date__gte=today - datetime.timedelta(days=YEARLY_LOOKBACK_DAYS),
-        date__lte=today,
-    ).exclude(merchant_normalized="")
+    rows = (
+        Transaction.objects.live()
+        .standard()
+        .spending()
+        .between(today - datetime.timedelta(days=YEARLY_LOOKBACK_DAYS), today)
+        .exclude(merchant_normalized="")
+    )
     if user_ids is not None:
         rows = rows.filter(user_id__in=list(user_ids))
     return (

@@ -1,14 +1,16 @@
 """Every ledger read. Deleted rows are invisible here except through
 `transaction_get_any` (restore) and admin."""
 
+import datetime
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, QuerySet, Sum
 
 from config.errors import Invalid, NotFound
 from config.selectors import get_or_not_found
 from ledger.models import Account, Transaction
 from ledger.transactions.filters import TransactionFilterSet
+from merchants.models import Merchant
 
 # The columns the list, detail and export read (one LEFT JOIN for the merchant).
 ROW_FIELDS = (
@@ -38,7 +40,7 @@ ROW_FIELDS = (
 def transaction_list(*, user, filters=None):
     """The caller's live transactions, newest first; `filters` are the list's
     query parameters (TransactionFilterSet), invalid ones a 400."""
-    queryset = Transaction.objects.filter(user=user, is_deleted=False).order_by("-date", "-id")
+    queryset = Transaction.objects.live().for_user(user).order_by("-date", "-id")
     if filters is None:
         return queryset
     filterset = TransactionFilterSet(data=filters, queryset=queryset)
@@ -56,7 +58,7 @@ def transaction_rows(queryset):
 
 
 def transaction_get(*, user, transaction_id) -> Transaction:
-    queryset = Transaction.objects.select_related("merchant").filter(user=user, is_deleted=False)
+    queryset = Transaction.objects.live().for_user(user).select_related("merchant")
     return get_or_not_found(queryset, "Transaction not found.", id=transaction_id)
 
 
@@ -66,14 +68,41 @@ def transaction_get_any(*, user, transaction_id) -> Transaction:
     return get_or_not_found(queryset, "Transaction not found.", id=transaction_id)
 
 
+def transactions_between(*, user, start, end) -> QuerySet[Transaction]:
+    """The user's live spending and income rows (no transfer legs or
+    adjustments) dated start..end (inclusive): what budgets and summaries add up."""
+    return Transaction.objects.live().standard().for_user(user).between(start, end)
+
+
+def category_spent(*, user, category: str, start, end) -> Decimal:
+    """Net spending in one category over start..end (0.00 when none)."""
+    total = transactions_between(user=user, start=start, end=end).in_category(category).aggregate(t=Sum("amount"))["t"]
+    return (total or Decimal("0.00")).quantize(Decimal("0.01"))
+
+
 def category_totals(*, user, since, until) -> dict[str, Decimal]:
     """Net spending per category over live rows (refunds, being negative, lower it)."""
     rows = (
-        Transaction.objects.filter(
-            user=user, is_deleted=False, kind=Transaction.Kind.STANDARD, date__gte=since, date__lte=until
-        )
+        transactions_between(user=user, start=since, end=until)
         .values("category")
         .annotate(total=Sum("amount"))
         .order_by()
     )
     return {row["category"]: row["total"] for row in rows}
+
+
+def merchant_stats(*, user, date_from: datetime.date, date_to: datetime.date, limit: int = 10):
+    """The user's most used merchants between two dates (inclusive): the
+    number of non-deleted transactions and their total (positive = money
+    out, so refunds lower it), through the merchant's reverse relation."""
+    return (
+        Merchant.objects.filter(
+            transactions__user=user,
+            transactions__is_deleted=False,
+            transactions__kind=Transaction.Kind.STANDARD,  # transfer legs and adjustments are not merchant spending
+            transactions__date__gte=date_from,
+            transactions__date__lte=date_to,
+        )
+        .annotate(transaction_count=Count("transactions"), total_spent=Sum("transactions__amount"))
+        .order_by("-transaction_count", "-total_spent", "canonical_name")[:limit]
+    )

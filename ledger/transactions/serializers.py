@@ -2,6 +2,7 @@
 (a ModelSerializer costs milliseconds per page); the Output serializers
 below document that shape for OpenAPI and match it field for field."""
 
+import datetime
 from decimal import Decimal
 
 from rest_framework import serializers
@@ -145,3 +146,30 @@ class CorrectionOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
     old_category = serializers.ChoiceField(choices=Category.choices)
     new_category = serializers.ChoiceField(choices=Category.choices)
+
+
+class MerchantStatsInputSerializer(serializers.Serializer):
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+
+    def validate(self, attrs):
+        date_to = attrs.get("date_to") or datetime.date.today()
+        date_from = attrs.get("date_from") or date_to - datetime.timedelta(days=90)
+        if date_from > date_to:
+            raise serializers.ValidationError({"date_from": ["Must be on or before date_to."]})
+        return {**attrs, "date_from": date_from, "date_to": date_to}
+
+
+class MerchantStatsRowSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    canonical_name = serializers.CharField()
+    category = serializers.CharField()
+    transaction_count = serializers.IntegerField()
+    total_spent = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+
+
+class MerchantStatsOutputSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    results = MerchantStatsRowSerializer(many=True)

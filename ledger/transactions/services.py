@@ -158,8 +158,10 @@ def _default_currency(user) -> str:
 
 
 def transaction_find_duplicate(*, user, amount, date, merchant_normalized, exclude_id=None):
-    qs = Transaction.objects.filter(
-        user=user, amount=amount, date=date, merchant_normalized=merchant_normalized, is_deleted=False
+    qs = (
+        Transaction.objects.live()
+        .for_user(user)
+        .filter(amount=amount, date=date, merchant_normalized=merchant_normalized)
     )
     if exclude_id:
         qs = qs.exclude(id=exclude_id)

@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from config.api import UUID_PATTERN, TallyAPIMixin
 from config.exceptions import PayloadTooLarge
@@ -32,6 +33,8 @@ from ledger.transactions.filters import TransactionFilterSet
 from ledger.transactions.serializers import (
     CorrectionInputSerializer,
     CorrectionOutputSerializer,
+    MerchantStatsInputSerializer,
+    MerchantStatsOutputSerializer,
     TransactionCreateInputSerializer,
     TransactionOutputSerializer,
     TransactionUpdateInputSerializer,
@@ -256,3 +259,20 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
         response = StreamingHttpResponse(exporting.for_server(request, chunks), content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="transactions-{datetime.date.today()}.{fmt}"'
         return response
+
+
+class MerchantStatsView(TallyAPIMixin, APIView):
+    """Spending per merchant is ledger data: served here, at merchants/stats."""
+
+    @extend_schema(
+        operation_id="merchants_stats_retrieve",
+        parameters=[MerchantStatsInputSerializer],
+        responses={200: MerchantStatsOutputSerializer},
+        description="The caller's most used merchants (count and total of non-deleted transactions) "
+        "between date_from and date_to (default: the last 90 days).",
+    )
+    def get(self, request):
+        params = self.validated_query(MerchantStatsInputSerializer)
+        rows = selectors.merchant_stats(user=request.user, **params)
+        body = {"date_from": params["date_from"], "date_to": params["date_to"], "results": rows}
+        return Response(MerchantStatsOutputSerializer(body).data)

@@ -8,6 +8,7 @@ from budgets.models import Budget
 from budgets.services import budget_alerts_evaluate, budget_renew, status_cache_key
 from ledger.events import transactions_changed
 from merchants.categories import Category
+from realtime.models import Notification
 from tests.budgets.factories import BudgetFactory
 from tests.ledger.factories import TransactionFactory
 
@@ -71,6 +72,10 @@ def test_create_crossing_eighty_percent_sends_a_warning_with_the_design_payload(
             "level": "warning",
         }
     ]
+    # ...and the same event went out on the channel layer to the user's group.
+    (event,) = sent_alerts.published()
+    assert event["data"] == {key: value for key, value in sent_alerts[0].items() if key != "user_id"}
+    assert event["id"] == Notification.objects.get(type="budget_alert").id
 
 
 def test_a_level_alerts_once_not_on_every_transaction(user, budget, sent_alerts, changed):
@@ -88,6 +93,7 @@ def test_each_higher_level_alerts_as_it_is_crossed(user, budget, sent_alerts, ch
     assert levels(sent_alerts) == ["warning", "critical", "exceeded", "severe"]
     assert [a["percentage"] for a in sent_alerts] == [85.0, 91.0, 101.0, 111.0]
     assert sent_alerts[-1]["remaining"] == "-22.00"
+    assert [event["data"]["level"] for event in sent_alerts.published()] == levels(sent_alerts)
 
 
 def test_import_jumping_past_several_levels_sends_the_highest_once(user, budget, sent_alerts, changed):

@@ -67,3 +67,33 @@ def test_merge_action_asks_for_a_target_then_merges(admin_client):
     transaction.refresh_from_db()
     assert transaction.merchant_id == target.pk
     assert list(Merchant.objects.values_list("canonical_name", "aliases")) == [("Amazon", ["Amzn"])]
+
+
+def test_admin_change_goes_through_merchant_update(admin_client):
+    MerchantFactory(canonical_name="Amazon")
+    merchant = MerchantFactory(canonical_name="Blue Bottle")
+    fields = {"category": "Food & Dining", "country": "us", "aliases": "", "tags": "[]"}
+
+    collision = admin_client.post(f"{URL}{merchant.pk}/change/", {**fields, "canonical_name": "amazon"})
+    renamed = admin_client.post(f"{URL}{merchant.pk}/change/", {**fields, "canonical_name": "Blue  Bottle Coffee"})
+
+    assert collision.status_code == 200
+    assert "Amazon" in str(collision.context["adminform"].form.non_field_errors())
+    assert renamed.status_code == 302, renamed.content
+    merchant.refresh_from_db()
+    assert (merchant.canonical_name, merchant.normalized_name, merchant.country) == (
+        "Blue Bottle Coffee",
+        "blue bottle coffee",
+        "US",
+    )
+
+
+def test_admin_delete_goes_through_the_service(admin_client):
+    merchant = MerchantFactory(canonical_name="Gone")
+    transaction = TransactionFactory(merchant=merchant)
+
+    response = admin_client.post(f"{URL}{merchant.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    transaction.refresh_from_db()
+    assert transaction.merchant_id is None and not Merchant.objects.filter(pk=merchant.pk).exists()

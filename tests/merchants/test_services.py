@@ -217,7 +217,7 @@ def test_merge_into_itself_is_refused():
 
 
 def test_stats_selector_counts_only_the_users_live_transactions_in_range(user, other_user):
-    from merchants.selectors import merchant_stats
+    from ledger.transactions.selectors import merchant_stats
 
     coffee = MerchantFactory(canonical_name="Starbucks")
     books = MerchantFactory(canonical_name="Waterstones")

@@ -6,6 +6,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
 
+from realtime.consumers import EventConsumer
 from realtime.models import Notification
 from realtime.services import anotify, broadcast, notify
 from tests.realtime.conftest import (
@@ -262,17 +263,52 @@ async def test_broadcast_reaches_every_user(make_user, token_for):
             assert message["id"] == event and message["data"] == {"text": "hello all"}
 
 
-async def test_silent_socket_is_closed_after_heartbeat_timeout(make_user, token_for, settings):
-    settings.WS_HEARTBEAT_SECONDS = 0.3
+class HandClock:
+    """The heartbeat's clock, advanced by the test: sleepers wake when their time has come."""
+
+    def __init__(self):
+        self.time, self.sleepers = 0.0, []
+
+    def now(self) -> float:
+        return self.time
+
+    async def sleep(self, seconds: float) -> None:
+        wake = asyncio.get_running_loop().create_future()
+        self.sleepers.append((self.time + seconds, wake))
+        await wake
+
+    def advance(self, seconds: float) -> None:
+        self.time += seconds
+        due = [(at, wake) for at, wake in self.sleepers if at <= self.time]
+        self.sleepers = [(at, wake) for at, wake in self.sleepers if at > self.time]
+        for _, wake in due:
+            if not wake.done():
+                wake.set_result(None)
+
+
+@pytest.fixture
+def hand_clock(monkeypatch):
+    clock = HandClock()
+    monkeypatch.setattr(EventConsumer, "clock", clock)
+    return clock
+
+
+async def test_silent_socket_is_closed_after_heartbeat_timeout(make_user, token_for, settings, hand_clock):
+    settings.WS_HEARTBEAT_SECONDS = 30
     async with connected(await token_for(await make_user())) as comm:
+        hand_clock.advance(29.9)
+        await send(comm, "ping")  # a message before the timeout...
+        await receive_type(comm, "pong")
+        hand_clock.advance(30)  # ...then 30 s of silence
         closed = await comm.receive_output(timeout=3)
         assert closed == {"type": "websocket.close", "code": 4408}
 
 
-async def test_client_messages_keep_the_socket_alive(make_user, token_for, settings):
-    settings.WS_HEARTBEAT_SECONDS = 0.5
+async def test_client_messages_keep_the_socket_alive(make_user, token_for, settings, hand_clock):
+    settings.WS_HEARTBEAT_SECONDS = 30
     async with connected(await token_for(await make_user())) as comm:
-        for _ in range(4):  # 4 x 0.2 s > the timeout, but never 0.5 s silent
-            await asyncio.sleep(0.2)
+        for _ in range(4):  # 4 x 20 s > the timeout, but never 30 s silent
+            hand_clock.advance(20)
             await send(comm, "ping")
             await receive_type(comm, "pong")
+        assert hand_clock.time == 80 and hand_clock.sleepers  # still watched, still open
