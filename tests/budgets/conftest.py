@@ -14,10 +14,15 @@ class SentAlerts:
     the real channel layer carried to the user's group."""
 
     def __init__(self, subscriber):
-        self.subscriber = subscriber
+        self.subscriber, self.after_id = subscriber, 0
+
+    def clear(self) -> None:
+        """Forget what was sent so far (stored and published)."""
+        self.after_id = Notification.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        self.published()
 
     def _stored(self) -> list[dict]:
-        rows = Notification.objects.filter(type="budget_alert").order_by("id")
+        rows = Notification.objects.filter(type="budget_alert", id__gt=self.after_id).order_by("id")
         return [{"user_id": row.user_id, **row.data} for row in rows]
 
     def __eq__(self, other):
@@ -51,7 +56,7 @@ def sent_alerts(user):
     """Budget alerts as stored and as published for the test's ``user``
     (nothing is faked: notify() writes the row and publishes after commit)."""
     client = redis.Redis.from_url(settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0])
-    subscriber = client.pubsub(ignore_subscribe_messages=True)
+    subscriber = client.pubsub()
     prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
     subscriber.subscribe(f"{prefix}__group__{user_group(user.pk)}")
     yield SentAlerts(subscriber)
