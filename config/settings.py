@@ -137,6 +137,21 @@ WS_TICKET_SECONDS = env.int("WS_TICKET_SECONDS", default=30)
 # Notifications older than this are deleted by the daily realtime.cleanup_old_notifications task.
 NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=90)
 
+# Outbound webhooks (realtime/webhooks). Private, loopback and metadata addresses are
+# refused unless allowed (tests and local receivers only); plain http only when allowed.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=False)
+WEBHOOKS_REQUIRE_HTTPS = env.bool("WEBHOOKS_REQUIRE_HTTPS", default=not DEBUG)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=5)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=8 * 60 * 60)
+# An endpoint is disabled (and its owner notified) after this many failed attempts in a
+# row spanning at least this many hours.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)
+WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
+WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
+
 # Tamper-evident ledger: where nightly Merkle roots are anchored (ledger/anchor_backends.py).
 LEDGER_ANCHOR_BACKEND = env("LEDGER_ANCHOR_BACKEND", default="local")
 LEDGER_ANCHOR_BACKENDS = {"local": "ledger.anchoring.backends.LocalAnchorBackend"}

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from realtime.models import Notification
+from realtime.webhooks import admin as webhooks_admin  # noqa: F401 (registers the webhook admins)
 
 
 @admin.register(Notification)

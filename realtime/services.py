@@ -25,6 +25,7 @@ from django.db import transaction
 
 from config.redis import get_redis
 from realtime.models import Notification
+from realtime.webhooks.fanout import deliveries_create_for
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ EVENT_TYPES = frozenset(
         "broadcast",
         # Staff only: a ledger batch failed verification.
         "integrity_alert",
+        # A webhook endpoint was switched off after repeated failures.
+        "webhook_disabled",
     }
 )
 TICKET_PREFIX = "tally:ws-ticket:"
@@ -128,7 +131,11 @@ def publish(group: str, message: dict[str, Any]) -> bool:
 
 
 def _persist_and_publish(*, user_id, event_type: str, data: dict[str, Any]) -> Notification:
-    notification = Notification.objects.create(user_id=user_id, type=event_type, data=_plain(data or {}))
+    # One transaction for the event and its webhook deliveries (notify() is often
+    # called from on_commit callbacks, in autocommit): neither exists without the other.
+    with transaction.atomic(savepoint=False):
+        notification = Notification.objects.create(user_id=user_id, type=event_type, data=_plain(data or {}))
+        deliveries_create_for(notification)
     group = BROADCAST_GROUP if user_id is None else user_group(user_id)
     message = event_message(notification)
     # After commit: a rolled-back write must not reach anyone, and the row must

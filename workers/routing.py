@@ -21,4 +21,7 @@ TASK_ROUTES = {
     "ledger.verify_ledger": {"queue": "scheduled"},
     "ledger.refresh_portfolio_valuations": {"queue": "scheduled"},
     "realtime.cleanup_old_notifications": {"queue": "low_priority"},
+    "realtime.webhook_deliver": {"queue": "default"},
+    "realtime.webhook_sweep": {"queue": "default"},
+    "realtime.cleanup_webhook_deliveries": {"queue": "low_priority"},
 }

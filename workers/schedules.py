@@ -110,6 +110,25 @@ PORTFOLIO_SCHEDULES = (
 )
 
 
+# Every minute: the retries that are due (and first attempts a broker outage kept back).
+WEBHOOK_SCHEDULES = (
+    Schedule(
+        "Webhook delivery sweep",
+        "realtime.webhook_sweep",
+        "*",
+        "*",
+        description="Queues webhook deliveries whose next attempt is due.",
+    ),
+    Schedule(
+        "Old webhook delivery cleanup",
+        "realtime.cleanup_webhook_deliveries",
+        "45",
+        "4",
+        description="Deletes finished webhook deliveries older than WEBHOOK_DELIVERY_RETENTION_DAYS.",
+    ),
+)
+
+
 def sync_schedules(apps, schedules, time_zone="UTC"):
     """Creates or updates the rows; running it twice changes nothing. A row
     staff already edited keeps its crontab (we only create missing ones)."""

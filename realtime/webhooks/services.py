@@ -1,0 +1,271 @@
+"""Every webhook write: endpoints, secrets, delivery attempts, redelivery.
+
+A delivery attempt claims its row (a short lease in next_attempt_at, so a
+duplicate task or the sweep skips it), sends outside any transaction, then
+records the attempt, the retry schedule and the endpoint's failure count
+under row locks taken endpoint first, delivery second."""
+
+import json
+import random
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from config.exceptions import Conflict
+from realtime.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from realtime.webhooks import sender, signing, ssrf
+from realtime.webhooks.events import TEST_EVENT_TYPE, WEBHOOK_EVENT_TYPES, webhook_attempted, webhook_payload
+from realtime.webhooks.fanout import queue_deliveries
+
+# How long a claimed attempt keeps others off the row: longer than connect + read timeouts.
+CLAIM_SECONDS = 120
+MAX_GRACE_HOURS = 7 * 24
+
+
+def url_check(url: str) -> str:
+    """400 (attr url) unless the URL is http(s), short enough and resolves to allowed addresses."""
+    try:
+        ssrf.resolve(url)
+    except ssrf.UnsafeURL as exc:
+        raise ValidationError({"url": [str(exc)]}, code=exc.code)
+    return url
+
+
+def _events_check(events: list[str] | None) -> list[str]:
+    if events is None:
+        return list(WEBHOOK_EVENT_TYPES)
+    unknown = sorted(set(events) - set(WEBHOOK_EVENT_TYPES))
+    if unknown:
+        raise ValidationError({"events": [f"Unknown event types: {', '.join(unknown)}."]}, code="invalid_choice")
+    if not events:
+        raise ValidationError({"events": ["Subscribe to at least one event type."]}, code="empty")
+    return list(dict.fromkeys(events))
+
+
+def endpoint_create(*, user, url: str, events: list[str] | None = None, description: str = "", enabled=True):
+    url_check(url)
+    return WebhookEndpoint.objects.create(
+        user=user,
+        url=url,
+        events=_events_check(events),
+        description=description,
+        enabled=enabled,
+        secret=signing.secret_generate(),
+    )
+
+
+def endpoint_update(*, endpoint: WebhookEndpoint, **fields) -> WebhookEndpoint:
+    if "url" in fields:
+        url_check(fields["url"])
+    if "events" in fields:
+        fields["events"] = _events_check(fields["events"])
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        if fields.get("enabled") and not endpoint.enabled:
+            # Re-enabling starts a fresh failure count.
+            endpoint.consecutive_failures, endpoint.failing_since, endpoint.disabled_at = 0, None, None
+        for name, value in fields.items():
+            setattr(endpoint, name, value)
+        endpoint.save()
+    return endpoint
+
+
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    endpoint.delete()
+
+
+def endpoint_rotate_secret(*, endpoint: WebhookEndpoint, grace_hours: int = 24, now=None) -> WebhookEndpoint:
+    """A new secret; the old one keeps signing (next to the new one) for grace_hours."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        endpoint.previous_secret = endpoint.secret if grace_hours else ""
+        endpoint.previous_secret_expires_at = now + timedelta(hours=grace_hours) if grace_hours else None
+        endpoint.secret = signing.secret_generate()
+        endpoint.save()
+    return endpoint
+
+
+def _signing_secrets(endpoint: WebhookEndpoint, now) -> list[str]:
+    secrets_ = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_expires_at and endpoint.previous_secret_expires_at > now:
+        secrets_.append(endpoint.previous_secret)
+    return secrets_
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Exponential backoff with equal jitter after failed attempt n (1-based):
+    60 s, 2 min, 4 min ... capped at 8 h; 12 attempts span about a day."""
+    base = min(settings.WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt - 1), settings.WEBHOOK_RETRY_MAX_SECONDS)
+    return timedelta(seconds=base / 2 + random.uniform(0, base / 2))
+
+
+def _claim(delivery_id, now, *, force: bool):
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("endpoint")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+            return None
+        if not force and delivery.next_attempt_at and delivery.next_attempt_at > now:
+            return None  # not due, or claimed by another worker
+        if not delivery.endpoint.enabled and not delivery.is_test:
+            delivery.status, delivery.last_error, delivery.next_attempt_at = "failed", "endpoint disabled", None
+            delivery.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
+            return None
+        delivery.next_attempt_at = now + timedelta(seconds=CLAIM_SECONDS)
+        delivery.save(update_fields=["next_attempt_at", "updated_at"])
+        return delivery
+
+
+def _send(delivery: WebhookDelivery, now) -> sender.SendResult:
+    endpoint = delivery.endpoint
+    try:
+        target = ssrf.resolve(endpoint.url)  # again at delivery: DNS can change
+    except ssrf.UnsafeURL as exc:
+        return sender.SendResult(False, None, 0, "", f"refused: {exc}"[:500])
+    body = json.dumps(delivery.payload, separators=(",", ":"))
+    headers = signing.signature_headers(
+        msg_id=f"msg_{delivery.id.hex}", timestamp=now, body=body, secrets_=_signing_secrets(endpoint, now)
+    )
+    return sender.send(target, body=body.encode(), headers={"Content-Type": "application/json", **headers})
+
+
+def _disable(endpoint: WebhookEndpoint, now) -> None:
+    from realtime.services import notify  # realtime.services imports this package's fan-out
+
+    endpoint.enabled, endpoint.disabled_at = False, now
+    endpoint.save()  # before notify: the event's own fan-out must not pick this endpoint
+    notify(
+        endpoint.user_id,
+        "webhook_disabled",
+        {"endpoint_id": str(endpoint.id), "url": endpoint.url, "consecutive_failures": endpoint.consecutive_failures},
+    )
+
+
+def _record(delivery: WebhookDelivery, result: sender.SendResult, now) -> WebhookDelivery:
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery.endpoint = endpoint
+        delivery.attempt += 1
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            number=delivery.attempt,
+            succeeded=result.succeeded,
+            response_code=result.response_code,
+            duration_ms=result.duration_ms,
+            response_body=result.response_body,
+            error=result.error,
+            created_at=now,
+        )
+        delivery.response_code, delivery.duration_ms, delivery.last_error = (
+            result.response_code,
+            result.duration_ms,
+            result.error,
+        )
+        max_attempts = 1 if delivery.is_test else settings.WEBHOOK_MAX_ATTEMPTS
+        if result.succeeded:
+            delivery.status, delivery.delivered_at, delivery.next_attempt_at = "succeeded", now, None
+        elif delivery.attempt >= max_attempts:
+            delivery.status, delivery.next_attempt_at = "failed", None
+        else:
+            delivery.next_attempt_at = now + retry_delay(delivery.attempt)
+        delivery.save()
+        if not delivery.is_test:
+            _count(endpoint, result.succeeded, now)
+    transaction.on_commit(
+        lambda: webhook_attempted.send(
+            sender=WebhookDelivery,
+            endpoint_id=endpoint.id,
+            event_type=delivery.event_type,
+            succeeded=result.succeeded,
+            response_code=result.response_code,
+            duration_ms=result.duration_ms,
+        )
+    )
+    return delivery
+
+
+def _count(endpoint: WebhookEndpoint, succeeded: bool, now) -> None:
+    if succeeded:
+        if endpoint.consecutive_failures or endpoint.failing_since:
+            endpoint.consecutive_failures, endpoint.failing_since = 0, None
+            endpoint.save(update_fields=["consecutive_failures", "failing_since", "updated_at"])
+        return
+    endpoint.consecutive_failures += 1
+    endpoint.failing_since = endpoint.failing_since or now
+    # Disabled only when it keeps failing both often and for long (one bad minute is not enough).
+    if (
+        endpoint.enabled
+        and endpoint.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES
+        and now - endpoint.failing_since >= timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS)
+    ):
+        _disable(endpoint, now)
+    endpoint.save()
+
+
+def delivery_attempt(*, delivery_id, now=None, force: bool = False) -> WebhookDelivery | None:
+    """One attempt of a due delivery (the task's body); None when there was
+    nothing to do (not due, claimed elsewhere, finished, endpoint disabled)."""
+    now = now or timezone.now()
+    delivery = _claim(delivery_id, now, force=force)
+    if delivery is None:
+        return None
+    return _record(delivery, _send(delivery, now), now)
+
+
+def delivery_redeliver(*, delivery: WebhookDelivery, now=None) -> WebhookDelivery:
+    """Sends the delivery again (same webhook-id, so receivers dedupe) as soon as a worker takes it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
+        if not delivery.endpoint.enabled:
+            raise Conflict("The endpoint is disabled; enable it first.", code="endpoint_disabled")
+        delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.PENDING, now
+        delivery.save(update_fields=["status", "next_attempt_at", "updated_at"])
+        transaction.on_commit(lambda: queue_deliveries([delivery.id]))
+    return delivery
+
+
+def endpoint_test(*, endpoint: WebhookEndpoint, now=None) -> WebhookDelivery:
+    """A webhook.test delivery, attempted once, now, in the request."""
+    now = now or timezone.now()
+    data = {"endpoint_id": str(endpoint.id), "message": "Tally webhook test"}
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_type=TEST_EVENT_TYPE,
+        payload=webhook_payload(event_type=TEST_EVENT_TYPE, event_id=None, timestamp=now.isoformat(), data=data),
+        is_test=True,
+        next_attempt_at=now,
+    )
+    return delivery_attempt(delivery_id=delivery.id, now=now, force=True) or delivery
+
+
+def deliveries_queue_due(*, now=None, limit: int = 1000) -> int:
+    """Queues every pending delivery that is due (retries, and first attempts
+    a broker outage kept from being queued); the attempt's claim makes a
+    duplicate queue entry harmless."""
+    now = now or timezone.now()
+    ids = list(
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    queue_deliveries(ids)
+    return len(ids)
+
+
+def deliveries_cleanup(*, older_than_days: int | None = None, now=None) -> int:
+    days = settings.WEBHOOK_DELIVERY_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted, _ = (
+        WebhookDelivery.objects.filter(created_at__lt=cutoff).exclude(status=WebhookDelivery.Status.PENDING).delete()
+    )
+    return deleted

@@ -1,0 +1,26 @@
+from celery import shared_task
+
+from config.tasks import MAX_RETRIES_DATABASE, TallyTask
+from realtime.webhooks import services
+
+
+@shared_task(name="realtime.webhook_deliver", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)
+def webhook_deliver(delivery_id: str) -> dict:
+    """One attempt of a due delivery; HTTP failures are recorded and rescheduled
+    by the service (the sweep queues them), not raised."""
+    delivery = services.delivery_attempt(delivery_id=delivery_id)
+    if delivery is None:
+        return {"delivery_id": delivery_id, "skipped": True}
+    return {"delivery_id": delivery_id, "status": delivery.status, "attempt": delivery.attempt}
+
+
+@shared_task(name="realtime.webhook_sweep", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)
+def webhook_sweep() -> dict:
+    """Every minute: queues due retries and first attempts that missed the broker."""
+    return {"queued": services.deliveries_queue_due()}
+
+
+@shared_task(name="realtime.cleanup_webhook_deliveries", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)
+def cleanup_webhook_deliveries(older_than_days: int | None = None) -> dict:
+    """Daily: finished deliveries older than WEBHOOK_DELIVERY_RETENTION_DAYS (default 30)."""
+    return {"deleted": services.deliveries_cleanup(older_than_days=older_than_days)}
