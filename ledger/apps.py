@@ -7,3 +7,4 @@ class LedgerConfig(AppConfig):
 
     def ready(self):
         from ledger.anomalies import receivers  # noqa: F401 - connects the scoring listener
+        from ledger.attachments import receivers as attachment_receivers  # noqa: F401 - files follow rows

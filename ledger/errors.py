@@ -28,3 +28,6 @@ class LedgerErrorCode(enum.StrEnum):
     ANCHORED = "anchored"
     # portfolio
     OLDER_VALUATION = "older_valuation"
+    # attachments
+    UNSUPPORTED_FILE_TYPE = "unsupported_file_type"
+    TOO_MANY_ATTACHMENTS = "too_many_attachments"

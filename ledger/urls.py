@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from ledger.anchoring.views import MerkleBatchViewSet
+from ledger.attachments.views import AttachmentView, TransactionAttachmentsView
 from ledger.books.views import AccountViewSet, NetWorthView, TransferViewSet
 from ledger.portfolio.views import PortfolioHoldingViewSet, PortfolioSummaryView
 from ledger.recurrences.views import RecurrenceViewSet
@@ -18,6 +19,12 @@ router.register("ledger/batches", MerkleBatchViewSet, basename="merkle-batch")
 router.register("portfolio/holdings", PortfolioHoldingViewSet, basename="portfolio-holding")
 
 urlpatterns = [
+    path(
+        "transactions/<uuid:transaction_id>/attachments",
+        TransactionAttachmentsView.as_view(),
+        name="transaction-attachments",
+    ),
+    path("attachments/<uuid:attachment_id>", AttachmentView.as_view(), name="attachment"),
     *router.urls,
     path("reports/net-worth", NetWorthView.as_view(), name="net-worth"),
     path("portfolio/summary", PortfolioSummaryView.as_view(), name="portfolio-summary"),

@@ -2,6 +2,7 @@
 ``from ledger.models import Transaction`` works wherever it did before."""
 
 from ledger.models.anchoring import MerkleBatch, MerkleChunk
+from ledger.models.attachments import Attachment
 from ledger.models.books import Account, Reconciliation, Transfer, TransferSuggestion
 from ledger.models.imports import ImportJob
 from ledger.models.portfolio import PortfolioHolding
@@ -10,6 +11,7 @@ from ledger.models.transactions import CategoryCorrection, Transaction
 
 __all__ = [
     "Account",
+    "Attachment",
     "CategoryCorrection",
     "ImportJob",
     "MerkleBatch",

@@ -1,9 +1,9 @@
 import django_filters
 from django.contrib.postgres.search import SearchQuery
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from config.errors import NotFound
-from ledger.models import Account, Transaction
+from ledger.models import Account, Attachment, Transaction
 from merchants.categories import Category
 
 
@@ -33,6 +33,9 @@ class TransactionFilterSet(django_filters.FilterSet):
     anomalous = django_filters.ChoiceFilter(
         choices=(("true", "true"), ("false", "false")), method="filter_anomalous", help_text="Anomaly score above 0.5."
     )
+    has_attachments = django_filters.BooleanFilter(
+        method="filter_has_attachments", help_text="true: with at least one attachment; false: with none."
+    )
     ordering = TransactionOrderingFilter(
         fields=(("date", "date"), ("amount", "amount")),
         help_text="date, -date (default), amount or -amount.",
@@ -54,6 +57,12 @@ class TransactionFilterSet(django_filters.FilterSet):
         if user is not None and not Account.objects.filter(user=user, id=value).exists():
             raise NotFound("Account not found.")  # someone else's account is a 404, not an empty list
         return queryset.filter(account_id=value)
+
+    def filter_has_attachments(self, queryset, name, value):
+        if value is None:
+            return queryset
+        attached = Exists(Attachment.objects.filter(transaction=OuterRef("pk")))
+        return queryset.filter(attached) if value else queryset.exclude(attached)
 
     def filter_anomalous(self, queryset, name, value):
         condition = Q(anomaly_score__gt=0.5)

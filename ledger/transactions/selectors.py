@@ -4,11 +4,12 @@
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from config.errors import Invalid, NotFound
 from config.selectors import get_or_not_found
-from ledger.models import Account, Transaction
+from ledger.models import Account, Attachment, Transaction
 from ledger.transactions.filters import TransactionFilterSet
 from merchants.models import Merchant
 
@@ -52,9 +53,21 @@ def transaction_list(*, user, filters=None):
     return filterset.qs
 
 
+def attachment_count():
+    """A correlated count: evaluated only for the rows a page returns."""
+    counts = (
+        Attachment.objects.filter(transaction=OuterRef("pk"))
+        .order_by()
+        .values("transaction")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+
+
 def transaction_rows(queryset):
     """The queryset as plain dicts (no model instances: the list's hot path)."""
-    return queryset.values(*ROW_FIELDS)
+    return queryset.annotate(attachment_count=attachment_count()).values(*ROW_FIELDS, "attachment_count")
 
 
 def transaction_get(*, user, transaction_id) -> Transaction:

@@ -43,6 +43,7 @@ def transaction_row(row: dict) -> dict:
         "external_id": row["external_id"],
         "confidence": row["confidence"],
         "anomaly_score": row["anomaly_score"],
+        "attachment_count": row.get("attachment_count", 0),
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
     }
@@ -61,6 +62,7 @@ def transaction_data(tx: Transaction) -> dict:
     for name in ("category", "source", "notes", "external_id", "confidence", "anomaly_score"):
         row[name] = getattr(tx, name)
     row["created_at"], row["updated_at"] = tx.created_at, tx.updated_at
+    row["attachment_count"] = tx.attachments.count() if tx.pk else 0
     return transaction_row(row)
 
 
@@ -95,6 +97,7 @@ class TransactionOutputSerializer(serializers.Serializer):
         help_text='How the category was picked, e.g. {"category": 0.97, "method": "user_history"}.'
     )
     anomaly_score = serializers.FloatField(allow_null=True)
+    attachment_count = serializers.IntegerField(min_value=0, help_text="Receipts and documents attached.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

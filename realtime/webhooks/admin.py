@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from config.exceptions import DomainError
+from config.errors import DomainError
 from realtime.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from realtime.webhooks import services
 

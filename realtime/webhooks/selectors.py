@@ -1,9 +1,8 @@
 """Every webhook read. Another user's endpoint or delivery is a 404."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from rest_framework.exceptions import NotFound
 
+from config.selectors import get_or_not_found
 from realtime.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -12,10 +11,7 @@ def endpoint_list(*, user) -> QuerySet[WebhookEndpoint]:
 
 
 def endpoint_get(*, user, endpoint_id) -> WebhookEndpoint:
-    try:
-        return WebhookEndpoint.objects.get(user=user, pk=endpoint_id)
-    except (WebhookEndpoint.DoesNotExist, ValueError, DjangoValidationError):
-        raise NotFound("Webhook endpoint not found.")
+    return get_or_not_found(WebhookEndpoint.objects.filter(user=user), "Webhook endpoint not found.", pk=endpoint_id)
 
 
 def delivery_list(*, endpoint: WebhookEndpoint, status: str | None = None) -> QuerySet[WebhookDelivery]:
@@ -28,7 +24,8 @@ def delivery_list(*, endpoint: WebhookEndpoint, status: str | None = None) -> Qu
 
 
 def delivery_get(*, user, delivery_id) -> WebhookDelivery:
-    try:
-        return WebhookDelivery.objects.select_related("endpoint").get(endpoint__user=user, pk=delivery_id)
-    except (WebhookDelivery.DoesNotExist, ValueError, DjangoValidationError):
-        raise NotFound("Webhook delivery not found.")
+    return get_or_not_found(
+        WebhookDelivery.objects.select_related("endpoint").filter(endpoint__user=user),
+        "Webhook delivery not found.",
+        pk=delivery_id,
+    )

@@ -12,9 +12,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
-from config.exceptions import Conflict
+from config.errors import Conflict, Invalid
+from realtime.errors import RealtimeErrorCode
 from realtime.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from realtime.webhooks import sender, signing, ssrf
 from realtime.webhooks.events import TEST_EVENT_TYPE, WEBHOOK_EVENT_TYPES, webhook_attempted, webhook_payload
@@ -30,7 +30,7 @@ def url_check(url: str) -> str:
     try:
         ssrf.resolve(url)
     except ssrf.UnsafeURL as exc:
-        raise ValidationError({"url": [str(exc)]}, code=exc.code)
+        raise Invalid(str(exc), code=exc.code, attr="url")
     return url
 
 
@@ -39,9 +39,11 @@ def _events_check(events: list[str] | None) -> list[str]:
         return list(WEBHOOK_EVENT_TYPES)
     unknown = sorted(set(events) - set(WEBHOOK_EVENT_TYPES))
     if unknown:
-        raise ValidationError({"events": [f"Unknown event types: {', '.join(unknown)}."]}, code="invalid_choice")
+        raise Invalid(
+            f"Unknown event types: {', '.join(unknown)}.", code=RealtimeErrorCode.INVALID_CHOICE, attr="events"
+        )
     if not events:
-        raise ValidationError({"events": ["Subscribe to at least one event type."]}, code="empty")
+        raise Invalid("Subscribe to at least one event type.", code=RealtimeErrorCode.EMPTY, attr="events")
     return list(dict.fromkeys(events))
 
 
@@ -227,7 +229,7 @@ def delivery_redeliver(*, delivery: WebhookDelivery, now=None) -> WebhookDeliver
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
         if not delivery.endpoint.enabled:
-            raise Conflict("The endpoint is disabled; enable it first.", code="endpoint_disabled")
+            raise Conflict("The endpoint is disabled; enable it first.", code=RealtimeErrorCode.ENDPOINT_DISABLED)
         delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.PENDING, now
         delivery.save(update_fields=["status", "next_attempt_at", "updated_at"])
         transaction.on_commit(lambda: queue_deliveries([delivery.id]))
