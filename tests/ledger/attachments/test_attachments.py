@@ -147,7 +147,7 @@ def test_soft_deleted_transactions_keep_attachments_and_purging_removes_files(
     assert Attachment.objects.filter(pk=body["id"]).exists() and default_storage.exists(name)
 
     with django_capture_on_commit_callbacks(execute=True):
-        tx.user.delete()  # a user's deletion removes their files
+        Transaction.objects.filter(pk=tx.pk).delete()  # a purge: rows and files go
 
     assert not Attachment.objects.exists() and not default_storage.exists(name)
 
