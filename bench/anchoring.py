@@ -43,6 +43,7 @@ from django.db import connection  # noqa: E402
 from accounts.models import User  # noqa: E402
 from ledger.anchoring import merkle  # noqa: E402
 from ledger.anchoring import services as anchoring  # noqa: E402
+from ledger.books.guards import account_default  # noqa: E402
 from ledger.models import MerkleBatch, Transaction  # noqa: E402
 
 USERS = 1000
@@ -61,15 +62,23 @@ def seed(count: int, day: datetime.date, user_ids: list) -> float:
             """
             INSERT INTO ledger_transaction (id, user_id, amount, currency, date, merchant_raw, merchant_normalized,
                 category, source, notes, external_id, confidence, blockchain_hash, ipfs_cid, is_deleted,
-                created_at, updated_at)
+                created_at, updated_at, account_id)
             SELECT gen_random_uuid(), (%(users)s::uuid[])[1 + g %% %(n_users)s], ((g %% 20000) - 5000 + 0.5) / 100.0,
                 'USD', %(day)s::date - (g %% 300), 'Shop ' || (g %% 700), 'shop ' || (g %% 700), 'Groceries', 'csv',
                 '', '', '{}', '', '', false,
-                %(day)s::timestamptz + make_interval(secs => (g * %(step)s) / 1000.0), now()
+                %(day)s::timestamptz + make_interval(secs => (g * %(step)s) / 1000.0), now(),
+                (%(accounts)s::uuid[])[1 + g %% %(n_users)s]
             FROM generate_series(1, %(count)s) AS g
             WHERE (g %% 20000) <> 5000
             """,
-            {"users": user_ids, "n_users": len(user_ids), "day": day, "step": step_ms, "count": count},
+            {
+                "users": user_ids,
+                "accounts": [account_default(user=User(pk=uid), currency="USD").id for uid in user_ids],
+                "n_users": len(user_ids),
+                "day": day,
+                "step": step_ms,
+                "count": count,
+            },
         )
         cursor.execute("ANALYZE ledger_transaction")
     return time.perf_counter() - start

@@ -31,6 +31,7 @@ from django.db import connection, transaction  # noqa: E402
 from accounts.models import User  # noqa: E402
 from budgets import selectors, services  # noqa: E402
 from budgets.models import Budget  # noqa: E402
+from ledger.books.guards import account_default  # noqa: E402
 from ledger.models import Transaction  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
 from realtime import services as realtime_services  # noqa: E402
@@ -53,12 +54,14 @@ def timed(fn, iterations):
 
 def seed(user, *, transactions, budgets, days, batch=5000):
     today = datetime.date.today()
+    account = account_default(user=user, currency="USD")
     rng = random.Random(42)
     rows = []
     for n in range(transactions):
         rows.append(
             Transaction(
                 user=user,
+                account=account,
                 amount=Decimal(rng.randint(100, 20000)) / 100,
                 date=today - datetime.timedelta(days=rng.randrange(days)),
                 merchant_raw=f"Bench Merchant {n % 500}",
@@ -113,7 +116,12 @@ def main():
             category = rng.choice(categories)
             with transaction.atomic():
                 Transaction.objects.create(
-                    user=user, amount=Decimal("12.34"), date=today, merchant_raw="Bench", category=category
+                    user=user,
+                    account=account_default(user=user, currency="USD"),
+                    amount=Decimal("12.34"),
+                    date=today,
+                    merchant_raw="Bench",
+                    category=category,
                 )
             start = time.perf_counter()
             services.transactions_changed_handle(user_id=user.pk, categories={category})

@@ -39,6 +39,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from budgets.models import Budget  # noqa: E402
+from ledger.books.guards import account_default  # noqa: E402
 from ledger.models import PortfolioHolding, Transaction  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
 from realtime.models import Notification  # noqa: E402
@@ -47,7 +48,7 @@ PASSWORD = "bench-load-password-42"
 MERCHANTS = ["Starbucks", "Whole Foods Market", "Shell", "Amazon", "Netflix", "Uber", "Corner Cafe", "Lidl"]
 COLUMNS = (
     "id, user_id, amount, currency, date, merchant_raw, merchant_normalized, category, source, notes, external_id, "
-    "confidence, blockchain_hash, ipfs_cid, is_deleted, created_at, updated_at"
+    "confidence, blockchain_hash, ipfs_cid, is_deleted, created_at, updated_at, account_id"
 )
 
 
@@ -58,6 +59,7 @@ def pct(values, p):
 
 def seed(users, *, transactions: int, rng: random.Random) -> None:
     today, now = timezone.localdate(), timezone.now()
+    accounts = {user.id: account_default(user=user, currency="USD").id for user in users}
     with connection.cursor() as cursor, cursor.copy(f"COPY ledger_transaction ({COLUMNS}) FROM STDIN") as copy:
         for user in users:
             for _ in range(transactions):
@@ -67,6 +69,7 @@ def seed(users, *, transactions: int, rng: random.Random) -> None:
                         uuid.uuid4(), user.id, f"{rng.randint(100, 20000) / 100:.2f}", "USD",
                         today - datetime.timedelta(days=rng.randrange(400)), f"{name} #{rng.randrange(90)}",
                         name.lower(), rng.choice(CATEGORY_NAMES), "csv", "", "", "{}", "", "", False, now, now,
+                        accounts[user.id],
                     )
                 )  # fmt: skip
     start, end = today.replace(day=1), (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)

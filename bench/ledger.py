@@ -35,6 +35,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from ledger.books.guards import account_default  # noqa: E402
 from ledger.imports import services as import_services  # noqa: E402
 from ledger.transactions import selectors  # noqa: E402
 from ledger.transactions.views import encode_cursor  # noqa: E402
@@ -43,7 +44,7 @@ from merchants.categories import CATEGORY_NAMES  # noqa: E402
 WORDS = ["coffee", "grocer", "market", "fuel", "cinema", "pharmacy", "books", "rail", "taxi", "bakery", "hotel"]
 COLUMNS = (
     "id, created_at, updated_at, user_id, amount, currency, date, merchant_raw, merchant_normalized, category, "
-    "source, notes, external_id, confidence, blockchain_hash, ipfs_cid, is_deleted"
+    "source, notes, external_id, confidence, blockchain_hash, ipfs_cid, is_deleted, account_id"
 )
 
 
@@ -63,6 +64,7 @@ def seed(user_ids, rows_per_user, rng):
     now = datetime.now(UTC)
     with connection.cursor() as cursor:
         raw = cursor.connection
+        accounts = {uid: account_default(user=User(pk=uid), currency="USD").id for uid in user_ids}
         with raw.cursor().copy(f"COPY ledger_transaction ({COLUMNS}) FROM STDIN") as copy:
             for user_id, count in zip(user_ids, rows_per_user, strict=True):
                 for _ in range(count):
@@ -87,6 +89,7 @@ def seed(user_ids, rows_per_user, rng):
                             "",
                             "",
                             False,
+                            accounts[user_id],
                         )
                     )
     # Autovacuum's steady state: sets the visibility map so counts can be index-only.

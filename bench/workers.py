@@ -30,6 +30,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from ledger.anomalies import services as anomalies  # noqa: E402
+from ledger.books.guards import account_default  # noqa: E402
 from ledger.models import Recurrence, Transaction  # noqa: E402
 from ledger.recurrences import services as subscriptions  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
@@ -37,7 +38,7 @@ from realtime.models import Notification  # noqa: E402
 
 COLUMNS = (
     "id, user_id, amount, currency, date, merchant_raw, merchant_normalized, category, source, notes, external_id, "
-    "confidence, blockchain_hash, ipfs_cid, is_deleted, created_at, updated_at"
+    "confidence, blockchain_hash, ipfs_cid, is_deleted, created_at, updated_at, account_id"
 )
 # name, period in days, amount
 SUBSCRIPTIONS = (("Netflix", 30, 15.99), ("Gym Club", 7, 10.0), ("Cleaner", 14, 80.0), ("Insurance Co", 91, 45.0))
@@ -70,10 +71,11 @@ def user_rows(user_id, *, transactions, today, rng, now):
 
 def seed(users, *, transactions, today):
     rng, now = random.Random(42), timezone.now()
+    accounts = {user.id: account_default(user=user, currency="USD").id for user in users}
     with connection.cursor() as cursor, cursor.copy(f"COPY ledger_transaction ({COLUMNS}) FROM STDIN") as copy:
         for user in users:
             for row in user_rows(user.id, transactions=transactions, today=today, rng=rng, now=now):
-                copy.write_row(row)
+                copy.write_row((*row, accounts[user.id]))
 
 
 def main():

@@ -66,35 +66,34 @@ class MatchOutcome:
     categories: set = field(default_factory=set)
 
 
-def _rejected(pairs) -> set:
+def _rejected(user_id, pairs) -> set:
+    """The user's remembered rejections among `pairs` (usually none: one indexed probe)."""
     if not pairs:
         return set()
-    outs = [p[0] for p in pairs]
-    return set(
-        TransferSuggestion.objects.filter(status=TransferSuggestion.Status.REJECTED, out_leg_id__in=outs).values_list(
-            "out_leg_id", "in_leg_id"
-        )
-    )
+    rejected = TransferSuggestion.objects.filter(user_id=user_id, status=TransferSuggestion.Status.REJECTED)
+    if not rejected.exists():
+        return set()
+    return set(rejected.filter(out_leg_id__in=[p[0] for p in pairs]).values_list("out_leg_id", "in_leg_id"))
 
 
-def _edges(ids) -> dict:
+def _edges(user_id, ids) -> dict:
     if not ids:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(_EDGES_SQL, [list(ids)])
         rows = cursor.fetchall()
     edges = {(out_id, in_id): diff for out_id, in_id, diff in rows}
-    for pair in _rejected(edges):
+    for pair in _rejected(user_id, edges):
         edges.pop(pair, None)
     return edges
 
 
 def _fx_edges(*, user_id, ids) -> dict:
     """Cross-currency candidates of the seeds; needs a rate for the seed's date."""
-    seeds = list(Transaction.objects.filter(id__in=ids).values_list("id", "amount", "currency", "date"))
     currencies = set(Account.objects.filter(user_id=user_id).values_list("currency", flat=True).distinct())
-    if len(currencies) < 2:
+    if len(currencies) < 2 or not ids:
         return {}
+    seeds = list(Transaction.objects.filter(id__in=ids).values_list("id", "amount", "currency", "date"))
     args: tuple[list, list, list, list] = ([], [], [], [])
     for seed_id, amount, currency, date in seeds:
         for other in currencies - {currency}:
@@ -110,7 +109,7 @@ def _fx_edges(*, user_id, ids) -> dict:
         cursor.execute(_FX_EDGES_SQL, list(args))
         rows = cursor.fetchall()
     edges = {(out_id, in_id): diff for out_id, in_id, diff in rows}
-    for pair in _rejected(edges):
+    for pair in _rejected(user_id, edges):
         edges.pop(pair, None)
     return edges
 
@@ -136,24 +135,24 @@ def transfers_match(*, user, transaction_ids, created_by: str = Transfer.Created
     ids = list(transaction_ids)
     if not ids:
         return outcome
-    seed_edges = _edges(ids)
+    seed_edges = _edges(user.pk, ids)
     endpoints = {leg for pair in seed_edges for leg in pair}
     # Degrees over every candidate the endpoints have, not only the seeds':
     # an old row with two possible counterparts is ambiguous too.
-    all_edges = {**seed_edges, **_edges(endpoints - set(ids))}
+    all_edges = {**seed_edges, **_edges(user.pk, endpoints - set(ids))}
     degree: dict = {}
     for out_id, in_id in all_edges:
         degree[out_id] = degree.get(out_id, 0) + 1
         degree[in_id] = degree.get(in_id, 0) + 1
-    to_suggest = {}
+    to_suggest, strong = {}, []
     for (out_id, in_id), diff in seed_edges.items():
         if degree[out_id] == 1 and degree[in_id] == 1:
-            transfer, categories = transfer_link(user=user, out_id=out_id, in_id=in_id, created_by=created_by)
-            outcome.transfers.append(transfer)
-            outcome.touched_ids.update((out_id, in_id))
-            outcome.categories.update(categories)
+            strong.append((out_id, in_id))
         else:
             to_suggest[(out_id, in_id)] = diff
+    if strong:
+        outcome.transfers, outcome.categories = transfers_link(user=user, pairs=strong, created_by=created_by)
+        outcome.touched_ids.update(leg for pair in strong for leg in pair)
     fx_edges = _fx_edges(user_id=user.pk, ids=[i for i in ids if i not in outcome.touched_ids])
     to_suggest.update({pair: diff for pair, diff in fx_edges.items() if not set(pair) & outcome.touched_ids})
     outcome.suggestions = _suggest(user_id=user.pk, edges=to_suggest)
@@ -161,41 +160,67 @@ def transfers_match(*, user, transaction_ids, created_by: str = Transfer.Created
 
 
 def transfer_link(*, user, out_id, in_id, created_by: str) -> tuple[Transfer, set]:
-    """Link two existing rows as one transfer. Both rows are locked (in id
-    order, so two concurrent links never deadlock) and re-checked under the
-    lock. -> (transfer, categories whose totals moved)."""
+    """Link two existing rows as one transfer. -> (transfer, categories whose totals moved)."""
+    transfers, categories = transfers_link(user=user, pairs=[(out_id, in_id)], created_by=created_by)
+    return transfers[0], categories
+
+
+def transfers_link(*, user, pairs: list[tuple], created_by: str) -> tuple[list[Transfer], set]:
+    """Link pairs of existing rows as transfers in a few statements whatever
+    their number (an import links hundreds). All legs are locked in id order
+    (two concurrent links never deadlock) and re-checked under the lock.
+    -> (transfers, categories whose totals moved)."""
+    ids = [leg for pair in pairs for leg in pair]
+    if len(set(ids)) != len(ids):
+        raise Conflict("A transaction can be a leg of one transfer only.", code="already_linked")
     legs = {
         tx.id: tx
         for tx in Transaction.objects.select_for_update(of=("self",))
-        .filter(id__in=[out_id, in_id], user=user, is_deleted=False)
+        .filter(id__in=ids, user=user, is_deleted=False)
         .order_by("id")
+        .only("id", "account_id", "amount", "currency", "kind", "transfer_id", "category")
     }
-    out_leg, in_leg = legs.get(out_id), legs.get(in_id)
-    if out_leg is None or in_leg is None or out_id == in_id:
-        raise DomainError("Both legs must be two live transactions of yours.", code="not_found")
-    if out_leg.transfer_id or in_leg.transfer_id or out_leg.kind != _STANDARD or in_leg.kind != _STANDARD:
-        raise Conflict("One of these transactions is already a transfer leg or an adjustment.", code="already_linked")
-    if out_leg.account_id == in_leg.account_id:
-        raise DomainError("A transfer moves money between two different accounts.", code="same_account")
-    if not (out_leg.amount > 0 > in_leg.amount):
-        raise DomainError("out_id must be money out (positive) and in_id money in (negative).", code="direction")
-    if out_leg.currency == in_leg.currency and out_leg.amount != -in_leg.amount:
-        raise DomainError("In one currency the two legs must have opposite amounts.", code="amount_mismatch")
-    categories = {out_leg.category, in_leg.category, Category.TRANSFERS}
-    transfer = Transfer.objects.create(
-        user=user,
-        out_leg=out_leg,
-        in_leg=in_leg,
-        created_by=created_by,
-        out_category=out_leg.category,
-        in_category=in_leg.category,
-    )
-    Transaction.objects.filter(id__in=[out_id, in_id]).update(
-        kind=Transaction.Kind.TRANSFER, transfer=transfer, category=Category.TRANSFERS, updated_at=timezone.now()
-    )
-    TransferSuggestion.objects.filter(status=TransferSuggestion.Status.OPEN, out_leg_id__in=[out_id, in_id]).delete()
-    TransferSuggestion.objects.filter(status=TransferSuggestion.Status.OPEN, in_leg_id__in=[out_id, in_id]).delete()
-    return transfer, categories
+    categories, transfers, now = {Category.TRANSFERS}, [], timezone.now()
+    for out_id, in_id in pairs:
+        out_leg, in_leg = legs.get(out_id), legs.get(in_id)
+        if out_leg is None or in_leg is None:
+            raise DomainError("Both legs must be two live transactions of yours.", code="not_found")
+        if out_leg.transfer_id or in_leg.transfer_id or out_leg.kind != _STANDARD or in_leg.kind != _STANDARD:
+            raise Conflict(
+                "One of these transactions is already a transfer leg or an adjustment.", code="already_linked"
+            )
+        if out_leg.account_id == in_leg.account_id:
+            raise DomainError("A transfer moves money between two different accounts.", code="same_account")
+        if not (out_leg.amount > 0 > in_leg.amount):
+            raise DomainError("out_id must be money out (positive) and in_id money in (negative).", code="direction")
+        if out_leg.currency == in_leg.currency and out_leg.amount != -in_leg.amount:
+            raise DomainError("In one currency the two legs must have opposite amounts.", code="amount_mismatch")
+        categories |= {out_leg.category, in_leg.category}
+        transfers.append(
+            Transfer(
+                user=user,
+                out_leg_id=out_id,
+                in_leg_id=in_id,
+                created_by=created_by,
+                out_category=out_leg.category,
+                in_category=in_leg.category,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    Transfer.objects.bulk_create(transfers)
+    values = ", ".join(["(%s::uuid, %s::uuid)"] * (2 * len(transfers)))
+    params = [str(v) for t in transfers for v in (t.out_leg_id, t.id, t.in_leg_id, t.id)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_transaction AS t SET kind = %s, transfer_id = v.transfer_id, category = %s, "  # noqa: S608
+            f"updated_at = %s FROM (VALUES {values}) AS v(id, transfer_id) WHERE t.id = v.id",
+            [Transaction.Kind.TRANSFER, Category.TRANSFERS, now, *params],
+        )
+    open_suggestions = TransferSuggestion.objects.filter(status=TransferSuggestion.Status.OPEN)
+    open_suggestions.filter(out_leg_id__in=ids).delete()
+    open_suggestions.filter(in_leg_id__in=ids).delete()
+    return transfers, categories
 
 
 def transfer_unlink(*, transfer: Transfer) -> set:

@@ -55,7 +55,9 @@ class Transaction(TimeStampedModel):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="transactions")
-    account = models.ForeignKey("ledger.Account", on_delete=models.PROTECT, related_name="transactions")
+    # RESTRICT, not PROTECT: an account with rows cannot be deleted on its own,
+    # but deleting its user (whose rows cascade too) still works.
+    account = models.ForeignKey("ledger.Account", on_delete=models.RESTRICT, related_name="transactions")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.STANDARD)
     transfer = models.ForeignKey(
         "ledger.Transfer", null=True, blank=True, on_delete=models.SET_NULL, related_name="legs", db_index=False

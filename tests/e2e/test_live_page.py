@@ -89,6 +89,9 @@ def test_live_page_shows_events_and_resumes_after_a_drop(chromium, settings):
             card = page.locator('article[data-type="transaction_update"]').first
             expect(card).to_contain_text(first["id"], timeout=15000)
             expect(card).to_contain_text("Corner Cafe")
+            # The accounts card refreshes its balances on transaction_update.
+            expect(page.locator("#accounts")).to_contain_text("Main USD", timeout=15000)
+            expect(page.locator("#accounts")).to_contain_text("-4.20 USD")
 
             page.click("#drop")
             expect(page.locator("#state")).to_have_attribute("data-state", "closed", timeout=15000)
