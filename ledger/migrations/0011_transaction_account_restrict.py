@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     """RESTRICT instead of PROTECT: deleting a user (whose rows cascade too)
     works, an account with rows still cannot be deleted on its own."""
 
-    dependencies = [("ledger", "0009_transaction_account_required")]
+    dependencies = [("ledger", "0010_attachments")]
 
     operations = [
         migrations.AlterField(
