@@ -15,8 +15,10 @@ from django.db.models import (
     FilteredRelation,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -26,7 +28,7 @@ from django.utils import timezone
 
 from budgets.models import Budget, BudgetPeriod
 from config.selectors import get_or_not_found
-from ledger.models import Transaction
+from ledger.models import SplitLine, Transaction
 from ledger.transactions.selectors import transactions_between
 
 MONEY = DecimalField(max_digits=12, decimal_places=2)
@@ -75,9 +77,22 @@ def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
             user__transactions__is_deleted=False,
             # Transfer legs and reconciliation adjustments are never spending.
             user__transactions__kind=Transaction.Kind.STANDARD,
+            # A split transaction counts through its lines, by their own category.
+            user__transactions__is_split=False,
         ),
     )
-    spent = Coalesce(Sum("period_transactions__amount"), Value(ZERO), output_field=MONEY)
+    lines = SplitLine.objects.filter(
+        transaction__user_id=OuterRef("user_id"),
+        category=OuterRef("category"),
+        transaction__date__gte=OuterRef("start_date"),
+        transaction__date__lte=OuterRef("end_date"),
+        transaction__is_deleted=False,
+        transaction__kind=Transaction.Kind.STANDARD,
+    )
+    split_spent = Subquery(lines.order_by().values("category").annotate(total=Sum("amount")).values("total"))
+    spent = Coalesce(Sum("period_transactions__amount"), Value(ZERO), output_field=MONEY) + Coalesce(
+        split_spent, Value(ZERO), output_field=MONEY
+    )
     return queryset.annotate(period_transactions=spending).annotate(
         spent=spent,
         remaining=F("amount") - spent,

@@ -7,4 +7,5 @@ from ledger.books import admin as books_admin  # noqa: F401
 from ledger.imports import admin as imports_admin  # noqa: F401
 from ledger.portfolio import admin as portfolio_admin  # noqa: F401
 from ledger.recurrences import admin as recurrences_admin  # noqa: F401
+from ledger.rules import admin as rules_admin  # noqa: F401
 from ledger.transactions import admin as transactions_admin  # noqa: F401

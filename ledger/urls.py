@@ -6,6 +6,8 @@ from ledger.attachments.views import AttachmentView, TransactionAttachmentsView
 from ledger.books.views import AccountViewSet, NetWorthView, TransferViewSet
 from ledger.portfolio.views import PortfolioHoldingViewSet, PortfolioSummaryView
 from ledger.recurrences.views import RecurrenceViewSet
+from ledger.rules.views import RuleViewSet
+from ledger.transactions.tag_views import TagViewSet
 from ledger.transactions.views import MerchantStatsView, TransactionViewSet
 
 app_name = "ledger"
@@ -14,6 +16,8 @@ router = SimpleRouter(trailing_slash=False)
 router.register("transactions", TransactionViewSet, basename="transaction")
 router.register("accounts", AccountViewSet, basename="account")
 router.register("transfers", TransferViewSet, basename="transfer")
+router.register("rules", RuleViewSet, basename="rule")
+router.register("tags", TagViewSet, basename="tag")
 router.register("recurrences", RecurrenceViewSet, basename="recurrence")
 router.register("ledger/batches", MerkleBatchViewSet, basename="merkle-batch")
 router.register("portfolio/holdings", PortfolioHoldingViewSet, basename="portfolio-holding")

@@ -11,7 +11,7 @@ from django.core.handlers.asgi import ASGIRequest
 from ledger.transactions.selectors import transaction_rows
 from ledger.transactions.serializers import transaction_row
 
-CSV_COLUMNS = ("date", "amount", "currency", "merchant", "category", "notes", "external_id", "source", "id")
+CSV_COLUMNS = ("date", "amount", "currency", "merchant", "category", "notes", "external_id", "source", "id", "tags")
 CHUNK = 2000
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,6 +41,7 @@ def stream_csv(queryset):
                 row["external_id"],
                 row["source"],
                 str(row["id"]),
+                _safe(";".join(row["tag_names"] or [])),
             )
         )
 

@@ -30,6 +30,7 @@ COLUMN_ALIASES = {
     "memo": "notes",
     "external_id": "external_id",
     "external id": "external_id",
+    "tags": "tags",
 }
 REQUIRED = ("date", "amount", "merchant")
 MAX_AMOUNT = Decimal("9999999999.99")
@@ -57,6 +58,7 @@ class ParsedRow(NamedTuple):
     currency: str
     notes: str
     external_id: str
+    tags: tuple = ()
 
 
 @dataclass
@@ -197,6 +199,17 @@ def _unescape(value: str) -> str:
     return value
 
 
+def _tags(cell: str) -> tuple:
+    """A `tags` cell: names separated by ';' (as the export writes them)."""
+    cell = cell.strip()
+    if cell[:1] == "'":
+        cell = _unescape(cell)
+    names = tuple(dict.fromkeys(" ".join(part.split()) for part in cell.split(";") if part.strip()))
+    if len(names) > 20 or any(len(name) > 64 for name in names):
+        raise RowError("At most 20 tags of at most 64 characters each.")
+    return names
+
+
 def parse_csv(content: bytes | str, *, max_rows: int = 1_000_000) -> ParsedFile:
     text = decode(content)
     columns = _header(text)
@@ -219,6 +232,7 @@ def parse_csv(content: bytes | str, *, max_rows: int = 1_000_000) -> ParsedFile:
     min_len = max(columns[name] for name in REQUIRED) + 1
     i_date, i_amount, i_merchant = columns["date"], columns["amount"], columns["merchant"]
     optional = [columns.get(name) for name in ("category", "currency", "notes", "external_id")]
+    i_tags = columns.get("tags")
 
     for number, line in raw_rows:
         try:
@@ -247,6 +261,7 @@ def parse_csv(content: bytes | str, *, max_rows: int = 1_000_000) -> ParsedFile:
             if len(external_id) > 128:
                 raise RowError("external_id is longer than 128 characters.")
             notes = line[i_notes].strip() if i_notes is not None else ""
+            tags = _tags(line[i_tags]) if i_tags is not None and i_tags < size and line[i_tags].strip() else ()
             append(
                 ParsedRow(
                     number,
@@ -257,6 +272,7 @@ def parse_csv(content: bytes | str, *, max_rows: int = 1_000_000) -> ParsedFile:
                     currency,
                     _unescape(notes) if notes[:1] == "'" else notes,
                     external_id,
+                    tags,
                 )
             )
         except RowError as exc:

@@ -16,8 +16,12 @@ from config.exceptions import DomainError
 from ledger.books.guards import account_check_open, account_default, user_default_currency
 from ledger.books.matching import transfers_match
 from ledger.imports import parsing as importing
-from ledger.models import Account, ImportJob, Transaction
+from ledger.models import Account, ImportJob, Transaction, TransactionChange
+from ledger.rules.engine import Outcome, RuleSet, tags_resolve_many
+from ledger.rules.fields import Draft
+from ledger.transactions.audit import Change, changes_record
 from ledger.transactions.services import CategoryResolver, _after_transactions_committed
+from ledger.transactions.tags import transaction_tags_change
 from merchants.services import normalize_merchant_text
 from realtime.services import notify_import_progress
 
@@ -81,6 +85,7 @@ def transactions_import(
     atomic: bool = False,
     force_rows: Iterable[int] = (),
     progress: Callable[[int, int], None] | None = None,
+    import_ref=None,
 ) -> ImportResult:
     """Import a CSV file for one user. Each row goes through the creation
     path (normalise, match, categorise). Duplicates: a row with an
@@ -111,9 +116,7 @@ def transactions_import(
     resolver.prefetch({row.merchant for row in parsed.rows})
     by_external, by_key = _existing_keys(user, parsed.rows)
     seen: dict[tuple, int] = defaultdict(int)
-    to_copy: list[tuple] = []
-    ids: list = []
-    categories: set[str] = set()
+    kept: list[list] = []
     accounts_by_currency: dict[str, object] = {}
 
     def account_id_for(currency: str):
@@ -141,9 +144,16 @@ def transactions_import(
             merchant, category, confidence = resolver.resolve(
                 normalized=normalized, raw=row.merchant, explicit=row.category
             )
-            decision = (normalized, merchant.id if merchant else None, category, json.dumps(confidence))
+            decision = (
+                normalized,
+                merchant.id if merchant else None,
+                category,
+                json.dumps(confidence),
+                merchant.canonical_name if merchant else "",
+                confidence,
+            )
             decided[(row.merchant, row.category)] = decision
-        normalized, merchant_id, category, confidence = decision
+        normalized = decision[0]
         if row.external_id:
             matched = by_external.get(row.external_id)
         else:
@@ -158,8 +168,47 @@ def transactions_import(
         tx_id = uuid4()
         if row.external_id:
             by_external.setdefault(row.external_id, tx_id)  # a repeated id later in the same file
+        # [id, row, normalized, merchant_id, category, confidence json, notes, currency, kind]
+        kept.append(
+            [
+                tx_id,
+                row,
+                normalized,
+                decision[1],
+                decision[2],
+                decision[3],
+                row.notes,
+                currency,
+                Transaction.Kind.STANDARD,
+            ]
+        )
+
+    # The user's rules, compiled once, after merchant matching and before the
+    # rows are written (ledger/rules/engine.py); only rows they change cost more.
+    ruleset = RuleSet.for_user(user)
+    outcome = Outcome(user, ruleset)
+    if ruleset:
+        drafts = [_draft(item, decided, account) for item in kept]
+        ruleset.prepare(drafts)
+        run = ruleset.run
+        for item, draft in zip(kept, drafts, strict=True):
+            changes = run(draft)
+            if changes:
+                outcome.add(draft, changes)
+                item[3], item[4], item[6] = draft.merchant_id, draft.category, draft.notes
+                item[8] = draft.kind or item[8]
+                if draft.confidence.get("method") == "rule":
+                    item[5] = json.dumps(draft.confidence)
+
+    to_copy: list[tuple] = []
+    ids: list = []
+    categories: set[str] = set()
+    file_tags: dict = {}
+    for tx_id, row, normalized, merchant_id, category, confidence, notes, currency, kind in kept:
         ids.append(tx_id)
         categories.add(category)
+        if row.tags:
+            file_tags[tx_id] = row.tags
         to_copy.append(
             (
                 tx_id,
@@ -174,14 +223,14 @@ def transactions_import(
                 merchant_id,
                 category,
                 source,
-                row.notes,
+                notes,
                 row.external_id,
                 confidence,
                 "",
                 "",
                 False,
                 account.pk if account is not None else account_id_for(currency),
-                Transaction.Kind.STANDARD,
+                kind,
             )
         )
 
@@ -199,15 +248,57 @@ def transactions_import(
             if progress:
                 progress(min(start + IMPORT_BATCH_SIZE, len(to_copy)), len(to_copy))
         result.imported = len(to_copy)
+        _write_file_tags(user, file_tags, outcome, import_ref)
+        outcome.write(by=TransactionChange.By.RULE, import_ref=import_ref)
         if to_copy:
-            outcome = transfers_match(user=user, transaction_ids=ids, created_by="import")
-            result.transfers_matched = len(outcome.transfers)
-            categories |= outcome.categories
-            ids.extend(outcome.touched_ids - set(ids))
+            matched = transfers_match(user=user, transaction_ids=ids, created_by="import")
+            result.transfers_matched = len(matched.transfers)
+            categories |= matched.categories
+            ids.extend(matched.touched_ids - set(ids))
             _after_transactions_committed(
                 user_id=user.pk, action="imported", categories=categories, transaction_ids=ids
             )
     return result
+
+
+def _draft(item, decided, account) -> Draft:
+    tx_id, row, _, merchant_id, category, _, notes, currency, kind = item
+    decision = decided[(row.merchant, row.category)]
+    return Draft(
+        id=tx_id,
+        merchant_raw=row.merchant,
+        merchant_id=merchant_id,
+        merchant_name=decision[4],
+        notes=notes,
+        amount=row.amount,
+        currency=currency,
+        date=row.date,
+        category=category,
+        confidence=decision[5],
+        source=Transaction.Source.CSV,
+        tags=list(row.tags),
+        account_name=account.name if account is not None else "",
+        account_kind=account.kind if account is not None else "",
+        kind=kind,
+    )
+
+
+def _write_file_tags(user, file_tags: dict, outcome: Outcome, import_ref) -> None:
+    """The file's `tags` column: one audit row (by import) per tagged row;
+    rows whose tags rules also changed get their final tags from the outcome."""
+    pending = {tx_id: names for tx_id, names in file_tags.items() if tx_id not in outcome.tags}
+    if pending:
+        by_name = {tag.name.lower(): tag for tag in tags_resolve_many(user, {n for v in pending.values() for n in v})}
+        groups = defaultdict(list)
+        for tx_id, names in pending.items():
+            groups[frozenset(n.lower() for n in names)].append(tx_id)
+        for key, tx_ids in groups.items():
+            transaction_tags_change(transaction_ids=tx_ids, add=[by_name[n] for n in key], audit=False)
+    changes_record(
+        [Change(tx_id, "tags", [], sorted(names, key=str.lower)) for tx_id, names in file_tags.items()],
+        by=TransactionChange.By.IMPORT,
+        import_ref=import_ref,
+    )
 
 
 # Column order of the tuples transactions_import builds; the search vector is generated.
@@ -272,7 +363,9 @@ def import_job_create(
 
         db_transaction.on_commit(lambda: import_transactions.delay(str(job.id)))
         return job, None
-    result = transactions_import(user=user, content=text, account=account, atomic=atomic, force_rows=force_rows)
+    result = transactions_import(
+        user=user, content=text, account=account, atomic=atomic, force_rows=force_rows, import_ref=job.id
+    )
     _job_finish(job, result)
     return job, result
 
@@ -315,6 +408,7 @@ def import_job_run(*, job_id) -> dict:
                 atomic=job.atomic,
                 force_rows=job.force_rows,
                 progress=progress,
+                import_ref=job.id,
             )
             _job_finish(job, result)
     except DomainError as exc:

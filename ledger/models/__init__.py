@@ -7,7 +7,8 @@ from ledger.models.books import Account, Reconciliation, Transfer, TransferSugge
 from ledger.models.imports import ImportJob
 from ledger.models.portfolio import PortfolioHolding
 from ledger.models.recurrences import Recurrence
-from ledger.models.transactions import CategoryCorrection, Transaction
+from ledger.models.rules import Rule
+from ledger.models.transactions import CategoryCorrection, SplitLine, Tag, Transaction, TransactionChange
 
 __all__ = [
     "Account",
@@ -19,7 +20,11 @@ __all__ = [
     "PortfolioHolding",
     "Reconciliation",
     "Recurrence",
+    "Rule",
+    "SplitLine",
+    "Tag",
     "Transaction",
     "Transfer",
     "TransferSuggestion",
+    "TransactionChange",
 ]

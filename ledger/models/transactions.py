@@ -5,6 +5,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 from config.models import TimeStampedModel
 from merchants.categories import CATEGORY_MAX_LENGTH, Category
@@ -96,6 +98,10 @@ class Transaction(TimeStampedModel):
     deleted_at = models.DateTimeField(null=True, blank=True)
     objects = TransactionQuerySet.as_manager()
 
+    tags = models.ManyToManyField("ledger.Tag", blank=True, related_name="transactions")
+    # True while the transaction has split lines: budgets and reports then
+    # count the lines by their own category instead of this row's.
+    is_split = models.BooleanField(default=False, db_default=False, editable=False)
     search_vector = models.GeneratedField(
         expression=SearchVector("merchant_raw", "notes", config="simple"),
         output_field=SearchVectorField(),
@@ -177,3 +183,83 @@ class CategoryCorrection(models.Model):
 
     def __str__(self):
         return f"{self.old_category} -> {self.new_category}"
+
+
+class Tag(TimeStampedModel):
+    """A user's label on transactions; names are unique per user whatever their case."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=64)
+    color = models.CharField(max_length=7, blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), "user", name="ledger_tag_user_name_ci_uniq")]
+
+    def __str__(self):
+        return self.name
+
+
+class SplitLine(models.Model):
+    """One part of a split transaction. The lines of a transaction sum
+    exactly to its amount; budgets and reports count lines by their own
+    category instead of the parent's. Categorisation, not facts: anchoring
+    never reads them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="split_lines")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    category = models.CharField(max_length=CATEGORY_MAX_LENGTH, choices=Category.choices)
+    notes = models.CharField(max_length=500, blank=True, default="")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["transaction", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["transaction", "position"], name="ledger_splitline_position_uniq"),
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_splitline_amount_nonzero"),
+        ]
+        indexes = [models.Index(fields=["category"], name="ledger_splitline_category_idx")]
+
+    def __str__(self):
+        return f"{self.amount} {self.category}"
+
+
+class TransactionChange(models.Model):
+    """The audit trail: one row per changed field of a transaction (category,
+    merchant, tags, notes, splits, kind, account, and edited facts), saying
+    who changed it: the user, a rule, an import, an admin or the system."""
+
+    class By(models.TextChoices):
+        USER = "user"
+        RULE = "rule"
+        IMPORT = "import"
+        ADMIN = "admin"
+        SYSTEM = "system"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=32)
+    old = models.JSONField(null=True, blank=True)
+    new = models.JSONField(null=True, blank=True)
+    by = models.CharField(max_length=8, choices=By.choices)
+    # Who acted for by=user|admin; the rule for by=rule (kept when the rule is deleted, as a dangling id).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    rule = models.ForeignKey(
+        "ledger.Rule", null=True, blank=True, on_delete=models.SET_NULL, related_name="changes", db_constraint=False
+    )
+    # The import (ImportJob today, Import later) that wrote the change: an id, not a key, so imports can move.
+    import_ref = models.UUIDField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True, default="")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["transaction", "at"], name="ledger_txchange_tx_at_idx"),
+            models.Index(fields=["rule"], name="ledger_txchange_rule_idx", condition=Q(rule__isnull=False)),
+        ]
+
+    def __str__(self):
+        return f"{self.field}: {self.old!r} -> {self.new!r} ({self.by})"

@@ -2,8 +2,9 @@ from django.contrib import admin, messages
 
 from config.admin import ServiceModelAdmin, ServiceModelForm
 from ledger.anchoring import services as anchoring
-from ledger.models import CategoryCorrection, Transaction
+from ledger.models import CategoryCorrection, Tag, Transaction, TransactionChange
 from ledger.transactions import services
+from ledger.transactions.audit import By
 
 
 class AnomalousFilter(admin.SimpleListFilter):
@@ -67,7 +68,23 @@ class TransactionAdminForm(ServiceModelForm):
         current = Transaction.objects.select_related("user").get(pk=self.instance.pk)
         if not changes:
             return current
-        return services.transaction_update(transaction=current, user=current.user, reason="admin", **changes)
+        return services.transaction_update(
+            transaction=current, user=current.user, reason="admin", by=By.ADMIN, **changes
+        )
+
+
+class TransactionChangeInline(admin.TabularInline):
+    """The audit trail, read-only: it is written by services, never edited."""
+
+    model = TransactionChange
+    fields = ("at", "field", "old", "new", "by", "actor", "rule", "import_ref", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("at", "field")
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Transaction)
@@ -114,6 +131,7 @@ class TransactionAdmin(ServiceModelAdmin):
         "created_at",
         "updated_at",
     )
+    inlines = [TransactionChangeInline]
     actions = ["restore_selected"]
     show_full_result_count = False
 
@@ -148,3 +166,10 @@ class CategoryCorrectionAdmin(admin.ModelAdmin):
     list_filter = ("new_category",)
     search_fields = ("user__email", "reason")
     raw_id_fields = ("transaction", "user")
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "color", "created_at")
+    search_fields = ("name", "user__email")
+    raw_id_fields = ("user",)

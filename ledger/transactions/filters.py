@@ -1,6 +1,9 @@
 import django_filters
+from django import forms
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
+from drf_spectacular.utils import extend_schema_field
 
 from config.errors import NotFound
 from ledger.models import Account, Attachment, Transaction
@@ -17,6 +20,39 @@ class TransactionOrderingFilter(django_filters.OrderingFilter):
         field = self.get_ordering_value(value[0])
         tie = "-id" if field.startswith("-") else "id"
         return qs.order_by(field, tie)
+
+
+class MultipleValueField(forms.Field):
+    """Every value of a repeated query parameter (`tag=a&tag=b`)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        if not value:
+            return []
+        values = [value] if isinstance(value, str) else list(value)
+        cleaned = [" ".join(str(v).split()).lower() for v in values if str(v).strip()]
+        if len(cleaned) > 20:
+            raise forms.ValidationError("At most 20 tags.", code="too_many")
+        return cleaned
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class TagFilter(django_filters.Filter):
+    field_class = MultipleValueField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        mode = getattr(self.parent, "tag_mode_value", "any")
+        through = Transaction.tags.through.objects.annotate(_lname=Lower("tag__name")).filter(
+            transaction_id=OuterRef("pk")
+        )
+        if mode == "all":
+            for name in value:
+                qs = qs.filter(Exists(through.filter(_lname=name)))
+            return qs
+        return qs.filter(Exists(through.filter(_lname__in=value)))
 
 
 class TransactionFilterSet(django_filters.FilterSet):
@@ -36,6 +72,10 @@ class TransactionFilterSet(django_filters.FilterSet):
     has_attachments = django_filters.BooleanFilter(
         method="filter_has_attachments", help_text="true: with at least one attachment; false: with none."
     )
+    tag = TagFilter(help_text="Tag name, repeatable (tag=a&tag=b): rows with any of them, or all with tag_mode=all.")
+    tag_mode = django_filters.ChoiceFilter(
+        choices=(("any", "any"), ("all", "all")), method="filter_tag_mode", help_text="How several tags combine."
+    )
     ordering = TransactionOrderingFilter(
         fields=(("date", "date"), ("amount", "amount")),
         help_text="date, -date (default), amount or -amount.",
@@ -44,6 +84,13 @@ class TransactionFilterSet(django_filters.FilterSet):
     class Meta:
         model = Transaction
         fields = []
+
+    @property
+    def tag_mode_value(self):
+        return (self.form.cleaned_data.get("tag_mode") or "any") if hasattr(self.form, "cleaned_data") else "any"
+
+    def filter_tag_mode(self, queryset, name, value):
+        return queryset  # read by TagFilter
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

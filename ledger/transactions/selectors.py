@@ -1,17 +1,16 @@
 """Every ledger read. Deleted rows are invisible here except through
 `transaction_get_any` (restore) and admin."""
 
-import datetime
 from decimal import Decimal
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from config.errors import Invalid, NotFound
 from config.selectors import get_or_not_found
-from ledger.models import Account, Attachment, Transaction
+from ledger.models import Account, Attachment, SplitLine, Tag, Transaction, TransactionChange
 from ledger.transactions.filters import TransactionFilterSet
-from merchants.models import Merchant
 
 # The columns the list, detail and export read (one LEFT JOIN for the merchant).
 ROW_FIELDS = (
@@ -65,9 +64,25 @@ def attachment_count():
     return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
+def tag_names_subquery():
+    """The row's tag names, sorted, as one array column (evaluated for the page's rows only)."""
+    return ArraySubquery(
+        Tag.objects.filter(transactions=OuterRef("pk")).order_by("name").values("name"),
+    )
+
+
 def transaction_rows(queryset):
     """The queryset as plain dicts (no model instances: the list's hot path)."""
-    return queryset.annotate(attachment_count=attachment_count()).values(*ROW_FIELDS, "attachment_count")
+    return queryset.annotate(attachment_count=attachment_count()).values(
+        *ROW_FIELDS, "attachment_count", tag_names=tag_names_subquery()
+    )
+
+
+def transaction_changes(*, transaction: Transaction):
+    """The audit trail of one transaction, oldest first."""
+    return (
+        TransactionChange.objects.filter(transaction=transaction).select_related("actor").order_by("at", "field", "id")
+    )
 
 
 def transaction_get(*, user, transaction_id) -> Transaction:
@@ -89,33 +104,33 @@ def transactions_between(*, user, start, end) -> QuerySet[Transaction]:
 
 def category_spent(*, user, category: str, start, end) -> Decimal:
     """Net spending in one category over start..end (0.00 when none)."""
-    total = transactions_between(user=user, start=start, end=end).in_category(category).aggregate(t=Sum("amount"))["t"]
-    return (total or Decimal("0.00")).quantize(Decimal("0.01"))
+    totals = category_totals(user=user, since=start, until=end)  # split lines count by their own category
+    return (totals.get(category) or Decimal("0.00")).quantize(Decimal("0.01"))
 
 
 def category_totals(*, user, since, until) -> dict[str, Decimal]:
-    """Net spending per category over live rows (refunds, being negative, lower it)."""
+    """Net spending per category over live rows (refunds, being negative,
+    lower it); a split transaction counts through its lines, by their category."""
     rows = (
         transactions_between(user=user, start=since, end=until)
+        .filter(is_split=False)
         .values("category")
         .annotate(total=Sum("amount"))
         .order_by()
     )
-    return {row["category"]: row["total"] for row in rows}
-
-
-def merchant_stats(*, user, date_from: datetime.date, date_to: datetime.date, limit: int = 10):
-    """The user's most used merchants between two dates (inclusive): the
-    number of non-deleted transactions and their total (positive = money
-    out, so refunds lower it), through the merchant's reverse relation."""
-    return (
-        Merchant.objects.filter(
-            transactions__user=user,
-            transactions__is_deleted=False,
-            transactions__kind=Transaction.Kind.STANDARD,  # transfer legs and adjustments are not merchant spending
-            transactions__date__gte=date_from,
-            transactions__date__lte=date_to,
+    totals = {row["category"]: row["total"] for row in rows}
+    lines = (
+        SplitLine.objects.filter(
+            transaction__user=user,
+            transaction__is_deleted=False,
+            transaction__kind=Transaction.Kind.STANDARD,
+            transaction__date__gte=since,
+            transaction__date__lte=until,
         )
-        .annotate(transaction_count=Count("transactions"), total_spent=Sum("transactions__amount"))
-        .order_by("-transaction_count", "-total_spent", "canonical_name")[:limit]
+        .values("category")
+        .annotate(total=Sum("amount"))
+        .order_by()
     )
+    for row in lines:
+        totals[row["category"]] = totals.get(row["category"], Decimal("0")) + row["total"]
+    return totals

@@ -44,6 +44,7 @@ def transaction_row(row: dict) -> dict:
         "confidence": row["confidence"],
         "anomaly_score": row["anomaly_score"],
         "attachment_count": row.get("attachment_count", 0),
+        "tags": list(row.get("tag_names") or []),
         "created_at": _iso(row["created_at"]),
         "updated_at": _iso(row["updated_at"]),
     }
@@ -63,6 +64,7 @@ def transaction_data(tx: Transaction) -> dict:
         row[name] = getattr(tx, name)
     row["created_at"], row["updated_at"] = tx.created_at, tx.updated_at
     row["attachment_count"] = tx.attachments.count() if tx.pk else 0
+    row["tag_names"] = sorted(tx.tags.values_list("name", flat=True)) if tx.pk else []
     return transaction_row(row)
 
 
@@ -98,8 +100,12 @@ class TransactionOutputSerializer(serializers.Serializer):
     )
     anomaly_score = serializers.FloatField(allow_null=True)
     attachment_count = serializers.IntegerField(min_value=0, help_text="Receipts and documents attached.")
+    tags = serializers.ListField(child=serializers.CharField(), help_text="Tag names, sorted.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+_TAGS_HELP = "Tag names (created when new, matched whatever their case)."
 
 
 def _non_zero(value: Decimal) -> Decimal:
@@ -126,6 +132,9 @@ class TransactionCreateInputSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Default: picked for you.")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     external_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, default=list, max_length=50, help_text=_TAGS_HELP
+    )
     allow_duplicate = serializers.BooleanField(
         default=False, help_text="Save even if the same amount, date and merchant already exist."
     )
@@ -137,6 +146,24 @@ class TransactionUpdateInputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, validators=[_non_zero], required=False)
     date = serializers.DateField(required=False)
     merchant_raw = serializers.CharField(max_length=255, required=False)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        required=False,
+        max_length=50,
+        help_text=_TAGS_HELP + " Replaces the transaction's tags.",
+    )
+
+
+class TransactionChangeSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    field = serializers.CharField(help_text="category, merchant, tags, notes, splits, kind, account, amount, date, ...")
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+    by = serializers.ChoiceField(choices=["user", "rule", "import", "admin", "system"])
+    rule = serializers.UUIDField(source="rule_id", allow_null=True)
+    import_id = serializers.UUIDField(source="import_ref", allow_null=True)
+    reason = serializers.CharField()
+    at = serializers.DateTimeField()
 
 
 class CorrectionInputSerializer(serializers.Serializer):
@@ -176,3 +203,49 @@ class MerchantStatsOutputSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
     results = MerchantStatsRowSerializer(many=True)
+
+
+class SplitLineSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, validators=[_non_zero], help_text="Same sign convention as the parent."
+    )
+    category = serializers.ChoiceField(choices=Category.choices)
+    notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SplitsSerializer(serializers.Serializer):
+    lines = SplitLineSerializer(
+        many=True, max_length=50, help_text="2 to 50 lines adding up exactly to the amount; [] removes the split."
+    )
+
+
+class BulkSetSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Counts as corrections.")
+    tags_add = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
+    tags_remove = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    account = serializers.UUIDField(required=False, help_text="Refused until accounts exist.")
+
+
+class BulkInputSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=10_000,
+        error_messages={"max_length": "At most 10000 ids at once; use a filter for more."},
+    )
+    filter = serializers.DictField(required=False, help_text="The list's filters (since, until, category, tag, q...).")
+    set = BulkSetSerializer(required=False)
+    delete = serializers.BooleanField(required=False, default=False, help_text="Soft delete the rows instead.")
+
+
+class BulkChangedSerializer(serializers.Serializer):
+    category = serializers.IntegerField()
+    notes = serializers.IntegerField()
+    tags = serializers.IntegerField()
+
+
+class BulkOutputSerializer(serializers.Serializer):
+    matched = serializers.IntegerField()
+    changed = BulkChangedSerializer()
+    deleted = serializers.IntegerField()

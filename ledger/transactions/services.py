@@ -16,6 +16,9 @@ from ledger.books.guards import account_for_new_transaction, reject_reconciled_c
 from ledger.errors import LedgerErrorCode
 from ledger.events import transactions_changed
 from ledger.models import CategoryCorrection, Transaction
+from ledger.rules.engine import rules_run_on_new
+from ledger.transactions.audit import By, Change, changes_record
+from ledger.transactions.tags import tags_resolve, transaction_tags_change
 from merchants.categories import Category
 from merchants.services import match_merchant, match_merchants, normalize_merchant_text
 from realtime.services import notify_transaction_update
@@ -169,10 +172,12 @@ def transaction_find_duplicate(*, user, amount, date, merchant_normalized, exclu
 
 
 @db_transaction.atomic
-def transaction_create(*, user, allow_duplicate: bool = False, **fields) -> Transaction:
+def transaction_create(*, user, allow_duplicate: bool = False, tags=(), **fields) -> Transaction:
     """Create one transaction (manual, OCR, SMS). A likely duplicate (same
     amount, date and normalised merchant among live rows) is a 409 carrying
-    the existing id, unless allow_duplicate."""
+    the existing id, unless allow_duplicate. The user's rules run after
+    merchant matching; a category given here is the user's and no rule
+    overrides it."""
     tx = transaction_prepare(user=user, **fields)
     if not allow_duplicate:
         existing = transaction_find_duplicate(
@@ -184,13 +189,18 @@ def transaction_create(*, user, allow_duplicate: bool = False, **fields) -> Tran
                 code=LedgerErrorCode.DUPLICATE,
                 existing_id=str(existing),
             )
+    tag_objects = tags_resolve(user=user, names=tags) if tags else []
+    outcome = rules_run_on_new(user=user, transactions=[tx], tags={tx.id: [t.name for t in tag_objects]})
     tx.save(force_insert=True)
+    if tag_objects:
+        transaction_tags_change(transaction_ids=[tx.id], add=tag_objects, by=By.USER, actor=user)
+    outcome.write()
     categories, rows = {tx.category}, [tx]
     # Matching runs before the event, so budgets never see a card payment as spending first.
-    outcome = matching.transfers_match(user=user, transaction_ids=[tx.id])
-    if outcome.transfers:
-        categories |= outcome.categories
-        rows = list(Transaction.objects.select_related("merchant").filter(id__in=outcome.touched_ids | {tx.id}))
+    transfers = matching.transfers_match(user=user, transaction_ids=[tx.id])
+    if transfers.transfers:
+        categories |= transfers.categories
+        rows = list(Transaction.objects.select_related("merchant").filter(id__in=transfers.touched_ids | {tx.id}))
         tx = next(row for row in rows if row.id == tx.id)
     _after_transactions_committed(user_id=user.pk, action="created", categories=categories, transactions=rows)
     return tx
@@ -200,16 +210,25 @@ def _lock(tx: Transaction) -> Transaction:
     return Transaction.objects.select_for_update(of=("self",)).select_related("merchant").get(pk=tx.pk)
 
 
+AUDITED_FIELDS = ("category", "merchant", "merchant_raw", "notes", "amount", "date")
+
+
 @db_transaction.atomic
-def transaction_update(*, transaction: Transaction, user, reason: str = "", **changes) -> Transaction:
-    """Edit notes, category, amount, date or merchant_raw. A category change
-    counts as a correction (it teaches the next transaction from the same
-    merchant); a merchant_raw change re-matches the merchant. Once
-    anchored, amount, date and merchant text are final (409)."""
+def transaction_update(
+    *, transaction: Transaction, user, reason: str = "", by: str = By.USER, tags=None, **changes
+) -> Transaction:
+    """Edit notes, category, amount, date, merchant_raw or tags (a list of
+    names, replacing the current ones). A category change counts as a
+    correction (it teaches the next transaction from the same merchant) and
+    marks the category as set by hand, which no rule overrides; a
+    merchant_raw change re-matches the merchant. Once anchored, amount, date
+    and merchant text are final (409). Every changed field is audited."""
     tx = _lock(transaction)
     reject_anchored_changes(transaction=tx, changes=changes)
     reject_reconciled_changes(transaction=tx, changes=changes)
     paired = transfer_leg_sync(transaction=tx, changes=changes)
+    before = {name: getattr(tx, name) for name in AUDITED_FIELDS if name != "merchant"}
+    before["merchant"] = tx.merchant_id
     old_category = tx.category
     if "merchant_raw" in changes and changes["merchant_raw"].strip() != tx.merchant_raw:
         tx.merchant_raw = changes["merchant_raw"].strip()
@@ -227,6 +246,18 @@ def transaction_update(*, transaction: Transaction, user, reason: str = "", **ch
             transaction=tx, user=user, old_category=old_category, new_category=new_category, reason=reason or "edit"
         )
     tx.save()
+    after = {name: getattr(tx, name) for name in AUDITED_FIELDS if name != "merchant"}
+    after["merchant"] = tx.merchant_id
+    changes_record(
+        [Change(tx.id, name, before[name], after[name]) for name in AUDITED_FIELDS],
+        by=by,
+        actor=user,
+        reason=reason,
+    )
+    if tags is not None:
+        transaction_tags_change(
+            transaction_ids=[tx.id], replace=tags_resolve(user=tx.user, names=tags), by=by, actor=user
+        )
     _after_transactions_committed(
         user_id=user.pk, action="updated", categories={old_category, tx.category}, transactions=[tx, *paired]
     )

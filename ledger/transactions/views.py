@@ -29,18 +29,24 @@ from ledger.imports import services as import_services
 from ledger.imports.serializers import ImportInputSerializer, ImportJobSerializer, ImportResultSerializer
 from ledger.models import Transaction
 from ledger.transactions import selectors, services
+from ledger.transactions.bulk import transactions_bulk_edit
 from ledger.transactions.filters import TransactionFilterSet
 from ledger.transactions.serializers import (
+    BulkInputSerializer,
+    BulkOutputSerializer,
     CorrectionInputSerializer,
     CorrectionOutputSerializer,
     MerchantStatsInputSerializer,
     MerchantStatsOutputSerializer,
+    SplitsSerializer,
+    TransactionChangeSerializer,
     TransactionCreateInputSerializer,
     TransactionOutputSerializer,
     TransactionUpdateInputSerializer,
     transaction_data,
     transaction_row,
 )
+from ledger.transactions.splits import split_lines_data, transaction_splits_replace
 
 
 class TransactionPagination(StrictLimitOffsetPagination):
@@ -177,6 +183,52 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def proof(self, request, pk=None):
         return Response(anchoring.transaction_proof(user=request.user, transaction_id=pk))
+
+    @extend_schema(
+        responses={200: TransactionChangeSerializer(many=True)},
+        description="The audit trail: every change to category, merchant, tags, notes, splits, kind, account or an "
+        "edited fact, oldest first, with who made it (user, rule, import, admin, system).",
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=StrictLimitOffsetPagination)
+    def changes(self, request, pk=None):
+        page = self.paginate_queryset(selectors.transaction_changes(transaction=self._get(pk)))
+        return self.get_paginated_response(TransactionChangeSerializer(page, many=True).data)
+
+    @extend_schema(
+        methods=["PUT"],
+        request=SplitsSerializer,
+        responses={200: SplitsSerializer},
+        description="Replace the split lines (2 to 50, adding up exactly to the amount: otherwise a 400 with "
+        "`difference`); [] removes the split and restores the parent's category. Audited.",
+    )
+    @extend_schema(methods=["GET"], responses={200: SplitsSerializer})
+    @action(detail=True, methods=["get", "put"], filterset_class=None, pagination_class=None)
+    def splits(self, request, pk=None):
+        tx = self._get(pk)
+        if request.method == "GET":
+            return Response(SplitsSerializer({"lines": split_lines_data(tx.id)}).data)
+        data = self.validated(SplitsSerializer)
+        lines = transaction_splits_replace(transaction=tx, user=request.user, lines=data["lines"])
+        return Response(SplitsSerializer({"lines": lines}).data)
+
+    @extend_schema(
+        request=BulkInputSerializer,
+        responses={200: BulkOutputSerializer},
+        description="Change or delete many transactions at once: `ids` (up to 10,000; any id that is not one of "
+        "yours is a 404 and nothing changes) or `filter` (the list's filters), and `set` or `delete`. Atomic, "
+        "audited, one event.",
+    )
+    @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)
+    def bulk(self, request):
+        data = self.validated(BulkInputSerializer)
+        result = transactions_bulk_edit(
+            user=request.user,
+            ids=data.get("ids"),
+            filters=data.get("filter"),
+            set=data.get("set"),
+            delete=data["delete"],
+        )
+        return Response(BulkOutputSerializer(result).data)
 
     @extend_schema(request=CorrectionInputSerializer, responses={200: CorrectionOutputSerializer})
     @action(detail=False, methods=["post"], filterset_class=None, pagination_class=None)

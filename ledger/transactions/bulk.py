@@ -1,0 +1,101 @@
+"""Bulk edit: one request changes (or deletes) up to 10,000 listed
+transactions, or every transaction a list filter selects. Atomic; the rows
+are locked in id order; a constant number of statements whatever the row
+count; one correction and one audit row per changed field of each row;
+one transactions_changed event (so one budget re-evaluation per touched
+category, not per row)."""
+
+from django.db import transaction as db_transaction
+from django.utils import timezone
+from rest_framework.exceptions import NotFound
+
+from config.exceptions import DomainError
+from ledger.models import CategoryCorrection, Transaction
+from ledger.transactions.audit import By, Change, changes_record
+from ledger.transactions.selectors import transaction_list
+from ledger.transactions.tags import tags_resolve, transaction_tags_change
+
+MAX_IDS = 10_000
+SETTABLE = ("category", "tags_add", "tags_remove", "notes", "account")
+
+
+def _has_column(name):
+    return any(f.name == name for f in Transaction._meta.get_fields())
+
+
+@db_transaction.atomic
+def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bool = False) -> dict:  # noqa: A002
+    """-> {matched, changed: {category, notes, tags}, deleted}"""
+    from ledger.transactions.services import _after_transactions_committed
+
+    if (ids is None) == (filters is None):
+        raise DomainError("Send either ids or filter.", code="invalid")
+    if bool(set) == bool(delete):
+        raise DomainError("Send either set (with at least one change) or delete.", code="invalid")
+    set = set or {}  # noqa: A001
+    unknown = sorted(key for key in set if key not in SETTABLE)
+    if unknown:
+        raise DomainError(f"Cannot set {', '.join(unknown)}; settable: {', '.join(SETTABLE)}.", code="invalid")
+    if "account" in set and not _has_column("account"):
+        raise DomainError("Accounts are not available in this ledger yet.", code="unavailable")
+    if ids is not None:
+        ids = list(dict.fromkeys(ids))
+        if len(ids) > MAX_IDS:
+            raise DomainError(f"At most {MAX_IDS} ids at once; use a filter for more.", code="too_many_ids")
+        queryset = Transaction.objects.filter(user=user, is_deleted=False, id__in=ids)
+    else:
+        queryset = transaction_list(user=user, filters=filters or {})
+
+    rows = list(
+        queryset.select_for_update(of=("self",)).order_by("id").values_list("id", "category", "notes", "merchant_raw")
+    )
+    if ids is not None and len(rows) != len(ids):
+        raise NotFound("Transaction not found.")  # another user's or a deleted id: nothing is changed
+    matched = [row[0] for row in rows]
+    result = {"matched": len(matched), "changed": {"category": 0, "notes": 0, "tags": 0}, "deleted": 0}
+    if not matched:
+        return result
+    categories = {row[1] for row in rows}
+    now = timezone.now()
+    if delete:
+        Transaction.objects.filter(id__in=matched).update(is_deleted=True, deleted_at=now, updated_at=now)
+        result["deleted"] = len(matched)
+        _after_transactions_committed(user_id=user.pk, action="deleted", categories=categories, transaction_ids=matched)
+        return result
+
+    changes = []
+    if "category" in set:
+        new = set["category"]
+        moved = [(tx_id, old) for tx_id, old, _, _ in rows if old != new]
+        if moved:
+            Transaction.objects.filter(id__in=[tx_id for tx_id, _ in moved]).update(
+                category=new, confidence={"category": 1.0, "method": "user"}, updated_at=now
+            )
+            CategoryCorrection.objects.bulk_create(
+                [
+                    CategoryCorrection(
+                        transaction_id=tx_id, user=user, old_category=old, new_category=new, reason="bulk edit"
+                    )
+                    for tx_id, old in moved
+                ],
+                batch_size=5000,
+            )
+            changes += [Change(tx_id, "category", old, new) for tx_id, old in moved]
+            categories.add(new)
+        result["changed"]["category"] = len(moved)
+    if "notes" in set:
+        notes = set["notes"]
+        edited = [(tx_id, old) for tx_id, _, old, _ in rows if old != notes]
+        if edited:
+            Transaction.objects.filter(id__in=[tx_id for tx_id, _ in edited]).update(notes=notes, updated_at=now)
+            changes += [Change(tx_id, "notes", old, notes) for tx_id, old in edited]
+        result["changed"]["notes"] = len(edited)
+    changes_record(changes, by=By.USER, actor=user, reason="bulk edit", at=now)
+    if set.get("tags_add") or set.get("tags_remove"):
+        add = tags_resolve(user=user, names=set.get("tags_add") or [])
+        remove = tags_resolve(user=user, names=set.get("tags_remove") or [], create=False, missing_ok=True)
+        result["changed"]["tags"] = transaction_tags_change(
+            transaction_ids=matched, add=add, remove=remove, by=By.USER, actor=user
+        )
+    _after_transactions_committed(user_id=user.pk, action="updated", categories=categories, transaction_ids=matched)
+    return result
