@@ -34,7 +34,11 @@ class _DomainAPIError(exceptions.APIException):
 def as_api_exception(exc: DomainError) -> exceptions.APIException:
     """The DRF exception carrying the same status, message, code and field."""
     if exc.errors is not None:
-        detail = {key: [ErrorDetail(m, exc.code) for m in messages] for key, messages in exc.errors.items()}
+        # A message may carry its own code (an ErrorDetail), e.g. one per path of an invalid rule.
+        detail = {
+            key: [ErrorDetail(m, getattr(m, "code", None) or exc.code) for m in messages]
+            for key, messages in exc.errors.items()
+        }
     elif exc.attr:
         detail = {exc.attr: [ErrorDetail(exc.detail, exc.code)]}
     else:

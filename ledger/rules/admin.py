@@ -20,7 +20,7 @@ class RuleForm(forms.ModelForm):
                     Rule(name=data.get("name", ""), conditions=data["conditions"], actions=data["actions"])
                 )
             except RuleInvalid as exc:
-                raise forms.ValidationError([f"{path}: {message}" for path, _, message in exc.errors])
+                raise forms.ValidationError([f"{path}: {message}" for path, _, message in exc.problems])
             except DomainError as exc:
                 raise forms.ValidationError(str(exc.detail))
         return data

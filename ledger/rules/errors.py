@@ -1,20 +1,20 @@
 from rest_framework.exceptions import ErrorDetail
 
-from config.exceptions import DomainError
+from config.errors import Invalid
 
 
-class RuleInvalid(DomainError):
+class RuleInvalid(Invalid):
     """A rule that cannot be saved or run: one error per problem, each naming
-    its place in the rule (`conditions.any[2].all[0].op`, `actions[1].value`)."""
+    its place in the rule (`conditions.any[2].all[0].op`, `actions[1].value`)
+    with its own code."""
 
     default_code = "invalid_rule"
 
-    def __init__(self, errors: list[tuple[str, str, str]]):
-        # [(path, code, message)] -> {path: ErrorDetail}: the error formatter
-        # turns each key into an {attr, code, detail} entry.
-        super().__init__(detail="The rule is invalid.")
-        self.detail = {path: ErrorDetail(message, code=code) for path, code, message in errors}
-        self.errors = errors
+    def __init__(self, problems: list[tuple[str, str, str]]):
+        super().__init__("The rule is invalid.", attr=problems[0][0] if problems else None)
+        # {path: [message with its code]}: the kernel turns each into an {attr, code, detail} entry.
+        self.errors = {path: [ErrorDetail(message, code=code)] for path, code, message in problems}
+        self.problems = problems
 
 
 class Problems:

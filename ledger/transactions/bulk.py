@@ -9,18 +9,14 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
-from config.exceptions import DomainError
-from ledger.models import CategoryCorrection, Transaction
+from config.exceptions import Conflict, DomainError
+from ledger.models import Account, CategoryCorrection, Transaction
 from ledger.transactions.audit import By, Change, changes_record
 from ledger.transactions.selectors import transaction_list
 from ledger.transactions.tags import tags_resolve, transaction_tags_change
 
 MAX_IDS = 10_000
 SETTABLE = ("category", "tags_add", "tags_remove", "notes", "account")
-
-
-def _has_column(name):
-    return any(f.name == name for f in Transaction._meta.get_fields())
 
 
 @db_transaction.atomic
@@ -36,8 +32,11 @@ def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bo
     unknown = sorted(key for key in set if key not in SETTABLE)
     if unknown:
         raise DomainError(f"Cannot set {', '.join(unknown)}; settable: {', '.join(SETTABLE)}.", code="invalid")
-    if "account" in set and not _has_column("account"):
-        raise DomainError("Accounts are not available in this ledger yet.", code="unavailable")
+    account = None
+    if "account" in set:
+        account = Account.objects.filter(user=user, id=set["account"]).first()
+        if account is None:
+            raise NotFound("Account not found.")
     if ids is not None:
         ids = list(dict.fromkeys(ids))
         if len(ids) > MAX_IDS:
@@ -47,12 +46,14 @@ def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bo
         queryset = transaction_list(user=user, filters=filters or {})
 
     rows = list(
-        queryset.select_for_update(of=("self",)).order_by("id").values_list("id", "category", "notes", "merchant_raw")
+        queryset.select_for_update(of=("self",))
+        .order_by("id")
+        .values_list("id", "category", "notes", "account_id", "merkle_batch_id")
     )
     if ids is not None and len(rows) != len(ids):
         raise NotFound("Transaction not found.")  # another user's or a deleted id: nothing is changed
     matched = [row[0] for row in rows]
-    result = {"matched": len(matched), "changed": {"category": 0, "notes": 0, "tags": 0}, "deleted": 0}
+    result = {"matched": len(matched), "changed": {"category": 0, "notes": 0, "tags": 0, "account": 0}, "deleted": 0}
     if not matched:
         return result
     categories = {row[1] for row in rows}
@@ -66,7 +67,7 @@ def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bo
     changes = []
     if "category" in set:
         new = set["category"]
-        moved = [(tx_id, old) for tx_id, old, _, _ in rows if old != new]
+        moved = [(tx_id, old) for tx_id, old, *_ in rows if old != new]
         if moved:
             Transaction.objects.filter(id__in=[tx_id for tx_id, _ in moved]).update(
                 category=new, confidence={"category": 1.0, "method": "user"}, updated_at=now
@@ -85,11 +86,21 @@ def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bo
         result["changed"]["category"] = len(moved)
     if "notes" in set:
         notes = set["notes"]
-        edited = [(tx_id, old) for tx_id, _, old, _ in rows if old != notes]
+        edited = [(tx_id, old) for tx_id, _, old, *_ in rows if old != notes]
         if edited:
             Transaction.objects.filter(id__in=[tx_id for tx_id, _ in edited]).update(notes=notes, updated_at=now)
             changes += [Change(tx_id, "notes", old, notes) for tx_id, old in edited]
         result["changed"]["notes"] = len(edited)
+    if account is not None:
+        moving = [(tx_id, old, batch) for tx_id, _, _, old, batch in rows if old != account.id]
+        if any(batch for _, _, batch in moving):
+            raise Conflict("An anchored transaction's account is final.", code="anchored")
+        if moving:
+            Transaction.objects.filter(id__in=[tx_id for tx_id, _, _ in moving]).update(
+                account_id=account.id, updated_at=now
+            )
+            changes += [Change(tx_id, "account", old, account.id) for tx_id, old, _ in moving]
+        result["changed"]["account"] = len(moving)
     changes_record(changes, by=By.USER, actor=user, reason="bulk edit", at=now)
     if set.get("tags_add") or set.get("tags_remove"):
         add = tags_resolve(user=user, names=set.get("tags_add") or [])

@@ -224,7 +224,7 @@ class BulkSetSerializer(serializers.Serializer):
     tags_add = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
     tags_remove = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
-    account = serializers.UUIDField(required=False, help_text="Refused until accounts exist.")
+    account = serializers.UUIDField(required=False, help_text="Move the rows to this account of yours.")
 
 
 class BulkInputSerializer(serializers.Serializer):
@@ -243,6 +243,7 @@ class BulkChangedSerializer(serializers.Serializer):
     category = serializers.IntegerField()
     notes = serializers.IntegerField()
     tags = serializers.IntegerField()
+    account = serializers.IntegerField()
 
 
 class BulkOutputSerializer(serializers.Serializer):

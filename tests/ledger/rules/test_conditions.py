@@ -28,7 +28,7 @@ def _matches(tree, **values):
 def _errors(tree):
     with pytest.raises(RuleInvalid) as caught:
         conditions_compile(tree)
-    return {path: code for path, code, _ in caught.value.errors}
+    return {path: code for path, code, _ in caught.value.problems}
 
 
 AMAZON_BIG = {

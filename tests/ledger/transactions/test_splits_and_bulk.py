@@ -61,7 +61,11 @@ def test_bulk_tags_and_categorises_a_month_in_one_event(auth_client, user, event
     with django_capture_on_commit_callbacks(execute=True):
         response = auth_client.post(f"{TX}/bulk", body, format="json")
     assert response.status_code == 200, response.content
-    assert response.json() == {"matched": 3, "changed": {"category": 3, "notes": 0, "tags": 3}, "deleted": 0}
+    assert response.json() == {
+        "matched": 3,
+        "changed": {"category": 3, "notes": 0, "tags": 3, "account": 0},
+        "deleted": 0,
+    }
     assert set(Tag.objects.get(name="march").transactions.values_list("id", flat=True)) == {t.id for t in march}
     assert Transaction.objects.get(id=april.id).category == Category.GROCERIES
     assert CategoryCorrection.objects.filter(new_category=Category.TRAVEL).count() == 3
@@ -87,4 +91,4 @@ def test_bulk_input_is_checked(auth_client):
     both = {"filter": {}, "ids": [], "set": {"notes": "x"}}
     assert auth_client.post(f"{TX}/bulk", both, format="json").status_code == 400
     account = {"filter": {}, "set": {"account": str(__import__("uuid").uuid4())}}
-    assert auth_client.post(f"{TX}/bulk", account, format="json").status_code == 400
+    assert auth_client.post(f"{TX}/bulk", account, format="json").status_code == 404  # not an account of yours
