@@ -19,9 +19,13 @@ from ledger.imports import parsing as importing
 from ledger.models import Account, ImportJob, Transaction, TransactionChange
 from ledger.rules.engine import Outcome, RuleSet, tags_resolve_many
 from ledger.rules.fields import Draft
-from ledger.transactions.audit import Change, changes_record
-from ledger.transactions.services import CategoryResolver, _after_transactions_committed
-from ledger.transactions.tags import transaction_tags_change
+from ledger.transactions.services import (
+    CategoryResolver,
+    Change,
+    _after_transactions_committed,
+    changes_record,
+    transaction_tags_change,
+)
 from merchants.services import normalize_merchant_text
 from realtime.services import notify_import_progress
 
