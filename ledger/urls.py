@@ -6,6 +6,7 @@ from ledger.attachments.views import AttachmentView, TransactionAttachmentsView
 from ledger.books.views import AccountViewSet, NetWorthView, TransferViewSet
 from ledger.portfolio.views import PortfolioHoldingViewSet, PortfolioSummaryView
 from ledger.recurrences.views import RecurrenceViewSet
+from ledger.reports.views import CashflowReportView, SpendingReportView, TrendsReportView
 from ledger.rules.views import RuleViewSet
 from ledger.transactions.tag_views import TagViewSet
 from ledger.transactions.views import MerchantStatsView, TransactionViewSet
@@ -31,6 +32,9 @@ urlpatterns = [
     path("attachments/<uuid:attachment_id>", AttachmentView.as_view(), name="attachment"),
     *router.urls,
     path("reports/net-worth", NetWorthView.as_view(), name="net-worth"),
+    path("reports/spending", SpendingReportView.as_view(), name="report-spending"),
+    path("reports/cashflow", CashflowReportView.as_view(), name="report-cashflow"),
+    path("reports/trends", TrendsReportView.as_view(), name="report-trends"),
     path("portfolio/summary", PortfolioSummaryView.as_view(), name="portfolio-summary"),
     path("merchants/stats", MerchantStatsView.as_view(), name="merchant-stats"),
 ]

@@ -1,0 +1,168 @@
+"""Report reads: each report is one SQL statement over `report_rows`, the
+user's live standard rows in the period (transfer legs and reconciliation
+adjustments never count as spending or income).
+
+Amounts are summed in the user's base currency. Until per-row conversion
+exists, a row converts only when it is already in the base currency; every
+other row is left out of the totals and listed in `unconverted` (a missing
+rate is never 1)."""
+
+import datetime
+from decimal import Decimal
+
+from django.db import connection
+
+from merchants.categories import Category
+
+INTERVALS = ("month", "week", "day")
+SPENDING_GROUPS = {
+    "category": "r.category",
+    "merchant": "coalesce(r.merchant_name, r.merchant_raw)",
+    "account": "r.account_name",
+}
+
+# The rows every report reads. %(accounts)s is an array of account ids or NULL (all accounts).
+_ROWS = """
+    WITH report_rows AS (
+        SELECT t.id, t.date, t.amount, t.currency, t.category, t.merchant_raw,
+               m.canonical_name AS merchant_name, a.name AS account_name,
+               CASE WHEN t.currency = %(base)s THEN t.amount END AS amount_base
+        FROM ledger_transaction t
+        JOIN ledger_account a ON a.id = t.account_id
+        LEFT JOIN merchants_merchant m ON m.id = t.merchant_id
+        WHERE t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard'
+          AND t.date BETWEEN %(since)s AND %(until)s
+          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))
+    )
+"""
+
+
+def base_currency(user) -> str:
+    prefs = getattr(user, "preferences", None) or {}
+    return str(getattr(user, "base_currency", "") or prefs.get("currency") or "USD")[:3].upper()
+
+
+def _params(*, user, since, until, accounts) -> dict:
+    return {
+        "user": user.pk,
+        "base": base_currency(user),
+        "since": since,
+        "until": until,
+        "accounts": [str(a) for a in accounts] if accounts else None,
+        "income": Category.INCOME.value,
+    }
+
+
+def _fetch(sql: str, params: dict) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c.name for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _unconverted(params: dict, where: str = "TRUE") -> list[dict]:
+    rows = _fetch(
+        _ROWS
+        + f"""SELECT currency, count(*) AS count, sum(amount) AS amount FROM report_rows
+        WHERE amount_base IS NULL AND {where} GROUP BY currency ORDER BY currency""",
+        params,
+    )
+    return [{"currency": r["currency"], "count": r["count"], "amount": r["amount"]} for r in rows]
+
+
+def spending_report(*, user, since, until, interval="month", group_by="category", accounts=None) -> dict:
+    """Spending (rows outside Income; refunds lower their group) per period and group."""
+    params = _params(user=user, since=since, until=until, accounts=accounts)
+    params["interval"] = interval
+    key = SPENDING_GROUPS[group_by]
+    rows = _fetch(
+        _ROWS
+        + f"""SELECT date_trunc(%(interval)s, r.date)::date AS period, {key} AS grp,
+                     sum(r.amount_base) AS amount, count(*) AS count
+              FROM report_rows r
+              WHERE r.category <> %(income)s AND r.amount_base IS NOT NULL
+              GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2""",
+        params,
+    )
+    periods: dict[datetime.date, dict] = {}
+    for row in rows:
+        period = periods.setdefault(row["period"], {"period": row["period"], "total": Decimal("0"), "groups": []})
+        period["groups"].append({"key": row["grp"], "amount": row["amount"], "count": row["count"]})
+        period["total"] += row["amount"]
+    return {
+        "currency": params["base"],
+        "interval": interval,
+        "group_by": group_by,
+        "since": since,
+        "until": until,
+        "periods": list(periods.values()),
+        "unconverted": _unconverted(params, "category <> %(income)s"),
+    }
+
+
+def cashflow_report(*, user, since, until, interval="month", accounts=None) -> dict:
+    """Income (money in under Income), spending (everything else, net of refunds), net and savings rate."""
+    params = _params(user=user, since=since, until=until, accounts=accounts)
+    params["interval"] = interval
+    rows = _fetch(
+        _ROWS
+        + """SELECT date_trunc(%(interval)s, r.date)::date AS period,
+                    coalesce(-sum(r.amount_base) FILTER (WHERE r.category = %(income)s), 0) AS income,
+                    coalesce(sum(r.amount_base) FILTER (WHERE r.category <> %(income)s), 0) AS spending
+             FROM report_rows r WHERE r.amount_base IS NOT NULL
+             GROUP BY 1 ORDER BY 1""",
+        params,
+    )
+    periods = []
+    for row in rows:
+        net = row["income"] - row["spending"]
+        rate = (net * 100 / row["income"]).quantize(Decimal("0.1")) if row["income"] > 0 else None
+        periods.append({**row, "net": net, "savings_rate": rate})
+    return {
+        "currency": params["base"],
+        "interval": interval,
+        "since": since,
+        "until": until,
+        "periods": periods,
+        "unconverted": _unconverted(params),
+    }
+
+
+def trends_report(*, user, until, interval="month", accounts=None, limit=10) -> dict:
+    """Categories and merchants whose spending moved most in the period ending
+    at `until` against the period before and the average of the 3 before."""
+    current = _period_start(until, interval)
+    starts = [current]
+    for _ in range(3):
+        starts.append(_period_start(starts[-1] - datetime.timedelta(days=1), interval))
+    params = _params(user=user, since=starts[-1], until=until, accounts=accounts)
+    params.update({"interval": interval, "current": current, "previous": starts[1]})
+    out = {"currency": params["base"], "interval": interval, "period": current, "previous_period": starts[1]}
+    for dimension, key in (("categories", "r.category"), ("merchants", "coalesce(r.merchant_name, r.merchant_raw)")):
+        rows = _fetch(
+            _ROWS
+            + f"""SELECT {key} AS key,
+                     coalesce(sum(r.amount_base) FILTER (WHERE r.date >= %(current)s), 0) AS amount,
+                     coalesce(sum(r.amount_base) FILTER (WHERE r.date >= %(previous)s AND r.date < %(current)s), 0)
+                         AS previous,
+                     round(coalesce(sum(r.amount_base) FILTER (WHERE r.date < %(current)s), 0) / 3, 2)
+                         AS average_3
+                  FROM report_rows r WHERE r.category <> %(income)s AND r.amount_base IS NOT NULL
+                  GROUP BY 1""",
+            params,
+        )
+        for row in rows:
+            row["change"] = row["amount"] - row["previous"]
+            row["change_vs_average"] = row["amount"] - row["average_3"]
+        rows.sort(key=lambda r: (-abs(r["change"]), str(r["key"])))
+        out[dimension] = rows[:limit]
+    out["unconverted"] = _unconverted(params, "category <> %(income)s")
+    return out
+
+
+def _period_start(day: datetime.date, interval: str) -> datetime.date:
+    if interval == "month":
+        return day.replace(day=1)
+    if interval == "week":
+        return day - datetime.timedelta(days=day.weekday())
+    return day

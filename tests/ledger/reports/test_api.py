@@ -1,0 +1,150 @@
+"""Reports against a hand-computed fixture (user in USD):
+
+April 2026: Income -2000 (checking); Groceries 100 (checking) + 50 (card);
+Shopping 80 and its refund -30; a 500 transfer between the two accounts and
+a 7.00 adjustment (never counted); EUR 40 Travel (no amount in USD:
+unconverted); a deleted 999 Groceries row. May 2026: Income -1000,
+Groceries 60. Another user's 300 Groceries in April."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from ledger.models import Transaction
+from tests.ledger.factories import AccountFactory, TransactionFactory
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+SPENDING = "/api/v1/reports/spending"
+CASHFLOW = "/api/v1/reports/cashflow"
+TRENDS = "/api/v1/reports/trends"
+RANGE = {"since": "2026-04-01", "until": "2026-05-31"}
+
+
+@pytest.fixture
+def ledger(user, other_user):
+    checking = AccountFactory(user=user, name="Checking", is_default=True)
+    card = AccountFactory(user=user, name="Card", kind="credit_card")
+
+    def tx(amount, day, category, account=checking, **kw):
+        return TransactionFactory(user=user, account=account, amount=Decimal(amount), date=day, category=category, **kw)
+
+    tx("-2000.00", D(2026, 4, 1), "Income")
+    tx("100.00", D(2026, 4, 3), "Groceries")
+    tx("50.00", D(2026, 4, 10), "Groceries", account=card)
+    tx("80.00", D(2026, 4, 12), "Shopping")
+    tx("-30.00", D(2026, 4, 20), "Shopping")
+    tx("500.00", D(2026, 4, 15), "Transfers", kind=Transaction.Kind.TRANSFER)
+    tx("-500.00", D(2026, 4, 15), "Transfers", account=card, kind=Transaction.Kind.TRANSFER)
+    tx("7.00", D(2026, 4, 16), "Groceries", kind=Transaction.Kind.ADJUSTMENT)
+    TransactionFactory(user=user, currency="EUR", amount=Decimal("40.00"), date=D(2026, 4, 18), category="Travel")
+    tx("999.00", D(2026, 4, 21), "Groceries", is_deleted=True)
+    tx("-1000.00", D(2026, 5, 1), "Income")
+    tx("60.00", D(2026, 5, 5), "Groceries")
+    TransactionFactory(user=other_user, amount=Decimal("300.00"), date=D(2026, 4, 4), category="Groceries")
+    return {"checking": checking, "card": card}
+
+
+def test_spending_by_category_per_month(auth_client, ledger):
+    body = auth_client.get(SPENDING, RANGE).json()
+
+    assert body["currency"] == "USD"
+    assert body["periods"] == [
+        {
+            "period": "2026-04-01",
+            "total": "200.00",
+            "groups": [
+                {"key": "Groceries", "amount": "150.00", "count": 2},
+                {"key": "Shopping", "amount": "50.00", "count": 2},
+            ],
+        },
+        {"period": "2026-05-01", "total": "60.00", "groups": [{"key": "Groceries", "amount": "60.00", "count": 1}]},
+    ]
+    assert body["unconverted"] == [{"currency": "EUR", "count": 1, "amount": "40.00"}]
+
+
+def test_spending_by_account_and_filtered_to_one_account(auth_client, ledger):
+    by_account = auth_client.get(SPENDING, {**RANGE, "group_by": "account", "until": "2026-04-30"}).json()
+    card_only = auth_client.get(SPENDING, {**RANGE, "account": str(ledger["card"].id)}).json()
+
+    assert by_account["periods"][0]["groups"] == [
+        {"key": "Checking", "amount": "150.00", "count": 3},
+        {"key": "Card", "amount": "50.00", "count": 1},
+    ]
+    assert card_only["periods"] == [
+        {"period": "2026-04-01", "total": "50.00", "groups": [{"key": "Groceries", "amount": "50.00", "count": 1}]}
+    ]
+    assert card_only["unconverted"] == []
+
+
+def test_cashflow_income_spending_net_and_savings_rate(auth_client, ledger):
+    body = auth_client.get(CASHFLOW, RANGE).json()
+
+    assert body["periods"] == [
+        {"period": "2026-04-01", "income": "2000.00", "spending": "200.00", "net": "1800.00", "savings_rate": "90.0"},
+        {"period": "2026-05-01", "income": "1000.00", "spending": "60.00", "net": "940.00", "savings_rate": "94.0"},
+    ]
+
+
+def test_trends_against_previous_month_and_three_month_average(auth_client, ledger):
+    body = auth_client.get(TRENDS, {"until": "2026-05-31"}).json()
+
+    assert body["period"] == "2026-05-01"
+    assert body["categories"][:2] == [
+        {
+            "key": "Groceries",
+            "amount": "60.00",
+            "previous": "150.00",
+            "average_3": "50.00",
+            "change": "-90.00",
+            "change_vs_average": "10.00",
+        },
+        {
+            "key": "Shopping",
+            "amount": "0.00",
+            "previous": "50.00",
+            "average_3": "16.67",
+            "change": "-50.00",
+            "change_vs_average": "-16.67",
+        },
+    ]
+
+
+def test_cashflow_as_csv(auth_client, ledger):
+    response = auth_client.get(CASHFLOW, {**RANGE, "format": "csv"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.decode().splitlines() == [
+        "period,income,spending,net,savings_rate",
+        "2026-04-01,2000.00,200.00,1800.00,90.0",
+        "2026-05-01,1000.00,60.00,940.00,94.0",
+    ]
+
+
+def test_another_users_account_is_404(other_client, ledger):
+    response = other_client.get(SPENDING, {"account": str(ledger["card"].id)})
+
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "attr"),
+    [
+        (SPENDING, {"since": "2026-05-01", "until": "2026-04-01"}, "since"),
+        (CASHFLOW, {"since": "2010-01-01", "until": "2026-04-01"}, "until"),
+        (SPENDING, {"group_by": "planet"}, "group_by"),
+        (CASHFLOW, {"interval": "fortnight"}, "interval"),
+        (TRENDS, {"account": "not-a-uuid"}, "account.0"),
+    ],
+)
+def test_bad_input_is_400_in_the_error_shape(auth_client, url, params, attr):
+    response = auth_client.get(url, params)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["type"] == "validation_error"
+    assert body["errors"][0]["attr"] == attr
