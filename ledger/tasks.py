@@ -4,12 +4,13 @@ routes name them)."""
 
 from ledger.anchoring.tasks import anchor_ledger, verify_ledger
 from ledger.anomalies.tasks import rescore_imported_anomalies, score_transaction_anomaly
-from ledger.imports.tasks import import_transactions
+from ledger.imports.tasks import commit_import, import_transactions
 from ledger.portfolio.tasks import refresh_portfolio_valuations
 from ledger.recurrences.tasks import detect_subscriptions, send_subscription_reminders
 
 __all__ = [
     "anchor_ledger",
+    "commit_import",
     "detect_subscriptions",
     "import_transactions",
     "refresh_portfolio_valuations",

@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from ledger.anchoring.views import MerkleBatchViewSet
 from ledger.attachments.views import AttachmentView, TransactionAttachmentsView
 from ledger.books.views import AccountViewSet, NetWorthView, TransferViewSet
+from ledger.imports.views import ImportProfileViewSet, ImportViewSet
 from ledger.portfolio.views import PortfolioHoldingViewSet, PortfolioSummaryView
 from ledger.recurrences.views import RecurrenceViewSet
 from ledger.reports.views import CashflowReportView, SpendingReportView, TrendsReportView
@@ -19,6 +20,8 @@ router.register("accounts", AccountViewSet, basename="account")
 router.register("transfers", TransferViewSet, basename="transfer")
 router.register("rules", RuleViewSet, basename="rule")
 router.register("tags", TagViewSet, basename="tag")
+router.register("imports", ImportViewSet, basename="import")
+router.register("import-profiles", ImportProfileViewSet, basename="import-profile")
 router.register("recurrences", RecurrenceViewSet, basename="recurrence")
 router.register("ledger/batches", MerkleBatchViewSet, basename="merkle-batch")
 router.register("portfolio/holdings", PortfolioHoldingViewSet, basename="portfolio-holding")

@@ -40,6 +40,7 @@ EVENT_TYPES = frozenset(
         "subscription_reminder",
         "portfolio_update",
         "import_progress",
+        "import_committed",
         "broadcast",
         # Staff only: a ledger batch failed verification.
         "integrity_alert",
@@ -227,6 +228,10 @@ def notify_import_progress(*, user_id, job_id, processed: int, total: int, statu
         "import_progress",
         {"job_id": str(job_id), "processed": processed, "total": total, "status": status, "summary": summary},
     )
+
+
+def notify_import_committed(*, user_id, import_id, summary: dict[str, Any]):
+    return notify(user_id, "import_committed", {"import_id": str(import_id), **summary})
 
 
 def notification_mark_read(*, user, ids: list[int] | None = None, up_to_id: int | None = None, now=None) -> int:

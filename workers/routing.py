@@ -9,6 +9,7 @@ QUEUES = ("high_priority", "default", "low_priority", "scheduled")
 TASK_ROUTES = {
     "workers.ping": {"queue": "default"},
     "ledger.import_transactions": {"queue": "high_priority"},
+    "ledger.commit_import": {"queue": "high_priority"},
     "workers.cleanup_task_results": {"queue": "low_priority"},
     "accounts.cleanup_expired_sessions": {"queue": "low_priority"},
     "workers.weekly_summary": {"queue": "scheduled"},

@@ -1,8 +1,22 @@
 from celery import shared_task
 
-from ledger.imports import services
+from ledger.imports import commits, services
+from workers.retry import MAX_RETRIES_DATABASE, TallyTask
 
 
 @shared_task(name="ledger.import_transactions")
 def import_transactions(job_id: str) -> dict:
     return services.import_job_run(job_id=job_id)
+
+
+class CommitImportTask(TallyTask):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        # Out of retries or a permanent error: the import ends failed, never running forever.
+        commits.import_fail(import_id=(args or [kwargs.get("import_id")])[0], error=f"{type(exc).__name__}: {exc}")
+        super().on_failure(exc, task_id, args, kwargs, einfo)
+
+
+@shared_task(name="ledger.commit_import", base=CommitImportTask, max_retries=MAX_RETRIES_DATABASE)
+def commit_import(import_id: str) -> dict:
+    """Writes a big import's rows (queued by POST imports/{id}/commit)."""
+    return commits.import_commit_run(import_id=import_id)

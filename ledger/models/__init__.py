@@ -4,7 +4,7 @@
 from ledger.models.anchoring import MerkleBatch, MerkleChunk
 from ledger.models.attachments import Attachment
 from ledger.models.books import Account, Reconciliation, Transfer, TransferSuggestion
-from ledger.models.imports import ImportJob
+from ledger.models.imports import Import, ImportJob, ImportProfile, ImportRow
 from ledger.models.portfolio import PortfolioHolding
 from ledger.models.recurrences import Recurrence
 from ledger.models.rules import Rule
@@ -14,7 +14,10 @@ __all__ = [
     "Account",
     "Attachment",
     "CategoryCorrection",
+    "Import",
     "ImportJob",
+    "ImportProfile",
+    "ImportRow",
     "MerkleBatch",
     "MerkleChunk",
     "PortfolioHolding",

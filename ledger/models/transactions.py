@@ -49,6 +49,7 @@ class Transaction(TimeStampedModel):
         CSV = "csv"
         OCR = "ocr"
         SMS = "sms"
+        IMPORT = "import"  # a statement file through the preview/commit flow
 
     class Kind(models.TextChoices):
         STANDARD = "standard"
@@ -80,6 +81,11 @@ class Transaction(TimeStampedModel):
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
     notes = models.TextField(blank=True, default="")
     external_id = models.CharField(max_length=128, blank=True, default="")
+    # The bank's own label for the row, verbatim (imports), whatever Tally's category is.
+    bank_category = models.CharField(max_length=100, blank=True, default="")
+    source_import = models.ForeignKey(
+        "ledger.Import", null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions"
+    )
     confidence = models.JSONField(default=dict, blank=True)
     anomaly_score = models.FloatField(null=True, blank=True)
     blockchain_hash = models.CharField(max_length=64, blank=True, default="")

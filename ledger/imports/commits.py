@@ -1,0 +1,224 @@
+"""Commit and revert of an Import. A commit writes the preview's new rows
+(plus forced duplicates, minus skipped rows) into the account through COPY,
+after the same decisions the creation path makes (merchant, category), then
+matches transfers and announces the import once. Big imports run as a task
+on ``high_priority``; a task that finds its import already finished is a
+no-op, so redelivery never writes a row twice."""
+
+import json
+import uuid
+
+from django.conf import settings
+from django.db import connection
+from django.db import transaction as db_transaction
+from django.utils import timezone
+
+from config.exceptions import Conflict
+from ledger.books.guards import account_check_open
+from ledger.books.matching import transfers_match
+from ledger.imports.previews import ROW_BATCH, import_rows_classify, merchant_text
+from ledger.models import Import, ImportRow, Transaction, Transfer
+from ledger.transactions.services import CategoryResolver, _after_transactions_committed
+from merchants.categories import CATEGORY_NAMES
+from realtime.services import notify_import_committed, notify_import_progress
+
+Fate = ImportRow.Fate
+Status = Import.Status
+_CATEGORIES = set(CATEGORY_NAMES)
+# Rows written per COPY and per progress event.
+COMMIT_BATCH = ROW_BATCH
+
+_TX_COLUMNS = (
+    "id, created_at, updated_at, user_id, account_id, kind, amount, currency, date, merchant_raw, "
+    "merchant_normalized, merchant_id, category, bank_category, source, notes, external_id, confidence, "
+    "blockchain_hash, ipfs_cid, is_deleted, source_import_id"
+)
+
+
+def _copy_transactions(rows: list[tuple]) -> None:
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {Transaction._meta.db_table} ({_TX_COLUMNS}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _link_rows(pairs: list[tuple[int, uuid.UUID]]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_importrow r SET transaction_id = v.tx "
+            "FROM unnest(%s::bigint[], %s::uuid[]) AS v(row_id, tx) WHERE r.id = v.row_id",
+            [[p[0] for p in pairs], [p[1] for p in pairs]],
+        )
+
+
+def _lock(*, user, import_id) -> Import:
+    from ledger.imports.selectors import import_get
+
+    found = import_get(user=user, import_id=import_id)
+    return Import.objects.select_for_update().select_related("account", "user").get(pk=found.pk)
+
+
+def _async_threshold() -> int:
+    return getattr(settings, "LEDGER_IMPORT_ASYNC_ROWS", 5000)
+
+
+def import_commit(*, user, import_id, force_rows=(), skip_rows=(), run_async: bool | None = None) -> Import:
+    """Write a preview into its account, once. force_rows imports rows
+    judged duplicates; skip_rows leaves rows out. 409 when the import is not
+    a preview any more or has expired (a day after upload)."""
+    with db_transaction.atomic():
+        source = _lock(user=user, import_id=import_id)
+        if source.status != Status.PREVIEW:
+            raise Conflict(f"This import is {source.status}, not a preview.", code="import_not_preview")
+        if source.expires_at <= timezone.now():
+            raise Conflict("This preview has expired; upload the file again.", code="import_expired")
+        account_check_open(source.account)
+        import_rows_classify(source)  # the ledger may have moved since the preview
+        source.force_rows = sorted({int(n) for n in force_rows})
+        source.skip_rows = sorted({int(n) for n in skip_rows})
+        pending = _candidates(source).count()
+        if run_async is None:
+            run_async = pending > _async_threshold()
+        source.status = Status.RUNNING
+        source.processed = 0
+        source.save(update_fields=["status", "force_rows", "skip_rows", "processed", "updated_at"])
+        if run_async:
+            from ledger.imports.tasks import commit_import
+
+            import_id = source.id
+            db_transaction.on_commit(lambda: commit_import.delay(str(import_id)))
+            return source
+        _write(source)
+    return source
+
+
+def import_commit_run(*, import_id) -> dict:
+    """The task's body: write a running import. Idempotent: anything but a
+    running import is left alone; the write and the status change commit
+    together, so a worker killed mid-way leaves a running import with no rows
+    and the redelivered task writes them all."""
+    with db_transaction.atomic():
+        source = Import.objects.select_for_update().select_related("account", "user").filter(pk=import_id).first()
+        if source is None or source.status != Status.RUNNING:
+            return {"import_id": str(import_id), "status": source.status if source else "missing"}
+        if source.transactions.exists():  # written by an earlier delivery that did commit
+            return {"import_id": str(source.id), "status": source.status}
+        _write(source)
+    return {"import_id": str(source.id), "status": source.status, "imported": source.imported_count}
+
+
+def _candidates(source: Import):
+    rows = ImportRow.objects.filter(source_import=source).exclude(row_number__in=source.skip_rows)
+    wanted = rows.filter(fate=Fate.NEW) | rows.filter(fate=Fate.DUPLICATE, row_number__in=source.force_rows)
+    return wanted.order_by("row_number")
+
+
+def _write(source: Import) -> None:
+    user, account = source.user, source.account
+    candidates = list(_candidates(source).values_list("id", "row_number", "date", "amount", "merchant_normalized",
+                                                       "external_id", "data"))  # fmt: skip
+    resolver = CategoryResolver(user)
+    resolver.prefetch({merchant_text(data) for *_, data in candidates})
+    decided: dict[tuple, tuple] = {}
+    now = timezone.now()
+    ids: list = []
+    categories: set[str] = set()
+    batch: list[tuple] = []
+    links: list[tuple] = []
+    total = len(candidates)
+
+    def flush():
+        _copy_transactions(batch)
+        _link_rows(links)
+        batch.clear()
+        links.clear()
+        source.processed = len(ids)
+        Import.objects.filter(pk=source.pk).update(processed=source.processed)
+        notify_import_progress(user_id=user.pk, job_id=source.id, processed=len(ids), total=total, status="running")
+
+    for row_id, _number, date, amount, normalized, external_id, data in candidates:
+        raw = merchant_text(data)
+        explicit = data.get("category") if data.get("category") in _CATEGORIES else None
+        key = (normalized, raw, explicit)
+        decision = decided.get(key)
+        if decision is None:
+            merchant, category, confidence = resolver.resolve(normalized=normalized, raw=raw, explicit=explicit)
+            decision = decided[key] = (merchant.id if merchant else None, category, json.dumps(confidence))
+        merchant_id, category, confidence = decision
+        notes = " ".join(part for part in (data.get("description") if data.get("payee") else "", data.get("notes"))
+                         if part).strip()  # fmt: skip
+        tx_id = uuid.uuid4()
+        ids.append(tx_id)
+        categories.add(category)
+        batch.append(
+            (tx_id, now, now, user.pk, account.pk, Transaction.Kind.STANDARD, amount, account.currency, date, raw,
+             normalized, merchant_id, category, (data.get("bank_category") or "")[:100], Transaction.Source.IMPORT,
+             notes, external_id, confidence, "", "", False, source.pk)
+        )  # fmt: skip
+        links.append((row_id, tx_id))
+        if len(batch) >= COMMIT_BATCH:
+            flush()
+    if batch:
+        flush()
+    matched = transfers_match(user=user, transaction_ids=ids, created_by=Transfer.CreatedBy.IMPORT)
+    source.transfers_matched = len(matched.transfers)
+    if matched.touched_ids:
+        ImportRow.objects.filter(source_import=source, transaction_id__in=matched.touched_ids).update(
+            fate=Fate.TRANSFER
+        )
+    source.imported_count = len(ids)
+    source.processed = len(ids)
+    source.status = Status.COMMITTED
+    source.committed_at = timezone.now()
+    source.save(update_fields=["transfers_matched", "imported_count", "processed", "status", "committed_at",
+                               "updated_at"])  # fmt: skip
+    if ids:
+        _after_transactions_committed(
+            user_id=user.pk, action="imported", categories=categories | matched.categories, transaction_ids=ids
+        )
+    summary = _summary(source)
+    user_id, import_id = user.pk, source.id
+    notify_import_committed(user_id=user_id, import_id=import_id, summary=summary)
+
+
+def _summary(source: Import) -> dict:
+    return {
+        "account_id": str(source.account_id),
+        "imported": source.imported_count,
+        "duplicates": source.duplicate_count,
+        "errors": source.error_count,
+        "transfers_matched": source.transfers_matched,
+    }
+
+
+def import_fail(*, import_id, error: str) -> None:
+    """A commit task that gave up: the import ends failed, never running forever."""
+    Import.objects.filter(pk=import_id, status=Status.RUNNING).update(
+        status=Status.FAILED, error=error[:2000], updated_at=timezone.now()
+    )
+
+
+def import_revert(*, user, import_id) -> Import:
+    """Undo a committed import: the rows it created are soft-deleted (a
+    matched transfer with another account's row is unlinked, that row stays),
+    budgets re-evaluated through the usual event."""
+    from ledger.books.matching import transfer_unlink
+
+    with db_transaction.atomic():
+        source = _lock(user=user, import_id=import_id)
+        if source.status != Status.COMMITTED:
+            raise Conflict(f"Only a committed import can be reverted; this one is {source.status}.",
+                           code="import_not_committed")  # fmt: skip
+        live = Transaction.objects.filter(source_import=source, is_deleted=False)
+        categories = set(live.values_list("category", flat=True))
+        for transfer in Transfer.objects.filter(out_leg__in=live) | Transfer.objects.filter(in_leg__in=live):
+            categories |= transfer_unlink(transfer=transfer)
+        ids = list(live.values_list("id", flat=True))
+        now = timezone.now()
+        Transaction.objects.filter(id__in=ids).update(is_deleted=True, deleted_at=now, updated_at=now)
+        source.status = Status.REVERTED
+        source.reverted_at = now
+        source.save(update_fields=["status", "reverted_at", "updated_at"])
+        if ids:
+            _after_transactions_committed(user_id=user.pk, action="deleted", categories=categories, transaction_ids=ids)
+    return source

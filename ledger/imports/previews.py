@@ -1,0 +1,230 @@
+"""Preview: an uploaded statement parsed into ImportRows with their fates,
+nothing written to the ledger. Duplicates are decided in SQL against the
+account (again at commit, since the ledger may have moved meanwhile)."""
+
+import datetime
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.db import transaction as db_transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from config.exceptions import Invalid, PayloadTooLarge
+from ledger.books.guards import account_check_open
+from ledger.books.selectors import account_get
+from ledger.imports import parsers
+from ledger.imports.profiles import import_profile_resolve, profile_for_parser, profile_with_overrides
+from ledger.models import Import, ImportRow
+from merchants.services import normalize_merchant_text
+
+PREVIEW_TTL = datetime.timedelta(days=1)
+ROW_BATCH = 5000
+Fate = ImportRow.Fate
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def file_error(exc: parsers.ImportFileError) -> Invalid:
+    detail = f"{exc.message} {exc.hint}".strip() if exc.hint else exc.message
+    return Invalid(detail, code=exc.code, attr="file", hint=exc.hint)
+
+
+def _row_data(row: parsers.ParsedRow) -> dict:
+    return {
+        "date": row.date.isoformat(),
+        "amount": f"{row.amount:.2f}",
+        "payee": row.payee,
+        "description": row.description,
+        "notes": row.notes,
+        "bank_category": row.bank_category,
+        "category": row.category,
+        "currency": row.currency,
+        "external_id": row.external_id,
+        "balance": None if row.balance is None else f"{row.balance:.2f}",
+    }
+
+
+def merchant_text(data: dict) -> str:
+    """What becomes merchant_raw: the payee, else the description."""
+    return (data.get("payee") or data.get("description") or "").strip()[:255]
+
+
+def _copy_rows(rows: list[tuple]) -> None:
+    columns = "source_import_id, row_number, fate, date, amount, merchant_normalized, external_id, data, message, cell"
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {ImportRow._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _store_rows(source: Import, stream, *, currency: str) -> int:
+    """Stream the parser's rows into ImportRow in COPY batches (memory flat
+    in the number of rows). -> rows stored."""
+    normalized_of: dict[str, str] = {}
+    batch: list[tuple] = []
+    stored = 0
+    for item in stream:
+        if isinstance(item, parsers.ParsedRow):
+            data = _row_data(item)
+            text = merchant_text(data)
+            if text not in normalized_of:
+                normalized_of[text] = normalize_merchant_text(text)
+            fate, message, cell = Fate.NEW, "", ""
+            if not text:
+                fate, message, cell = Fate.ERROR, "The row has no payee or description.", "payee"
+            elif item.currency and item.currency.upper() != currency:
+                fate, cell = Fate.ERROR, "currency"
+                message = f"The row is in {item.currency.upper()}; the account is in {currency}."
+            batch.append(
+                (source.id, item.row_number, fate, item.date, item.amount, normalized_of[text],
+                 item.external_id[:128], json.dumps(data), message, cell)
+            )  # fmt: skip
+        else:
+            raw = {str(k): str(v)[:500] for k, v in (item.raw or {}).items()}
+            batch.append(
+                (source.id, item.row_number, Fate.ERROR, None, None, "", "", json.dumps(raw), item.message[:2000],
+                 (item.column or "")[:100])
+            )  # fmt: skip
+        if len(batch) >= ROW_BATCH:
+            _copy_rows(batch)
+            stored += len(batch)
+            batch = []
+    if batch:
+        _copy_rows(batch)
+        stored += len(batch)
+    return stored
+
+
+# Fates of every row that is not an error, decided again from scratch:
+# (1) a row with an external id matches a live row of the account with that
+# id, or repeats an earlier row of the same file; (2) without one, the k-th
+# identical (date, amount, normalised payee) row of the file matches the
+# k-th such live row of the account, in creation order.
+_CLASSIFY_SQL = """
+UPDATE ledger_importrow SET fate = 'new', duplicate_of = NULL, message = ''
+WHERE source_import_id = %(imp)s AND fate IN ('new', 'duplicate', 'transfer');
+
+UPDATE ledger_importrow r
+SET fate = 'duplicate', duplicate_of = hit.id, message = 'Same external id as a transaction in the account.'
+FROM ledger_importrow src
+CROSS JOIN LATERAL (
+    SELECT t.id FROM ledger_transaction t
+    WHERE t.account_id = %(account)s AND NOT t.is_deleted AND t.external_id = src.external_id
+    ORDER BY t.created_at, t.id LIMIT 1
+) AS hit
+WHERE src.source_import_id = %(imp)s AND src.fate = 'new' AND src.external_id <> '' AND r.id = src.id;
+
+UPDATE ledger_importrow r
+SET fate = 'duplicate', message = 'Repeats row ' || first.row_number || ' of this file (same external id).'
+FROM (
+    SELECT id, external_id, row_number, min(row_number) OVER (PARTITION BY external_id) AS first_row
+    FROM ledger_importrow WHERE source_import_id = %(imp)s AND fate = 'new' AND external_id <> ''
+) AS dup
+JOIN ledger_importrow first ON first.source_import_id = %(imp)s AND first.row_number = dup.first_row
+WHERE r.id = dup.id AND dup.row_number <> dup.first_row;
+
+WITH file_rows AS (
+    SELECT id, date, amount, merchant_normalized,
+           row_number() OVER (PARTITION BY date, amount, merchant_normalized ORDER BY row_number) AS k
+    FROM ledger_importrow
+    WHERE source_import_id = %(imp)s AND fate = 'new' AND external_id = ''
+), ledger_rows AS (
+    SELECT t.id, t.date, t.amount, t.merchant_normalized,
+           row_number() OVER (PARTITION BY t.date, t.amount, t.merchant_normalized ORDER BY t.created_at, t.id) AS k
+    FROM ledger_transaction t
+    WHERE t.account_id = %(account)s AND NOT t.is_deleted
+      AND t.date BETWEEN %(since)s AND %(until)s
+      AND (t.date, t.amount, t.merchant_normalized) IN (SELECT date, amount, merchant_normalized FROM file_rows)
+)
+UPDATE ledger_importrow r
+SET fate = 'duplicate', duplicate_of = l.id,
+    message = 'Same date, amount and payee as a transaction in the account.'
+FROM file_rows f JOIN ledger_rows l USING (date, amount, merchant_normalized, k)
+WHERE r.id = f.id;
+"""
+
+
+def import_rows_classify(source: Import) -> None:
+    """Decide new / duplicate for every non-error row, and store the counts."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT min(date), max(date) FROM ledger_importrow WHERE source_import_id = %s AND date IS NOT NULL",
+            [source.id],
+        )
+        since, until = cursor.fetchone()
+        if since is not None:
+            params = {"imp": source.id, "account": source.account_id, "since": since, "until": until}
+            for statement in _CLASSIFY_SQL.split(";\n"):
+                if statement.strip():
+                    cursor.execute(statement, params)
+    counts = dict(ImportRow.objects.filter(source_import=source).values_list("fate").annotate(n=Count("id")).order_by())
+    source.new_count = counts.get(Fate.NEW, 0)
+    source.duplicate_count = counts.get(Fate.DUPLICATE, 0)
+    source.error_count = counts.get(Fate.ERROR, 0)
+    source.total = sum(counts.values())
+    source.save(update_fields=["new_count", "duplicate_count", "error_count", "total", "updated_at"])
+
+
+def _read_upload(upload) -> bytes:
+    max_bytes = _setting("LEDGER_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+    if upload.size is not None and upload.size > max_bytes:
+        raise PayloadTooLarge(f"The file is over {max_bytes // (1024 * 1024)} MB.", attr="file")
+    content = upload.read()
+    if len(content) > max_bytes:
+        raise PayloadTooLarge(f"The file is over {max_bytes // (1024 * 1024)} MB.", attr="file")
+    return content
+
+
+def import_preview(*, user, account_id, upload, profile: str | None = None, overrides: dict | None = None) -> Import:
+    """Parse an uploaded statement for one of the user's accounts into a
+    preview: every row with its parsed fields and fate. Nothing is written to
+    the ledger. A whole-file problem is an Invalid naming what was wrong."""
+    account = account_get(user=user, account_id=account_id)
+    account_check_open(account)
+    content = _read_upload(upload)
+    chosen = import_profile_resolve(user=user, ref=profile)
+    applied = profile_with_overrides(profile_for_parser(chosen) if chosen else None, overrides or {})
+    try:
+        stream = parsers.iter_parse(
+            content, filename=upload.name or "", profile=applied, max_rows=_setting("LEDGER_IMPORT_MAX_ROWS", 1_000_000)
+        )
+    except parsers.ImportFileError as exc:
+        raise file_error(exc)
+    now = timezone.now()
+    with db_transaction.atomic():
+        source = Import.objects.create(
+            user=user,
+            account=account,
+            profile=chosen,
+            filename=(upload.name or "")[:255],
+            sha256=hashlib.sha256(content).hexdigest(),
+            format=stream.format,
+            expires_at=now + PREVIEW_TTL,
+        )
+        try:
+            stored = _store_rows(source, stream, currency=account.currency)
+        except parsers.ImportFileError as exc:
+            raise file_error(exc)
+        if not stored:
+            raise Invalid("The file has no transaction rows.", code="no_rows", attr="file")
+        source.detected_by = stream.detected_by
+        source.profile_used = stream.profile.to_dict() if stream.profile else {}
+        source.filtered_count = stream.skipped
+        source.warnings = list(stream.warnings)
+        statement = stream.statement
+        source.statement = {
+            "currency": statement.currency,
+            "opening_balance": None if statement.opening_balance is None else f"{statement.opening_balance:.2f}",
+            "closing_balance": None if statement.closing_balance is None else f"{statement.closing_balance:.2f}",
+            "account_ref": statement.account_ref,
+        }
+        source.file.save(f"{source.id}.{stream.format}", ContentFile(content), save=False)
+        source.save()
+        import_rows_classify(source)
+    return source
