@@ -47,6 +47,7 @@ migrate: install database
 seed: migrate
 	@if [ -f data/merchants_seed.csv ] && $(BIN)/python manage.py help import_merchants >/dev/null 2>&1; then \
 	  $(BIN)/python manage.py import_merchants data/merchants_seed.csv --update; fi
+	$(BIN)/python manage.py sync_import_profiles
 
 run: install seed
 	$(BIN)/python manage.py collectstatic --no-input -v 0

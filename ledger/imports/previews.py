@@ -17,8 +17,8 @@ from config.exceptions import Invalid, PayloadTooLarge
 from ledger.books.guards import account_check_open
 from ledger.books.selectors import account_get
 from ledger.imports import parsers
-from ledger.imports.profiles import import_profile_resolve, profile_for_parser, profile_with_overrides
-from ledger.models import Import, ImportRow
+from ledger.imports.profiles import import_profile_resolve, profile_for_parser, profile_overrides
+from ledger.models import Import, ImportProfile, ImportRow
 from merchants.services import normalize_merchant_text
 
 PREVIEW_TTL = datetime.timedelta(days=1)
@@ -189,13 +189,20 @@ def import_preview(*, user, account_id, upload, profile: str | None = None, over
     account_check_open(account)
     content = _read_upload(upload)
     chosen = import_profile_resolve(user=user, ref=profile)
-    applied = profile_with_overrides(profile_for_parser(chosen) if chosen else None, overrides or {})
+    overrides = profile_overrides(overrides or {})
     try:
+        # Overrides apply to the chosen profile or, with `auto`, to the detected one.
         stream = parsers.iter_parse(
-            content, filename=upload.name or "", profile=applied, max_rows=_setting("LEDGER_IMPORT_MAX_ROWS", 1_000_000)
+            content,
+            filename=upload.name or "",
+            profile=profile_for_parser(chosen) if chosen else None,
+            overrides=overrides,
+            max_rows=_setting("LEDGER_IMPORT_MAX_ROWS", 1_000_000),
         )
     except parsers.ImportFileError as exc:
         raise file_error(exc)
+    except (TypeError, ValueError) as exc:  # an override the profile cannot take
+        raise Invalid(str(exc), code="invalid_profile")
     now = timezone.now()
     with db_transaction.atomic():
         source = Import.objects.create(
@@ -214,6 +221,8 @@ def import_preview(*, user, account_id, upload, profile: str | None = None, over
         if not stored:
             raise Invalid("The file has no transaction rows.", code="no_rows", attr="file")
         source.detected_by = stream.detected_by
+        if chosen is None and stream.detected_by == "signature":
+            source.profile = ImportProfile.objects.filter(user=None, name=stream.profile.name).first()
         source.profile_used = stream.profile.to_dict() if stream.profile else {}
         source.filtered_count = stream.skipped
         source.warnings = list(stream.warnings)

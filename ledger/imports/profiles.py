@@ -33,14 +33,13 @@ def profile_for_parser(profile: ImportProfile) -> Profile:
     return Profile.from_dict({"name": profile.name, **{f: getattr(profile, f) for f in PROFILE_FIELDS}})
 
 
-def profile_with_overrides(profile: Profile | None, overrides: dict) -> Profile | None:
-    """A profile with the request's field overrides applied (None stays None
-    when there is nothing to override: auto-detection then runs)."""
-    fields = {key: value for key, value in overrides.items() if key in PROFILE_FIELDS}
-    if not fields:
-        return profile
-    base = profile.to_dict() if profile else {"name": "custom"}
-    return _checked({**base, **fields})
+def profile_overrides(fields: dict) -> dict:
+    """The profile fields of a request, checked by building a Profile with them."""
+    overrides = {key: value for key, value in fields.items() if key in PROFILE_FIELDS}
+    if not overrides:
+        return {}
+    checked = _checked({"name": "overrides", **overrides})  # tuples where the Profile keeps tuples
+    return {key: getattr(checked, key) for key in overrides}
 
 
 def _checked(data: dict) -> Profile:

@@ -127,7 +127,8 @@ def test_revert_soft_deletes_what_the_import_created_and_only_once(auth_client, 
     assert (again.status_code, again.json()["errors"][0]["code"]) == (409, "import_not_committed")
 
 
-def test_ofx_ids_decide_duplicates_exactly(auth_client, card):
+def test_ofx_ids_decide_duplicates_exactly(auth_client, user):
+    card = AccountFactory(user=user, name="Girokonto", currency="EUR")
     preview = upload(auth_client, card, "bank_v220.ofx").json()
     assert preview["format"] == "ofx" and preview["profile"] is None
     auth_client.post(f"/api/v1/imports/{preview['id']}/commit", {}, format="json")
@@ -153,7 +154,7 @@ def test_rows_page_filters_by_fate(auth_client, card):
 @pytest.mark.parametrize(
     ("content", "code"),
     [
-        (b"", "empty_file"),
+        (b"", "empty"),
         (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', "unsafe_xml"),
         (b"PK\x03\x04not really a workbook", None),
     ],
