@@ -1,0 +1,210 @@
+"""Import benchmark: preview (parse + store + classify) and commit throughput
+for CSV, OFX and CAMT.053 statements, into an account that already holds
+--existing rows, with --merchants synthetic merchants in the master list.
+
+Payees are drawn from --payees distinct statement strings: a third exact
+merchant names, a third aliases, a third unknown (the trigram tier's worst
+case). Prints ONE JSON line and deletes what it created (merchants too unless
+--keep-merchants).
+
+    DATABASE_URL=... .venv/bin/python bench/imports.py --rows 100000 --existing 100000 --merchants 1000000
+"""
+
+import argparse
+import datetime
+import io
+import json
+import os
+import random
+import resource
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from django.db import connection  # noqa: E402
+from merchant_search import BENCH_TAG, aliases_for, synthetic_names  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from ledger.imports import commits, previews  # noqa: E402
+from ledger.models import Account, Import, Transaction  # noqa: E402
+from merchants.categories import CATEGORY_NAMES  # noqa: E402
+from merchants.models import Merchant  # noqa: E402
+from merchants.services import merchant_fields, normalize_merchant_text  # noqa: E402
+
+START = datetime.date(2024, 1, 1)
+
+
+def seed_merchants(count: int, rng: random.Random) -> list[str]:
+    existing = Merchant.objects.filter(tags__contains=[BENCH_TAG]).count()
+    names = synthetic_names(count, rng)
+    if existing < count:
+        Merchant.objects.filter(tags__contains=[BENCH_TAG]).delete()
+        batch = []
+        for index, name in enumerate(names):
+            aliases = aliases_for(name, index)
+            batch.append(Merchant(canonical_name=name, category=CATEGORY_NAMES[index % len(CATEGORY_NAMES)],
+                                  aliases=aliases, tags=[BENCH_TAG],
+                                  **merchant_fields(canonical_name=name, aliases=aliases)))  # fmt: skip
+            if len(batch) >= 5000:
+                Merchant.objects.bulk_create(batch)
+                batch = []
+        Merchant.objects.bulk_create(batch)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE merchants_merchant")
+    return names
+
+
+def payee_pool(names: list[str], count: int, rng: random.Random) -> list[str]:
+    pool = []
+    for n in range(count):
+        index = rng.randrange(len(names)) if names else 0
+        kind = n % 3
+        if kind == 0 and names:
+            pool.append(names[index].upper())
+        elif kind == 1 and names:
+            pool.append(aliases_for(names[index], index)[0])
+        else:
+            pool.append(f"LOCAL SHOP {n} TOWN")
+    return pool
+
+
+def statement_rows(count: int, payees: list[str], rng: random.Random):
+    for n in range(count):
+        day = START + datetime.timedelta(days=rng.randrange(365))
+        cents = rng.randrange(100, 20000) * (1 if rng.random() < 0.9 else -1)
+        yield n, day, Decimal(cents) / 100, rng.choice(payees)
+
+
+def csv_file(rows) -> bytes:
+    out = io.StringIO()
+    out.write("Transaction Date,Post Date,Description,Category,Type,Amount,Memo\n")
+    for _, day, amount, payee in rows:
+        # Chase card layout: money out written negative.
+        out.write(f"{day:%m/%d/%Y},{day:%m/%d/%Y},{payee},Shopping,Sale,{-amount:.2f},\n")
+    return out.getvalue().encode()
+
+
+def ofx_file(rows) -> bytes:
+    out = io.StringIO()
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n<?OFX OFXHEADER="200" VERSION="220" SECURITY="NONE" '
+              'OLDFILEUID="NONE" NEWFILEUID="NONE"?>\n<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0</CODE>'
+              "<SEVERITY>INFO</SEVERITY></STATUS><DTSERVER>20250101</DTSERVER><LANGUAGE>ENG</LANGUAGE></SONRS>"
+              "</SIGNONMSGSRSV1><BANKMSGSRSV1><STMTTRNRS><TRNUID>1</TRNUID><STATUS><CODE>0</CODE>"
+              "<SEVERITY>INFO</SEVERITY></STATUS><STMTRS><CURDEF>USD</CURDEF><BANKACCTFROM><BANKID>1</BANKID>"
+              "<ACCTID>1</ACCTID><ACCTTYPE>CHECKING</ACCTTYPE></BANKACCTFROM><BANKTRANLIST>"
+              "<DTSTART>20240101</DTSTART><DTEND>20241231</DTEND>\n")  # fmt: skip
+    for n, day, amount, payee in rows:
+        kind = "DEBIT" if amount > 0 else "CREDIT"
+        out.write(f"<STMTTRN><TRNTYPE>{kind}</TRNTYPE><DTPOSTED>{day:%Y%m%d}</DTPOSTED><TRNAMT>{-amount:.2f}</TRNAMT>"
+                  f"<FITID>B{n}</FITID><NAME>{payee[:32]}</NAME></STMTTRN>\n")  # fmt: skip
+    out.write("</BANKTRANLIST><LEDGERBAL><BALAMT>0.00</BALAMT><DTASOF>20241231</DTASOF></LEDGERBAL></STMTRS>"
+              "</STMTTRNRS></BANKMSGSRSV1></OFX>\n")  # fmt: skip
+    return out.getvalue().encode()
+
+
+def camt_file(rows) -> bytes:
+    out = io.StringIO()
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n'
+              '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">'
+              "<BkToCstmrStmt><GrpHdr><MsgId>B</MsgId><CreDtTm>2025-01-01T00:00:00</CreDtTm></GrpHdr><Stmt>"
+              "<Id>S1</Id><CreDtTm>2025-01-01T00:00:00</CreDtTm><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id>"
+              "<Ccy>USD</Ccy></Acct>\n")  # fmt: skip
+    for n, day, amount, payee in rows:
+        side, party = ("DBIT", "Cdtr") if amount > 0 else ("CRDT", "Dbtr")
+        out.write(f'<Ntry><NtryRef>N{n}</NtryRef><Amt Ccy="USD">{abs(amount):.2f}</Amt><CdtDbtInd>{side}</CdtDbtInd>'
+                  f"<Sts>BOOK</Sts><BookgDt><Dt>{day:%Y-%m-%d}</Dt></BookgDt><ValDt><Dt>{day:%Y-%m-%d}</Dt></ValDt>"
+                  f"<AcctSvcrRef>R{n}</AcctSvcrRef><NtryDtls><TxDtls><RltdPties><{party}><Nm>{payee}</Nm></{party}>"
+                  f"</RltdPties></TxDtls></NtryDtls></Ntry>\n")  # fmt: skip
+    out.write("</Stmt></BkToCstmrStmt></Document>\n")
+    return out.getvalue().encode()
+
+
+def seed_existing(user, account, count: int, payees: list[str], rng: random.Random) -> None:
+    now = datetime.datetime.now(datetime.UTC)
+    columns = ("id, created_at, updated_at, user_id, account_id, kind, amount, currency, date, merchant_raw, "
+               "merchant_normalized, category, source, notes, external_id, confidence, blockchain_hash, ipfs_cid, "
+               "is_deleted, bank_category")  # fmt: skip
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY ledger_transaction ({columns}) FROM STDIN") as copy:
+            for _, day, amount, payee in statement_rows(count, payees, rng):
+                day = day - datetime.timedelta(days=400)  # before the statement: no duplicates by design
+                copy.write_row((uuid.uuid4(), now, now, user.pk, account.pk, "standard", amount, "USD", day, payee,
+                                normalize_merchant_text(payee), "Uncategorized", "manual", "", "", "{}", "", "",
+                                False, ""))  # fmt: skip
+        cursor.execute("ANALYZE ledger_transaction")
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(user, account, name: str, content: bytes, *, commit: bool) -> dict:
+    before = rss_mb()
+    started = time.perf_counter()
+    source = previews.import_preview(user=user, account_id=account.id, upload=SimpleUploadedFile(name, content))
+    preview_s = time.perf_counter() - started
+    result = {
+        "rows": source.total,
+        "new": source.new_count,
+        "preview_s": round(preview_s, 3),
+        "preview_rows_per_s": round(source.total / preview_s),
+        "file_mb": round(len(content) / 1e6, 1),
+    }
+    if commit:
+        started = time.perf_counter()
+        done = commits.import_commit(user=user, import_id=source.id, run_async=False)
+        commit_s = time.perf_counter() - started
+        result.update(imported=done.imported_count, commit_s=round(commit_s, 3),
+                      commit_rows_per_s=round(done.imported_count / commit_s))  # fmt: skip
+    result["peak_rss_growth_mb"] = round(rss_mb() - before, 1)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--existing", type=int, default=100_000)
+    parser.add_argument("--merchants", type=int, default=100_000)
+    parser.add_argument("--payees", type=int, default=3000, help="Distinct payee strings in the statement.")
+    parser.add_argument("--keep-merchants", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    names = seed_merchants(args.merchants, rng)
+    payees = payee_pool(names, args.payees, rng)
+    user = User.objects.create_user(email=f"bench-imports-{uuid.uuid4().hex[:8]}@example.com", password=None)
+    try:
+        accounts = {fmt: Account.objects.create(user=user, name=f"Bench {fmt}", currency="USD")
+                    for fmt in ("csv", "ofx", "camt053")}  # fmt: skip
+        seed_existing(user, accounts["csv"], args.existing, payees, rng)
+        rows = list(statement_rows(args.rows, payees, rng))
+        out = {"bench": "imports", "rows": args.rows, "existing": args.existing, "merchants": args.merchants,
+               "distinct_payees": args.payees}  # fmt: skip
+        out["csv"] = run(user, accounts["csv"], "chase.csv", csv_file(rows), commit=True)
+        out["ofx"] = run(user, accounts["ofx"], "bank.ofx", ofx_file(rows), commit=False)
+        out["camt053"] = run(user, accounts["camt053"], "stmt.xml", camt_file(rows), commit=False)
+        for fmt in ("ofx", "camt053"):
+            out[fmt]["preview_vs_csv"] = round(out[fmt]["preview_s"] / out["csv"]["preview_s"], 2)
+        print(json.dumps(out))
+    finally:
+        Transaction.objects.filter(user=user).delete()
+        Import.objects.filter(user=user).delete()
+        user.delete()
+        if not args.keep_merchants:
+            Merchant.objects.filter(tags__contains=[BENCH_TAG]).delete()
+
+
+if __name__ == "__main__":
+    main()
