@@ -82,7 +82,7 @@ class Transaction(TimeStampedModel):
     notes = models.TextField(blank=True, default="")
     external_id = models.CharField(max_length=128, blank=True, default="")
     # The bank's own label for the row, verbatim (imports), whatever Tally's category is.
-    bank_category = models.CharField(max_length=100, blank=True, default="")
+    bank_category = models.CharField(max_length=100, blank=True, default="", db_default="")
     source_import = models.ForeignKey(
         "ledger.Import", null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions"
     )
