@@ -1,7 +1,7 @@
 from celery import shared_task
 
+from config.tasks import MAX_RETRIES_DATABASE, TallyTask
 from ledger.imports import commits, services
-from workers.retry import MAX_RETRIES_DATABASE, TallyTask
 
 
 @shared_task(name="ledger.import_transactions")

@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from config.api import UUID_PATTERN
+from config.api import UUID_PATTERN, TallyAPIMixin
 from config.openapi import ConflictErrorResponseSerializer, PayloadTooLargeErrorResponseSerializer
 from config.pagination import StrictLimitOffsetPagination
 from ledger.imports import commits, previews, profiles, selectors
@@ -25,29 +25,6 @@ from ledger.imports.serializers import (
 from ledger.models import Import, ImportProfile, ImportRow
 
 PREVIEW_ROWS = 20
-
-
-class TallyAPIMixin:
-    """validated()/validated_query() and the schema-safe queryset (config's
-    kernel mixin of the same name will replace this one)."""
-
-    schema_model = None
-
-    def user_queryset(self):
-        raise NotImplementedError
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return self.schema_model._default_manager.none()
-        return self.user_queryset()
-
-    def validated(self, serializer_class, data=None) -> dict:
-        serializer = serializer_class(data=self.request.data if data is None else data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-    def validated_query(self, serializer_class) -> dict:
-        return self.validated(serializer_class, self.request.query_params)
 
 
 @extend_schema_view(
