@@ -28,7 +28,7 @@ def drop_builtin_profiles(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0009_transaction_account_required'),
+        ('ledger', '0011_transaction_account_restrict'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
