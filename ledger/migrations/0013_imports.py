@@ -28,7 +28,7 @@ def drop_builtin_profiles(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0011_transaction_account_restrict'),
+        ('ledger', '0012_rules_tags_splits_audit'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
