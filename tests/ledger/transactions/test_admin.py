@@ -45,6 +45,9 @@ def add_form(user, **fields):
         "notes": "",
         "source": Transaction.Source.MANUAL,
         "external_id": "",
+        # The read-only audit inline (TransactionChange) posts an empty formset.
+        "changes-TOTAL_FORMS": "0",
+        "changes-INITIAL_FORMS": "0",
         **fields,
     }
 
@@ -91,6 +94,8 @@ def test_admin_edit_records_the_correction_and_re_evaluates_the_budget(
         "merchant_raw": "Metro Card 7",
         "category": Category.TRANSPORT,
         "notes": "bus pass",
+        "changes-TOTAL_FORMS": "0",
+        "changes-INITIAL_FORMS": "0",
     }
 
     with django_capture_on_commit_callbacks(execute=True):
