@@ -1,6 +1,7 @@
 """Every ledger read. Deleted rows are invisible here except through
 `transaction_get_any` (restore) and admin."""
 
+import datetime
 from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -11,6 +12,7 @@ from config.errors import Invalid, NotFound
 from config.selectors import get_or_not_found
 from ledger.models import Account, Attachment, SplitLine, Tag, Transaction, TransactionChange
 from ledger.transactions.filters import TransactionFilterSet
+from merchants.models import Merchant
 
 # The columns the list, detail and export read (one LEFT JOIN for the merchant).
 ROW_FIELDS = (
@@ -134,3 +136,20 @@ def category_totals(*, user, since, until) -> dict[str, Decimal]:
     for row in lines:
         totals[row["category"]] = totals.get(row["category"], Decimal("0")) + row["total"]
     return totals
+
+
+def merchant_stats(*, user, date_from: datetime.date, date_to: datetime.date, limit: int = 10):
+    """The user's most used merchants between two dates (inclusive): the
+    number of non-deleted transactions and their total (positive = money
+    out, so refunds lower it), through the merchant's reverse relation."""
+    return (
+        Merchant.objects.filter(
+            transactions__user=user,
+            transactions__is_deleted=False,
+            transactions__kind=Transaction.Kind.STANDARD,  # transfer legs and adjustments are not merchant spending
+            transactions__date__gte=date_from,
+            transactions__date__lte=date_to,
+        )
+        .annotate(transaction_count=Count("transactions"), total_spent=Sum("transactions__amount"))
+        .order_by("-transaction_count", "-total_spent", "canonical_name")[:limit]
+    )
