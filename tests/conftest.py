@@ -46,6 +46,13 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def private_media_root(settings, tmp_path_factory):
+    """Uploads (statements, receipts) land in a temporary folder, never in the
+    working tree."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(autouse=True)
 def clean_redis():
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.flushdb()
