@@ -47,6 +47,9 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(max_length=254)
+    # An address the user asked to change to; it replaces ``email`` only once
+    # a link mailed to it is opened, so until then mail and logins use the old one.
+    pending_email = models.EmailField(max_length=254, blank=True, default="")
     full_name = models.CharField(max_length=150, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     preferences = models.JSONField(default=default_preferences, blank=True)

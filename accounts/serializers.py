@@ -41,6 +41,7 @@ class UserOutputSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "email",
+            "pending_email",
             "full_name",
             "phone",
             "preferences",
@@ -53,7 +54,18 @@ class UserOutputSerializer(serializers.ModelSerializer):
 
 
 class UserUpdateInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254, required=False)
+    email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        help_text="A new address stays pending (the old one keeps working) until the link mailed to it is opened.",
+    )
+    current_password = serializers.CharField(
+        max_length=128,
+        required=False,
+        write_only=True,
+        trim_whitespace=False,
+        help_text="Required to change the e-mail address.",
+    )
     full_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     preferences = PreferencesSerializer(required=False)

@@ -19,7 +19,14 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Session, User, default_preferences
-from accounts.tokens import decode_uid, email_verification_token, encode_uid, password_reset_token
+from accounts.signals import session_ended
+from accounts.tokens import (
+    decode_uid,
+    email_change_token,
+    email_verification_token,
+    encode_uid,
+    password_reset_token,
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,10 @@ def _merge_preferences(current: dict, changes: dict) -> dict:
 
 @transaction.atomic
 def user_update(*, user: User, data: dict) -> User:
-    """Profile edits. A new e-mail address is unverified until confirmed."""
+    """Profile edits. A new e-mail address needs the current password and
+    stays pending until a link mailed to it is opened; the old address keeps
+    working (logins, resets) and is told about the change. The answer is the
+    same whether or not the new address already has an account."""
     fields = []
     for name in ("full_name", "phone", "wallet_addresses"):
         if name in data:
@@ -75,21 +85,41 @@ def user_update(*, user: User, data: dict) -> User:
     if "preferences" in data:
         user.preferences = _merge_preferences(user.preferences, data["preferences"])
         fields.append("preferences")
-    email_changed = False
-    if "email" in data:
-        new_email = User.objects.normalize_email(data["email"])
-        if new_email != user.email:
-            if User.objects.filter(email=new_email).exclude(pk=user.pk).exists():
-                raise ValidationError({"email": ["A user with this e-mail already exists."]}, code="unique")
-            user.email = new_email
-            user.is_verified = False
-            fields += ["email", "is_verified"]
-            email_changed = True
+    new_email = User.objects.normalize_email(data["email"]) if "email" in data else None
+    if new_email == user.email and user.pending_email:
+        user.pending_email = ""  # back to the current address: the pending change is cancelled
+        fields.append("pending_email")
+    elif new_email is not None and new_email not in (user.email, user.pending_email):
+        current_password = data.get("current_password") or ""
+        if not current_password:
+            raise ValidationError(
+                {"current_password": ["Give your current password to change the e-mail address."]}, code="required"
+            )
+        if not user.check_password(current_password):
+            raise ValidationError({"current_password": ["The current password is wrong."]}, code="wrong_password")
+        user.pending_email = new_email
+        fields.append("pending_email")
     if fields:
         user.save(update_fields=[*fields, "updated_at"])
-    if email_changed:
-        email_verification_send(user=user)
+    if user.pending_email and "pending_email" in fields:
+        _email_change_mails(user=user)
     return user
+
+
+def _email_change_mails(*, user: User) -> None:
+    _send_templated_mail(user=user, template="email_change_notice", context={"new_email": user.pending_email})
+    owner = User.objects.filter(email=user.pending_email).first()
+    if owner is not None:
+        # Taken: its owner hears of the attempt, and the asker gets no link
+        # (nor any other sign that the address has an account).
+        _send_templated_mail(user=owner, template="email_in_use", context={})
+        return
+    _send_templated_mail(
+        user=user,
+        template="email_change_confirm",
+        context={"uid": encode_uid(user), "token": email_change_token.make_token(user)},
+        recipient=user.pending_email,
+    )
 
 
 def _expiry_of(token) -> datetime:
@@ -132,6 +162,15 @@ def _parse_refresh(raw: str) -> RefreshToken:
         raise AuthenticationFailed(str(exc), code="token_not_valid")
 
 
+class _SignedRefreshToken(RefreshToken):
+    """A refresh token checked for signature, expiry and type but not the
+    blacklist: a rotated token is blacklisted, and refresh must still see
+    which session it belongs to in order to notice its reuse."""
+
+    def check_blacklist(self) -> None:
+        pass
+
+
 def _blacklist_jti(jti: str) -> None:
     outstanding = OutstandingToken.objects.filter(jti=jti).first()
     if outstanding is not None:
@@ -141,24 +180,49 @@ def _blacklist_jti(jti: str) -> None:
 def session_refresh(*, refresh_token: str) -> TokenPair:
     """Rotate: the presented refresh token dies and a new pair is issued for
     the same session. The session row is locked and must still name the
-    presented jti, so two concurrent refreshes with one token yield one pair."""
-    token = _parse_refresh(refresh_token)
+    presented jti, so two concurrent refreshes with one token yield one pair.
+
+    A token of the session that is no longer its current one was rotated
+    already: someone replays it (a thief, or the owner after a thief), so the
+    whole session is revoked with every token it holds (OAuth 2.0 Security
+    BCP, refresh token rotation)."""
+    try:
+        token = _SignedRefreshToken(refresh_token)
+    except TokenError as exc:
+        raise AuthenticationFailed(str(exc), code="token_not_valid")
     with transaction.atomic():
         session = (
             Session.objects.select_for_update()
             .select_related("user")
-            .filter(id=token.get("sid"), refresh_jti=token["jti"], revoked_at__isnull=True)
+            .filter(id=_uuid_or_none(token.get("sid")), user_id=_uuid_or_none(token.get("user_id")))
             .first()
         )
-        if session is None or not session.user.is_active:
+        if session is None or session.revoked_at is not None or not session.user.is_active:
             raise AuthenticationFailed("Token is invalid or expired", code="token_not_valid")
-        _blacklist_jti(token["jti"])
-        new_refresh = _issue_refresh(session.user, session.id)
-        session.refresh_jti = new_refresh["jti"]
-        session.last_used_at = timezone.now()
-        session.expires_at = _expiry_of(new_refresh)
-        session.save(update_fields=["refresh_jti", "last_used_at", "expires_at"])
+        if session.refresh_jti != token["jti"]:
+            session_revoke(session=session)
+            reused = True
+        else:
+            reused = False
+            _blacklist_jti(token["jti"])
+            new_refresh = _issue_refresh(session.user, session.id)
+            session.refresh_jti = new_refresh["jti"]
+            session.last_used_at = timezone.now()
+            session.expires_at = _expiry_of(new_refresh)
+            session.save(update_fields=["refresh_jti", "last_used_at", "expires_at"])
+    if reused:
+        # Raised after the commit: the revocation must stick.
+        raise AuthenticationFailed(
+            "This refresh token was already used; the session has been signed out.", code="token_not_valid"
+        )
     return TokenPair(access=str(new_refresh.access_token), refresh=str(new_refresh), session=session)
+
+
+def _uuid_or_none(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 @transaction.atomic
@@ -166,6 +230,9 @@ def session_revoke(*, session: Session) -> Session:
     if session.revoked_at is None:
         session.revoked_at = timezone.now()
         session.save(update_fields=["revoked_at"])
+        session_id, user_id = session.id, session.user_id
+        # After commit: open sockets of the session close (realtime listens).
+        transaction.on_commit(lambda: session_ended.send(sender=Session, session_id=session_id, user_id=user_id))
     _blacklist_jti(session.refresh_jti)
     return session
 
@@ -199,11 +266,11 @@ def password_change(*, user: User, old_password: str, new_password: str, current
     sessions_revoke_all(user=user, keep_session_id=current_session_id)
 
 
-def _send_templated_mail(*, user: User, template: str, context: dict) -> None:
+def _send_templated_mail(*, user: User, template: str, context: dict, recipient: str | None = None) -> None:
     context = {"user": user, "frontend_url": settings.FRONTEND_URL, **context}
     subject = render_to_string(f"accounts/email/{template}_subject.txt", context).strip()
     body = render_to_string(f"accounts/email/{template}.txt", context)
-    recipient = user.email
+    recipient = recipient or user.email
     # Sent after commit so a rolled-back change never mails the user.
     transaction.on_commit(
         lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient], fail_silently=False)
@@ -257,11 +324,27 @@ def email_verification_send(*, user: User) -> None:
 
 @transaction.atomic
 def email_verification_confirm(*, uid: str, token: str) -> User:
+    """Opens a link from a verification mail: either the account's address
+    (it becomes verified) or a pending new address (it replaces the old one,
+    verified)."""
     user = _user_from_uid(uid)
+    if user is not None and user.pending_email and email_change_token.check_token(user, token):
+        return _email_change_apply(user)
     if user is None or not email_verification_token.check_token(user, token):
         raise ValidationError({"token": ["The verification link is invalid or has expired."]}, code="invalid_token")
     user.is_verified = True
     user.save(update_fields=["is_verified", "updated_at"])
+    return user
+
+
+def _email_change_apply(user: User) -> User:
+    user.email, user.pending_email, user.is_verified = user.pending_email, "", True
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "pending_email", "is_verified", "updated_at"])
+    except IntegrityError:
+        # Someone registered the address after the link was sent.
+        raise ValidationError({"token": ["This address now belongs to another account."]}, code="unique")
     return user
 
 

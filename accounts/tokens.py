@@ -26,3 +26,16 @@ def decode_uid(uid: str) -> str | None:
         return force_str(urlsafe_base64_decode(uid))
     except (ValueError, TypeError):
         return None
+
+
+class EmailChangeTokenGenerator(PasswordResetTokenGenerator):
+    """Confirms a pending e-mail address: bound to the current and the pending
+    address, so it dies once the change is made or another change is asked."""
+
+    key_salt = "accounts.tokens.EmailChangeTokenGenerator"
+
+    def _make_hash_value(self, user, timestamp):
+        return f"{user.pk}{user.email}{user.pending_email}{timestamp}"
+
+
+email_change_token = EmailChangeTokenGenerator()

@@ -12,17 +12,26 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.selectors import session_get_active
 from realtime.clock import LoopClock
 from realtime.middleware import BEARER_SUBPROTOCOL
 from realtime.selectors import notification_replay
-from realtime.services import BROADCAST_GROUP, EVENT_TYPES, event_message, user_group
+from realtime.services import BROADCAST_GROUP, EVENT_TYPES, event_message, session_group, user_group
 
 # Custom close codes (4000-4999 are the application's).
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_HEARTBEAT_TIMEOUT = 4408
+# The socket's session ended (logout, revoked, password changed): sign in again.
+CLOSE_SESSION_ENDED = 4401
 REPLAY_PAGE = 500
 
 replay_page = database_sync_to_async(notification_replay)
+
+
+@database_sync_to_async
+def session_is_active(*, session_id, user_id) -> bool:
+    session = session_get_active(session_id=session_id, user_id=user_id)
+    return session is not None and session.user.is_active
 
 
 def _message(type_: str, data=None, id_=None) -> dict:
@@ -46,10 +55,14 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_POLICY_VIOLATION)
             return
         await self.accept(subprotocol=subprotocol)
-        self.connection_id = str(uuid.uuid4())
-        self.groups_joined = [user_group(self.user.pk), BROADCAST_GROUP]
+        self.session_id = getattr(self.user, "current_session_id", None)
+        self.groups_joined = [session_group(self.session_id), user_group(self.user.pk), BROADCAST_GROUP]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        # The session may have ended between the handshake's check and joining its group.
+        if not await self._session_is_active():
+            return await self._end_session()
+        self.connection_id = str(uuid.uuid4())
         self.types: set[str] | None = None  # None: every type; subscribe/unsubscribe narrow it
         self.replayed_ids: set[int] = set()
         self.heartbeat_seconds = float(settings.WS_HEARTBEAT_SECONDS)
@@ -61,7 +74,11 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         heartbeat = getattr(self, "heartbeat", None)
         if heartbeat is not None:
             heartbeat.cancel()
-        for group in getattr(self, "groups_joined", []):
+        await self._leave_groups()
+
+    async def _leave_groups(self):
+        groups, self.groups_joined = getattr(self, "groups_joined", []), []
+        for group in groups:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # Redis gone: the subscription dies with the socket anyway
@@ -130,10 +147,17 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
     async def on_unsubscribe(self, data):
         await self.on_subscribe(data, subscribe=False)
 
+    async def _session_is_active(self) -> bool:
+        return await session_is_active(session_id=self.session_id, user_id=self.user.pk)
+
     async def on_resume(self, data):
         last_id = data.get("last_message_id")
         if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 0:
             return await self._error("invalid_message", "`data.last_message_id` must be a non-negative integer.")
+        # History only for a live session, even if the close message was lost.
+        if not await self._session_is_active():
+            await self._error("session_ended", "The session has ended; sign in again.")
+            return await self._end_session()
         # Live events wait in the channel queue while this runs (one message at
         # a time per consumer); those already replayed are not sent twice.
         self.replayed_ids = set()
@@ -163,9 +187,21 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
     # Server -> client: every event the channel layer brings (services.publish)
 
     async def event_message(self, event):
+        if not getattr(self, "connection_id", None):
+            return  # closing: the session ended
         message = event["message"]
         if message.get("id") in self.replayed_ids or not self._wants(message.get("type")):
             return
         # services.publish encodes the JSON once for every socket it reaches.
         text = event.get("text")
         await (self.send(text_data=text) if text else self.send_json(message))
+
+    async def session_ended(self, event):
+        await self._end_session()
+
+    async def _end_session(self):
+        """No event reaches the socket once its session ended, not even while
+        the client completes the close handshake."""
+        self.connection_id = None
+        await self._leave_groups()
+        await self.close(code=CLOSE_SESSION_ENDED)

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 BROADCAST_GROUP = "broadcast"
 # group_send's message type: the consumer's ``event_message`` handler.
 EVENT_MESSAGE = "event.message"
+# The consumer's ``session_ended`` handler: the socket's session ended.
+SESSION_ENDED_MESSAGE = "session.ended"
 EVENT_TYPES = frozenset(
     {
         "transaction_update",
@@ -109,24 +111,48 @@ def _publish_once(group: str, payload: dict[str, Any]) -> None:
         async_to_sync(layer.group_send)(group, payload)
 
 
-def publish(group: str, message: dict[str, Any]) -> bool:
-    """The one way sync code reaches sockets. Redis being down must not fail
-    the caller: the event is persisted and comes back on resume."""
-    payload = _event_payload(message)
+def _send_to_group(group: str, payload: dict[str, Any]) -> Exception | None:
+    """None once sent; the error otherwise (never raised: Redis being down
+    must not fail the caller)."""
     try:
         try:
             _publish_once(group, payload)
         except (redis.ConnectionError, ConnectionError):
             # A pooled connection that died with a Redis restart fails once; the retry reconnects.
             _publish_once(group, payload)
-    except Exception as exc:  # redis errors, OSError, timeouts: all mean "deliver on resume"
+    except Exception as exc:  # redis errors, OSError, timeouts
+        return exc
+    return None
+
+
+def publish(group: str, message: dict[str, Any]) -> bool:
+    """The one way sync code reaches sockets. Redis being down must not fail
+    the caller: the event is persisted and comes back on resume."""
+    error = _send_to_group(group, _event_payload(message))
+    if error is not None:
         logger.warning(
             "realtime publish to %s failed (%s: %s); event %s left for resume",
             group,
-            type(exc).__name__,
-            exc,
+            type(error).__name__,
+            error,
             message.get("id"),
         )
+        return False
+    return True
+
+
+def session_group(session_id) -> str:
+    """Every socket opened with one session's tokens joins this group."""
+    return f"session.{session_id}"
+
+
+def session_sockets_close(*, session_id, **_) -> bool:
+    """Closes the open sockets of a session that ended (the receiver of
+    accounts.signals.session_ended). Should Redis drop the message, a socket
+    still cannot resume, and its next connect is refused."""
+    error = _send_to_group(session_group(session_id), {"type": SESSION_ENDED_MESSAGE})
+    if error is not None:
+        logger.warning("could not close the sockets of session %s (%s)", session_id, type(error).__name__)
         return False
     return True
 

@@ -67,15 +67,12 @@ def test_full_auth_story_register_login_refresh_logout_sessions(
     assert me.status_code == 200
     assert me.json()["full_name"] == "Ada Lovelace"
 
-    # refresh rotates; the old refresh token is dead afterwards
+    # refresh rotates (replaying the old token is tested below: it ends the session)
     refreshed = api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
     assert refreshed.status_code == 200
     new_tokens = refreshed.json()
     assert new_tokens["refresh"] != tokens["refresh"]
     assert new_tokens["session_id"] == tokens["session_id"]
-    assert_error_shape(
-        api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json"), 401, "token_not_valid"
-    )
 
     # two sessions are listed: registration's and this login's
     sessions = api_client.get("/api/v1/auth/sessions", **bearer(new_tokens["access"])).json()
@@ -127,6 +124,36 @@ def test_concurrent_refresh_with_one_token_yields_one_new_pair(user, api_client)
     assert [first.status_code, second.status_code] == [200, 401]
 
 
+def test_replaying_a_rotated_refresh_token_revokes_the_whole_session(user, api_client):
+    stolen = login(api_client, user)
+    other_device = login(api_client, user)
+    # the thief (or the owner) rotates first; the newer pair works
+    newer = api_client.post("/api/v1/auth/refresh", {"refresh": stolen["refresh"]}, format="json").json()
+    assert api_client.get("/api/v1/auth/me", **bearer(newer["access"])).status_code == 200
+
+    replay = api_client.post("/api/v1/auth/refresh", {"refresh": stolen["refresh"]}, format="json")
+
+    assert_error_shape(replay, 401, "token_not_valid")
+    assert Session.objects.get(id=stolen["session_id"]).revoked_at is not None
+    # every token of that session is dead now: the newer refresh and both access tokens
+    assert_error_shape(api_client.post("/api/v1/auth/refresh", {"refresh": newer["refresh"]}, format="json"), 401)
+    assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(newer["access"])), 401, "session_revoked")
+    assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(stolen["access"])), 401, "session_revoked")
+    # another session of the same user is untouched
+    assert api_client.get("/api/v1/auth/me", **bearer(other_device["access"])).status_code == 200
+    assert (
+        api_client.post("/api/v1/auth/refresh", {"refresh": other_device["refresh"]}, format="json").status_code == 200
+    )
+
+
+def test_a_logged_out_refresh_token_is_401_and_revokes_nothing_else(user, api_client):
+    tokens = login(api_client, user)
+    api_client.post("/api/v1/auth/logout", {"refresh": tokens["refresh"]}, format="json", **bearer(tokens["access"]))
+    assert_error_shape(
+        api_client.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json"), 401, "token_not_valid"
+    )
+
+
 def test_patch_me_updates_profile_and_merges_preferences(auth_client):
     response = auth_client.patch(
         "/api/v1/auth/me",
@@ -140,24 +167,93 @@ def test_patch_me_updates_profile_and_merges_preferences(auth_client):
     assert body["preferences"]["notifications"] == {"email": False, "push": True, "weekly_summary": True}
 
 
-def test_changing_email_requires_reverification(auth_client, user, mailoutbox, django_capture_on_commit_callbacks):
+def test_changing_email_needs_the_password_and_keeps_the_old_address_until_verified(
+    auth_client, user, api_client, mailoutbox, django_capture_on_commit_callbacks
+):
+    old_email = user.email
     with django_capture_on_commit_callbacks(execute=True):
-        response = auth_client.patch("/api/v1/auth/me", {"email": "New@Example.org"}, format="json")
+        response = auth_client.patch(
+            "/api/v1/auth/me", {"email": "New@Example.org", "current_password": TEST_PASSWORD}, format="json"
+        )
     assert response.status_code == 200
-    assert response.json()["email"] == "new@example.org"
-    assert response.json()["is_verified"] is False
-    assert mailoutbox[-1].to == ["new@example.org"]
+    body = response.json()
+    assert body["email"] == old_email
+    assert body["pending_email"] == "new@example.org"
+    assert body["is_verified"] is True
+    # the old address is told, the new one gets the link
+    notice, link = mailoutbox
+    assert notice.to == [old_email] and "new@example.org" in notice.body
+    assert link.to == ["new@example.org"]
 
-    uid, token = mailed_uid_and_token(mailoutbox[-1])
+    # until verified, the old address is the account's: login and reset go there
+    login(api_client, user)
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        api_client.post("/api/v1/auth/password/reset", {"email": "new@example.org"}, format="json")
+    assert mailoutbox == []
+
+    uid, token = mailed_uid_and_token(link)
     confirmed = APIClient().post("/api/v1/auth/verify-email/confirm", {"uid": uid, "token": token}, format="json")
     assert confirmed.status_code == 200
+    assert confirmed.json()["email"] == "new@example.org"
+    assert confirmed.json()["pending_email"] == ""
     assert confirmed.json()["is_verified"] is True
+    stored = User.objects.get(pk=user.pk)
+    assert (stored.email, stored.pending_email) == ("new@example.org", "")
     # the link works once
     assert_error_shape(
         APIClient().post("/api/v1/auth/verify-email/confirm", {"uid": uid, "token": token}, format="json"),
         400,
         "invalid_token",
     )
+
+
+@pytest.mark.parametrize(
+    "password, code", [(None, "required"), ("wrong-password-1", "wrong_password")], ids=["missing", "wrong"]
+)
+def test_changing_email_without_the_right_password_is_400_and_changes_nothing(
+    auth_client, user, mailoutbox, django_capture_on_commit_callbacks, password, code
+):
+    payload = {"email": "thief@example.org", **({"current_password": password} if password else {})}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.patch("/api/v1/auth/me", payload, format="json")
+    assert_error_shape(response, 400, code, "current_password")
+    stored = User.objects.get(pk=user.pk)
+    assert (stored.email, stored.pending_email) == (user.email, "")
+    assert mailoutbox == []
+
+
+def test_changing_email_to_a_taken_address_answers_the_same_and_tells_its_owner(
+    auth_client, user, other_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = auth_client.patch(
+            "/api/v1/auth/me", {"email": other_user.email.upper(), "current_password": TEST_PASSWORD}, format="json"
+        )
+    assert taken.status_code == 200
+    assert taken.json()["pending_email"] == other_user.email
+    notice, owner_mail = mailoutbox
+    assert notice.to == [user.email]
+    # the owner hears of it; no link exists that could take the address
+    assert owner_mail.to == [other_user.email]
+    assert "uid:" not in owner_mail.body
+    assert User.objects.get(pk=other_user.pk).email == other_user.email
+
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        free = auth_client.patch(
+            "/api/v1/auth/me", {"email": "free@example.org", "current_password": TEST_PASSWORD}, format="json"
+        )
+    assert free.status_code == taken.status_code
+    assert set(free.json()) == set(taken.json())
+
+
+def test_setting_the_email_back_cancels_the_pending_change(auth_client, user):
+    auth_client.patch("/api/v1/auth/me", {"email": "new@example.org", "current_password": TEST_PASSWORD}, format="json")
+    response = auth_client.patch("/api/v1/auth/me", {"email": user.email}, format="json")
+    assert response.status_code == 200
+    assert response.json()["pending_email"] == ""
+    assert User.objects.get(pk=user.pk).pending_email == ""
 
 
 def test_patch_me_rejects_bad_preferences(auth_client):
