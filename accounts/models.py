@@ -49,7 +49,8 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     email = models.EmailField(max_length=254)
     # An address the user asked to change to; it replaces ``email`` only once
     # a link mailed to it is opened, so until then mail and logins use the old one.
-    pending_email = models.EmailField(max_length=254, blank=True, default="")
+    # A database default too: code at an older migration state inserts users without it.
+    pending_email = models.EmailField(max_length=254, blank=True, default="", db_default="")
     full_name = models.CharField(max_length=150, blank=True)
     phone = models.CharField(max_length=32, blank=True)
     preferences = models.JSONField(default=default_preferences, blank=True)
