@@ -28,7 +28,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = {"pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer", "core": "channels_redis.core.RedisChannelLayer"}
+LAYERS = {"pubsub": "realtime.layers.ReconnectingPubSubChannelLayer", "core": "channels_redis.core.RedisChannelLayer"}
 
 
 def pct(values, p):

@@ -3,23 +3,20 @@ renewal into closed periods, and budget alerts after the ledger changes."""
 
 import calendar
 import datetime
-import logging
 import time
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from budgets.errors import BudgetErrorCode
 from budgets.models import Budget, BudgetPeriod
 from budgets.selectors import budget_annotate_spending
+from config.cache import best_effort, cache_delete
 from config.errors import Conflict, Invalid
 from config.redis import get_redis
 from ledger.transactions.selectors import category_spent
 from realtime import services as realtime_services
-
-logger = logging.getLogger(__name__)
 
 STATUS_CACHE_SECONDS = 30
 # Alert levels in percent of the budget, lowest first (DESIGN.md budget_alert).
@@ -35,8 +32,9 @@ def status_cache_key(user_id) -> str:
 
 def budget_status_invalidate(*, user_id) -> None:
     """Drop the cached status after the write commits, so a reader cannot
-    cache figures from before the write in the gap."""
-    transaction.on_commit(lambda: cache.delete(status_cache_key(user_id)))
+    cache figures from before the write in the gap. Best effort: the write has
+    committed, and a status cached before a Redis outage expires with its TTL."""
+    transaction.on_commit(lambda: cache_delete(status_cache_key(user_id)))
 
 
 def current_month(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
@@ -257,9 +255,11 @@ def _repeat_allowed(*, user_id, category: str) -> bool:
     category. The key holds the last alert's time and expires with the hour
     (SET NX EX); the stored time also decides, so a clock that moved on (a
     test's time travel, a Redis that has not expired the key yet) is honoured.
-    Redis down holds the repeat back rather than failing the write."""
+    Redis down holds the repeat back (a first crossing of a level needs no
+    cooldown and is still sent)."""
     key, now = _cooldown_key(user_id, category), time.time()
-    try:
+
+    def check() -> bool:
         client = get_redis()
         if client.set(key, now, nx=True, ex=ALERT_REPEAT_COOLDOWN_SECONDS):
             return True
@@ -268,16 +268,16 @@ def _repeat_allowed(*, user_id, category: str) -> bool:
             return False
         client.set(key, now, ex=ALERT_REPEAT_COOLDOWN_SECONDS)
         return True
-    except Exception:
-        logger.warning("budget alert cooldown unavailable; holding back a repeat alert", exc_info=True)
-        return False
+
+    return best_effort(check, default=False, what="budget alert repeat (cooldown check)")
 
 
 def _start_cooldown(*, user_id, category: str) -> None:
-    try:
-        get_redis().set(_cooldown_key(user_id, category), time.time(), ex=ALERT_REPEAT_COOLDOWN_SECONDS)
-    except Exception:
-        logger.warning("budget alert cooldown unavailable", exc_info=True)
+    best_effort(
+        lambda: get_redis().set(_cooldown_key(user_id, category), time.time(), ex=ALERT_REPEAT_COOLDOWN_SECONDS),
+        default=None,
+        what="budget alert cooldown start",
+    )
 
 
 def budget_alerts_evaluate(*, user_id, categories, today: datetime.date | None = None) -> list[dict]:
@@ -337,6 +337,7 @@ def budget_alerts_evaluate(*, user_id, categories, today: datetime.date | None =
 
 def transactions_changed_handle(*, user_id, categories, today: datetime.date | None = None) -> list[dict]:
     """What budgets does when the ledger reports a change: the status figures
-    are stale, and alerts may be due."""
-    cache.delete(status_cache_key(user_id))
+    are stale, and alerts may be due. The alerts are decided and stored in
+    PostgreSQL, so a Redis outage must not stop them."""
+    cache_delete(status_cache_key(user_id))
     return budget_alerts_evaluate(user_id=user_id, categories=categories, today=today)

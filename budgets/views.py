@@ -1,4 +1,3 @@
-from django.core.cache import cache
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -20,6 +19,7 @@ from budgets.serializers import (
     SuggestionOutputSerializer,
 )
 from config.api import TallyAPIMixin
+from config.cache import cache_get, cache_set
 from config.openapi import ConflictErrorResponseSerializer
 
 
@@ -88,10 +88,10 @@ class BudgetViewSet(
     @action(detail=False, methods=["get"], url_path="status", filterset_class=None, pagination_class=None)
     def budget_status(self, request):
         key = services.status_cache_key(request.user.pk)
-        body = cache.get(key)
+        body = cache_get(key)
         if body is None:
             body = BudgetStatusOutputSerializer(selectors.budget_status(user=request.user)).data
-            cache.set(key, body, services.STATUS_CACHE_SECONDS)
+            cache_set(key, body, services.STATUS_CACHE_SECONDS)
         return Response(body)
 
     @extend_schema(

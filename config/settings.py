@@ -117,7 +117,7 @@ CACHES = {
 # Pub/sub layer: lowest latency, no per-group expiry, and it resubscribes by
 # itself after a Redis restart; every event is persisted, so what pub/sub
 # drops comes back through resume (bench/websocket.py measures both).
-CHANNEL_LAYER_BACKEND = env("CHANNEL_LAYER_BACKEND", default="channels_redis.pubsub.RedisPubSubChannelLayer")
+CHANNEL_LAYER_BACKEND = env("CHANNEL_LAYER_BACKEND", default="realtime.layers.ReconnectingPubSubChannelLayer")
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": CHANNEL_LAYER_BACKEND,

@@ -11,6 +11,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import UserFactory
+from tests.redis_server import ThrowawayRedis, free_port
 
 TEST_PASSWORD = "correct-horse-battery-9"
 
@@ -58,6 +59,31 @@ def clean_redis():
     client.flushdb()
     yield
     client.close()
+
+
+def point_redis_at(settings, url: str) -> None:
+    """The cache, the counters (config.redis) and the channel layer use ``url``
+    for the rest of the test (the broker stays on the test database)."""
+    settings.REDIS_URL = url
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": url}}
+    layer = settings.CHANNEL_LAYERS["default"]
+    settings.CHANNEL_LAYERS = {"default": {**layer, "CONFIG": {**layer["CONFIG"], "hosts": [url]}}}
+
+
+@pytest.fixture
+def redis_away(settings):
+    """Redis is down: every use of it meets a real refused connection on a port nothing listens on."""
+    point_redis_at(settings, f"redis://127.0.0.1:{free_port()}/0")
+
+
+@pytest.fixture
+def throwaway_redis(settings, tmp_path):
+    """A redis-server of the test's own, which the test may stop and start again."""
+    server = ThrowawayRedis(tmp_path)
+    server.start()
+    point_redis_at(settings, server.url())
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,40 @@
+"""Best-effort Redis: the Django cache and the cooldown keys are
+accelerators, never the record. Redis being away costs a cache miss or a
+skipped cooldown, logged here, and never fails a request or a write that
+PostgreSQL already committed. The one place that decides which errors mean
+"Redis is unavailable"."""
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import redis
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# redis-py's own errors, plus what a socket raises before redis-py wraps it.
+REDIS_UNAVAILABLE = (redis.RedisError, ConnectionError, TimeoutError, OSError)
+
+
+def best_effort(operation: Callable[[], T], *, default: T, what: str) -> T:
+    """``operation()``, or ``default`` (with a warning) when Redis is unavailable."""
+    try:
+        return operation()
+    except REDIS_UNAVAILABLE as exc:
+        logger.warning("%s skipped: Redis unavailable (%s: %s)", what, type(exc).__name__, exc)
+        return default
+
+
+def cache_get(key: str, default=None):
+    return best_effort(lambda: cache.get(key, default), default=default, what=f"cache read of {key}")
+
+
+def cache_set(key: str, value, timeout: float | None) -> bool:
+    return best_effort(lambda: cache.set(key, value, timeout) or True, default=False, what=f"cache write of {key}")
+
+
+def cache_delete(key: str) -> bool:
+    return best_effort(lambda: cache.delete(key) or True, default=False, what=f"cache delete of {key}")
