@@ -17,5 +17,5 @@ USER tally
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --retries=5 CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/').status == 200 else 1)"
 # WEB_CONCURRENCY daphne processes on one socket (config/serve.py).
-ENV WEB_HOST=0.0.0.0 WEB_PORT=8000 WEB_CONCURRENCY=2
+ENV WEB_HOST=0.0.0.0 WEB_PORT=8000 WEB_CONCURRENCY=2 LOG_FORMAT=json
 CMD ["python", "-m", "config.serve"]

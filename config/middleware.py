@@ -1,5 +1,16 @@
 """Middleware of our own."""
 
+import ipaddress
+import logging
+import re
+import time
+
+import structlog
+from django.conf import settings
+from django.utils.functional import SimpleLazyObject, empty
+
+from config.logs import new_request_id
+
 
 class SyncChainMiddleware:
     """Keeps the whole middleware chain synchronous under ASGI.
@@ -21,3 +32,71 @@ class SyncChainMiddleware:
 
     def __call__(self, request):
         return self.get_response(request)
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+request_logger = structlog.get_logger("tally.request")
+
+
+def _from_trusted_proxy(request) -> bool:
+    try:
+        remote = ipaddress.ip_address(request.META.get("REMOTE_ADDR") or "")
+    except ValueError:
+        return False
+    return any(remote in ipaddress.ip_network(entry, strict=False) for entry in settings.TRUSTED_PROXIES)
+
+
+def request_id_for(request) -> str:
+    """The proxy's X-Request-ID when a trusted proxy sent a sane one (so one id
+    follows the request through the proxy's logs and ours); otherwise a new one.
+    A client cannot choose the id its requests are logged under."""
+    offered = request.META.get("HTTP_X_REQUEST_ID", "")
+    if offered and _REQUEST_ID.match(offered) and _from_trusted_proxy(request):
+        return offered
+    return new_request_id()
+
+
+def _user_id(request):
+    user = request.__dict__.get("user")
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None  # nobody looked at the user; do not load a session just to log it
+    return str(user.pk) if getattr(user, "is_authenticated", False) else None
+
+
+class RequestLogMiddleware:
+    """First in the chain: binds the request id for every log line the request
+    writes, returns it as X-Request-ID, and writes the one ``request`` line
+    (method, path without the query string, which may hold search text, status,
+    duration, user). Sync-only, like SyncChainMiddleware."""
+
+    sync_capable = True
+    async_capable = False
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = request_id_for(request)
+        request.request_id = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            status = response.status_code
+            level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+            user_id = _user_id(request)
+            if user_id is not None:
+                structlog.contextvars.bind_contextvars(user_id=user_id)
+            request_logger.log(
+                level,
+                "request",
+                method=request.method,
+                path=request.path,
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+            return response
+        finally:
+            structlog.contextvars.clear_contextvars()

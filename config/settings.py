@@ -7,6 +7,9 @@ from pathlib import Path
 
 import environ
 
+from config.logs import logging_config
+from config.sentry import init_sentry
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -55,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id is bound before anything logs, and the duration covers the whole chain.
+    "config.middleware.RequestLogMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -222,8 +227,9 @@ STORAGES = {
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Where links in e-mails point (password reset, verification).
-FRONTEND_URL = env("FRONTEND_URL", default="http://localhost:8000")
+# The web front end whose /verify-email and /reset-password pages the e-mail links
+# open. Unset, the e-mails carry the API call to make instead of a link.
+FRONTEND_URL = env("FRONTEND_URL", default="").rstrip("/")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Tally <no-reply@tally.local>")
 if env("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
@@ -332,18 +338,23 @@ BOOTSTRAP_ADMIN_PASSWORD = env("BOOTSTRAP_ADMIN_PASSWORD", default="")
 
 SENTRY_DSN = env("SENTRY_DSN", default="")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Never log a WebSocket token or ticket (?token=, ?ticket=), whoever logs the path.
-    "filters": {"redact_tokens": {"()": "realtime.logging.RedactTokensFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_tokens"]}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-    },
-}
+# Structured logs (config/logs.py): readable lines by default, one JSON object a
+# line with LOG_FORMAT=json (what a log shipper wants; the container image sets it).
+LOG_FORMAT = env("LOG_FORMAT", default="console")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env("LOG_LEVEL", default="INFO"))
+
+# Sentry, opt-in (config/sentry.py): nothing is sent unless SENTRY_DSN is set.
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_RELEASE = env("SENTRY_RELEASE", default="")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+SENTRY_SEND_DEFAULT_PII = env.bool("SENTRY_SEND_DEFAULT_PII", default=False)
+init_sentry(
+    SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    release=SENTRY_RELEASE or None,
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    send_default_pii=SENTRY_SEND_DEFAULT_PII,
+)
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

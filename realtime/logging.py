@@ -1,31 +1,39 @@
-"""Keep WebSocket credentials out of logs.
+"""Keep WebSocket credentials out of logs, and daphne's access log in the structured log.
 
 Browsers cannot set headers on a WebSocket, so the token or ticket travels in
 the query string (``/ws/?ticket=...``). daphne's access log writes the HTTP
 request URI, query string included, straight to stdout (not through
-``logging``), and ``runserver`` logs it through ``django.channels.server``.
-``redact`` blanks the values; the filter covers every logging handler that uses
-it, and ``patch_daphne_access_log`` covers daphne's own writer."""
+``logging``). ``patch_daphne_access_log`` replaces that writer: HTTP requests
+are already logged once, with request id, user and duration, by
+config.middleware.RequestLogMiddleware, so daphne's line for them is dropped
+(a 4xx would otherwise be logged twice); WebSocket connects and disconnects go
+through ``logging`` with the path only, never the query string. The
+redaction itself lives in config.logs and covers every handler."""
 
 import logging
-import re
 
-SECRET_PARAMS = ("token", "ticket", "access", "refresh")
-_SECRET_QUERY = re.compile(r"(?i)([?&](?:{})=)[^&\s\"']*".format("|".join(SECRET_PARAMS)))
-REDACTED = "[redacted]"
+from config.logs import REDACTED, SECRET_PARAMS, RedactTokensFilter, redact
+
+__all__ = ["REDACTED", "SECRET_PARAMS", "RedactTokensFilter", "patch_daphne_access_log", "redact"]
+
+access_logger = logging.getLogger("daphne.access")
+
+_WEBSOCKET_EVENTS = {
+    "connecting": "websocket_connecting",
+    "connected": "websocket_connected",
+    "rejected": "websocket_rejected",
+    "disconnected": "websocket_disconnected",
+}
 
 
-def redact(text: str) -> str:
-    return _SECRET_QUERY.sub(r"\1" + REDACTED, text)
-
-
-class RedactTokensFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
+def log_access(protocol: str, action: str, details: dict) -> None:
+    if protocol != "websocket" or action not in _WEBSOCKET_EVENTS:
+        return
+    path = str(details.get("path") or "").split("?", 1)[0]
+    client = details.get("client")
+    access_logger.info(
+        _WEBSOCKET_EVENTS[action], extra={"path": path, "client": str(client) if client else None}
+    )
 
 
 def patch_daphne_access_log() -> None:
@@ -35,12 +43,9 @@ def patch_daphne_access_log() -> None:
         return
     if getattr(AccessLogGenerator, "_tally_redacts", False):
         return
-    original = AccessLogGenerator.__call__
 
     def __call__(self, protocol, action, details):  # noqa: N807
-        if isinstance(details.get("path"), str):
-            details = {**details, "path": redact(details["path"])}
-        return original(self, protocol, action, details)
+        log_access(protocol, action, details)
 
     AccessLogGenerator.__call__ = __call__
     AccessLogGenerator._tally_redacts = True

@@ -74,7 +74,7 @@ async def test_tokens_and_tickets_never_reach_daphnes_access_log():
     user = await database_sync_to_async(UserFactory)()
     pair = await database_sync_to_async(session_start)(user=user)
     ticket = await database_sync_to_async(ticket_issue)(user_id=user.pk, session_id=pair.session.id)
-    with daphne(redis_url=django_settings.REDIS_URL) as server:
+    with daphne(redis_url=django_settings.REDIS_URL, extra_env={"LOG_FORMAT": "json"}) as server:
         for query in (f"token={pair.access}", f"ticket={ticket}"):
             socket = await _connect(f"{server.ws_url}/ws/?{query}")
             await socket.close()
@@ -87,6 +87,11 @@ async def test_tokens_and_tickets_never_reach_daphnes_access_log():
         assert refused.value.response.status_code == 403
         server.stop()
         log = server.output()
-    assert "WSCONNECT /ws/" in log and "GET /ws/?token=[redacted]" in log
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    connects = [line for line in lines if line["event"] == "websocket_connected"]
+    assert len(connects) == 2 and {line["path"] for line in connects} == {"/ws/"}
+    # The plain-HTTP attempt: one request line, path without its query string.
+    [http] = [line for line in lines if line["event"] == "request" and line["path"] == "/ws/"]
+    assert http["method"] == "GET" and http["status"] == 404 and len(http["request_id"]) == 32
     for secret in (pair.access, pair.refresh, ticket):
         assert secret not in log
