@@ -31,9 +31,7 @@ def log_access(protocol: str, action: str, details: dict) -> None:
         return
     path = str(details.get("path") or "").split("?", 1)[0]
     client = details.get("client")
-    access_logger.info(
-        _WEBSOCKET_EVENTS[action], extra={"path": path, "client": str(client) if client else None}
-    )
+    access_logger.info(_WEBSOCKET_EVENTS[action], extra={"path": path, "client": str(client) if client else None})
 
 
 def patch_daphne_access_log() -> None:

@@ -10,7 +10,6 @@ import threading
 import pytest
 import structlog
 from celery.contrib.testing.worker import start_worker
-
 from django.urls import path
 
 from config.celery import app
@@ -91,10 +90,10 @@ def test_a_client_cannot_choose_its_request_id(api_client, settings, json_log):
 def test_a_trusted_proxys_request_id_is_kept(api_client, settings, json_log):
     settings.TRUSTED_PROXIES = ["127.0.0.1"]  # the test client's REMOTE_ADDR
     response = api_client.get("/health/", HTTP_X_REQUEST_ID="lb-4f2a-77")
-    garbage = api_client.get("/health/", HTTP_X_REQUEST_ID="no spaces or \"quotes\" allowed")
+    garbage = api_client.get("/health/", HTTP_X_REQUEST_ID='no spaces or "quotes" allowed')
 
     assert response["X-Request-ID"] == "lb-4f2a-77"
-    assert garbage["X-Request-ID"] != "no spaces or \"quotes\" allowed"
+    assert garbage["X-Request-ID"] != 'no spaces or "quotes" allowed'
     assert [line["request_id"] for line in _request_lines(json_log)] == ["lb-4f2a-77", garbage["X-Request-ID"]]
 
 
