@@ -29,17 +29,23 @@ FX_TOLERANCE = Decimal("0.05")
 _STANDARD = Transaction.Kind.STANDARD
 
 # Same-currency candidates of the seed rows, each pair as (out, in, days apart).
+# Driven by the seed ids and probing the (user, amount, date) index once per
+# seed (LATERAL): right after an import's COPY the table's statistics are
+# stale, and a planner free to pick the join order scanned seeds x rows.
 _EDGES_SQL = f"""
 SELECT CASE WHEN s.amount > 0 THEN s.id ELSE c.id END AS out_id,
        CASE WHEN s.amount > 0 THEN c.id ELSE s.id END AS in_id,
        abs(s.date - c.date) AS diff
-FROM ledger_transaction s
-JOIN ledger_transaction c
-  ON c.user_id = s.user_id AND c.amount = -s.amount
- AND c.date BETWEEN s.date - {MATCH_DAYS} AND s.date + {MATCH_DAYS}
- AND NOT c.is_deleted AND c.transfer_id IS NULL AND c.kind = '{_STANDARD}'
- AND c.account_id <> s.account_id AND c.currency = s.currency
-WHERE s.id = ANY(%s) AND NOT s.is_deleted AND s.transfer_id IS NULL AND s.kind = '{_STANDARD}'
+FROM unnest(%s::uuid[]) AS seed(id)
+JOIN ledger_transaction s ON s.id = seed.id
+CROSS JOIN LATERAL (
+    SELECT c.id, c.date FROM ledger_transaction c
+    WHERE c.user_id = s.user_id AND c.amount = -s.amount
+      AND c.date BETWEEN s.date - {MATCH_DAYS} AND s.date + {MATCH_DAYS}
+      AND NOT c.is_deleted AND c.transfer_id IS NULL AND c.kind = '{_STANDARD}'
+      AND c.account_id <> s.account_id AND c.currency = s.currency
+) AS c
+WHERE NOT s.is_deleted AND s.transfer_id IS NULL AND s.kind = '{_STANDARD}'
 """
 
 # Cross-currency candidates: for each (seed, other currency, low, high) the

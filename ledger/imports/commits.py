@@ -18,6 +18,8 @@ from ledger.books.guards import account_check_open
 from ledger.books.matching import transfers_match
 from ledger.imports.previews import ROW_BATCH, import_rows_classify, merchant_text
 from ledger.models import Import, ImportRow, Transaction, Transfer
+from ledger.rules.engine import Outcome, RuleSet
+from ledger.rules.fields import Draft
 from ledger.transactions.services import CategoryResolver, _after_transactions_committed
 from merchants.categories import CATEGORY_NAMES
 from realtime.services import notify_import_committed, notify_import_progress
@@ -40,6 +42,29 @@ def _copy_transactions(rows: list[tuple]) -> None:
         with cursor.cursor.copy(f"COPY {Transaction._meta.db_table} ({_TX_COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+# Positions in a COPY tuple (_TX_COLUMNS order) that rules may change.
+_KIND, _MERCHANT, _CATEGORY, _NOTES, _CONFIDENCE = 5, 11, 12, 15, 17
+
+
+def _rules_run(ruleset: RuleSet, outcome: Outcome, drafts: list[Draft], batch: list[tuple]) -> None:
+    """Run the rules on a batch of drafts and fold what they changed into
+    the batch's COPY tuples; tags, splits, audit rows and rule counters go to
+    `outcome`, written once the rows exist."""
+    ruleset.prepare(drafts)
+    run = ruleset.run
+    for index, draft in enumerate(drafts):
+        changes = run(draft)
+        if not changes:
+            continue
+        outcome.add(draft, changes)
+        row = list(batch[index])
+        row[_MERCHANT], row[_CATEGORY], row[_NOTES] = draft.merchant_id, draft.category, draft.notes
+        row[_KIND] = draft.kind or row[_KIND]
+        if draft.confidence.get("method") == "rule":
+            row[_CONFIDENCE] = json.dumps(draft.confidence)
+        batch[index] = tuple(row)
 
 
 def _link_rows(pairs: list[tuple[int, uuid.UUID]]) -> None:
@@ -113,6 +138,14 @@ def _candidates(source: Import):
     return wanted.order_by("row_number")
 
 
+def _notes(data: dict) -> str:
+    """The description (when the payee became merchant_raw and it says
+    something more) and the file's notes."""
+    payee, description = data.get("payee"), data.get("description")
+    extra = description if payee and description and description.strip() != payee.strip() else ""
+    return " ".join(part for part in (extra, data.get("notes")) if part).strip()
+
+
 def _write(source: Import) -> None:
     user, account = source.user, source.account
     candidates = list(_candidates(source).values_list("id", "row_number", "date", "amount", "merchant_normalized",
@@ -127,7 +160,17 @@ def _write(source: Import) -> None:
     links: list[tuple] = []
     total = len(candidates)
 
+    # The user's rules, compiled once, run on each new row after merchant
+    # matching and before it is written (ledger/rules/engine.py).
+    ruleset = RuleSet.for_user(user)
+    outcome = Outcome(user, ruleset)
+    drafts: list[Draft] = []
+
     def flush():
+        if ruleset:
+            _rules_run(ruleset, outcome, drafts, batch)
+            drafts.clear()
+        categories.update(row[_CATEGORY] for row in batch)
         _copy_transactions(batch)
         _link_rows(links)
         batch.clear()
@@ -143,23 +186,31 @@ def _write(source: Import) -> None:
         decision = decided.get(key)
         if decision is None:
             merchant, category, confidence = resolver.resolve(normalized=normalized, raw=raw, explicit=explicit)
-            decision = decided[key] = (merchant.id if merchant else None, category, json.dumps(confidence))
-        merchant_id, category, confidence = decision
-        notes = " ".join(part for part in (data.get("description") if data.get("payee") else "", data.get("notes"))
-                         if part).strip()  # fmt: skip
+            decision = decided[key] = (merchant.id if merchant else None, category, json.dumps(confidence),
+                                       merchant.canonical_name if merchant else "", confidence)  # fmt: skip
+        merchant_id, category, confidence, merchant_name, confidence_dict = decision
+        notes = _notes(data)
+        bank_category = (data.get("bank_category") or "")[:100]
         tx_id = uuid.uuid4()
         ids.append(tx_id)
-        categories.add(category)
         batch.append(
             (tx_id, now, now, user.pk, account.pk, Transaction.Kind.STANDARD, amount, account.currency, date, raw,
-             normalized, merchant_id, category, (data.get("bank_category") or "")[:100], Transaction.Source.IMPORT,
+             normalized, merchant_id, category, bank_category, Transaction.Source.IMPORT,
              notes, external_id, confidence, "", "", False, source.pk)
         )  # fmt: skip
+        if ruleset:
+            drafts.append(
+                Draft(id=tx_id, merchant_raw=raw, merchant_id=merchant_id, merchant_name=merchant_name, notes=notes,
+                      amount=amount, currency=account.currency, date=date, category=category,
+                      confidence=dict(confidence_dict), source=Transaction.Source.IMPORT, account_name=account.name,
+                      account_kind=account.kind, bank_category=bank_category, kind=Transaction.Kind.STANDARD)
+            )  # fmt: skip
         links.append((row_id, tx_id))
         if len(batch) >= COMMIT_BATCH:
             flush()
     if batch:
         flush()
+    outcome.write(import_ref=source.id)
     matched = transfers_match(user=user, transaction_ids=ids, created_by=Transfer.CreatedBy.IMPORT)
     source.transfers_matched = len(matched.transfers)
     if matched.touched_ids:
