@@ -5,9 +5,10 @@ deployment docs run several behind one socket with supervisord's
 fcgi-program and ``daphne --fd``; this is that pattern without supervisord:
 bind once, start N ``daphne --fd`` children sharing the socket (the kernel
 hands each new connection to one of them), forward SIGTERM/SIGINT, and stop
-everything if one child dies so the supervisor above (honcho, compose)
-restarts a whole, known state. WebSockets work across processes because
-events travel through the Redis channel layer.
+everything if one child dies so the supervisor above (config/respawn.py
+under honcho, compose's restart policy) restarts a whole, known state.
+WebSockets work across processes because events travel through the Redis
+channel layer.
 
     WEB_HOST=0.0.0.0 WEB_PORT=8000 WEB_CONCURRENCY=2 python -m config.serve
 """

@@ -39,6 +39,22 @@ def test_compose_has_every_service_with_healthchecks_and_ordering():
         assert deps["migrate"]["condition"] == "service_completed_successfully"
 
 
+def test_compose_restarts_every_long_running_service():
+    services = _compose()["services"]
+    assert services["migrate"]["restart"] == "no"  # one-shot: a failed migration must stay failed
+    for name, service in services.items():
+        if name != "migrate":
+            assert service.get("restart") == "unless-stopped", name
+            assert "test" in service["healthcheck"], name
+
+
+def test_every_procfile_line_runs_under_the_respawning_supervisor():
+    lines = [line for line in (ROOT / "Procfile").read_text().splitlines() if line.strip()]
+    assert [line.split(":", 1)[0] for line in lines] == ["web", "worker", "beat"]
+    for line in lines:
+        assert line.split(":", 1)[1].split()[:4] == [".venv/bin/python", "-m", "config.respawn", "--"], line
+
+
 def _target_of(command):
     if command[0] == "daphne":
         return command[-1]  # module:attribute
