@@ -49,9 +49,11 @@ seed: migrate
 	  $(BIN)/python manage.py import_merchants data/merchants_seed.csv --update; fi
 	$(BIN)/python manage.py sync_import_profiles
 
+# DEMO=1 make run: also a demo user with a year of activity (manage.py seed_demo; idempotent).
 run: install seed
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 	$(BIN)/python manage.py ensure_admin
+	@if [ "$(DEMO)" = "1" ]; then $(BIN)/python manage.py seed_demo; fi
 	@echo ""
 	@echo "  Tally is starting:"
 	@echo "    API docs   http://127.0.0.1:$(WEB_PORT)/api/docs/"

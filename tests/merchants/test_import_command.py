@@ -15,11 +15,16 @@ HEADER = "canonical_name,category,aliases,country,tags\n"
 SEED = Path(__file__).resolve().parents[2] / "data" / "merchants_seed.csv"
 
 
-def run(path, *args, errors_log=None):
-    out = StringIO()
-    call_command(
-        "import_merchants", str(path), *args, "--errors-log", str(errors_log or path.with_suffix(".log")), stdout=out
-    )
+def run(path, *args, errors_log=None, rejected=False):
+    """The command's stdout; ``rejected``: it must fail (exit 1) because rows were rejected."""
+    out, err = StringIO(), StringIO()
+    command = ["import_merchants", str(path), *args, "--errors-log", str(errors_log or path.with_suffix(".log"))]
+    if not rejected:
+        call_command(*command, stdout=out, stderr=err)
+        return out.getvalue()
+    with pytest.raises(CommandError, match=r"row\(s\) rejected") as failure:
+        call_command(*command, stdout=out, stderr=err)
+    assert failure.value.returncode == 1
     return out.getvalue()
 
 
@@ -87,7 +92,7 @@ def test_partly_bad_file_imports_good_rows_and_logs_the_rest(tmp_path):
     )
     path = write(tmp_path, body)
 
-    output = run(path)
+    output = run(path, rejected=True)
 
     assert "imported 4, updated 0, skipped 0, errors 6" in output
     assert "duplicates in file 1" in output
@@ -151,3 +156,48 @@ def test_the_seed_file_loads_500_plus_merchants_in_every_category(tmp_path):
 
     again = run(SEED, "--update", errors_log=tmp_path / "seed.log")
     assert "imported 0, updated 0" in again
+
+
+BAD_AND_GOOD = GOOD + "Gadget Hub,Gadgets,,US,\n"
+
+
+def test_the_error_log_lands_next_to_the_input_wherever_the_command_runs(tmp_path, monkeypatch):
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    path = write(tmp_path, BAD_AND_GOOD, name="shops.csv")
+
+    with pytest.raises(CommandError) as failure:
+        call_command("import_merchants", str(path), stdout=StringIO(), stderr=StringIO())
+
+    assert failure.value.returncode == 1
+    log = tmp_path / "shops.errors.log"
+    assert "unknown category 'Gadgets'" in log.read_text()
+    assert list(elsewhere.iterdir()) == []
+    assert Merchant.objects.count() == 3  # the good rows are in
+
+
+def test_strict_writes_nothing_when_a_row_is_rejected(tmp_path):
+    path = write(tmp_path, BAD_AND_GOOD)
+
+    output = run(path, "--strict", rejected=True)
+
+    assert "--strict: nothing written" in output
+    assert Merchant.objects.count() == 0
+    assert "Gadgets" in (tmp_path / "merchants.log").read_text()
+
+
+def test_strict_imports_a_clean_file(tmp_path):
+    output = run(write(tmp_path, GOOD), "--strict")
+
+    assert "imported 3" in output and Merchant.objects.count() == 3
+
+
+def test_progress_goes_to_stderr(tmp_path):
+    out, err = StringIO(), StringIO()
+    call_command(
+        "import_merchants", str(write(tmp_path, GOOD)), "--errors-log", str(tmp_path / "x.log"), stdout=out, stderr=err
+    )
+
+    assert "merchants" in err.getvalue() and "3/3" in err.getvalue()
+    assert "3/3" not in out.getvalue()

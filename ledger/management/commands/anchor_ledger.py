@@ -9,8 +9,11 @@ from ledger.anchoring.services import ledger_anchor
 
 
 def _batch_date(value: str) -> datetime.date:
+    today = timezone.now().astimezone(datetime.UTC).date()
     if value == "today":
-        return timezone.now().astimezone(datetime.UTC).date()
+        return today
+    if value == "yesterday":
+        return today - datetime.timedelta(days=1)
     return datetime.date.fromisoformat(value)
 
 
@@ -21,7 +24,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", type=_batch_date, help="YYYY-MM-DD or 'today'")
+        parser.add_argument("--date", type=_batch_date, help="YYYY-MM-DD, 'today' or 'yesterday' (the default)")
 
     def handle(self, *args, date=None, **options):
         try:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import time_machine
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
@@ -29,6 +30,7 @@ from tests.ledger.factories import TransactionFactory
 
 UTC = datetime.UTC
 DAY = datetime.date(2026, 11, 22)
+ROOT = Path(__file__).resolve().parents[3]
 NIGHT = datetime.datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 LEDGER_DIR = Path(anchoring.__file__).parent.parent
 
@@ -357,7 +359,38 @@ def run_verify(*args) -> tuple[int, str]:
         code = 0
     except SystemExit as exit_:
         code = exit_.code
+    except CommandError as error:
+        code = error.returncode
+        out.write(str(error))
     return code, out.getvalue()
+
+
+def test_verify_ledger_exits_2_when_there_is_nothing_to_verify(ledger_rows):
+    code, output = run_verify()
+    assert (code, output) == (2, "No anchored batch to verify yet.")
+
+    anchoring.ledger_anchor(batch_date=DAY, now=NIGHT)
+    code, output = run_verify("--date", "2026-11-21")
+    assert code == 2 and "There is no batch for 2026-11-21" in output
+
+
+def test_verify_ledger_takes_yesterday_and_today(ledger_rows):
+    anchoring.ledger_anchor(batch_date=DAY, now=NIGHT)
+
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 15, tzinfo=UTC), tick=False):
+        yesterday = run_verify("--date", "yesterday")
+        today = run_verify("--date", "today")
+
+    assert yesterday[0] == 0 and "2026-11-22  ok  rows 5/5" in yesterday[1]
+    assert today[0] == 2 and "There is no batch for 2026-11-23" in today[1]
+
+
+def test_verify_ledger_usage_errors_exit_2():
+    command = [sys.executable, "manage.py", "verify_ledger", "--date", "last-tuesday"]
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    assert finished.returncode == 2
+    assert "is not YYYY-MM-DD, 'today' or 'yesterday'" in finished.stderr
 
 
 def test_verify_ledger_passes_an_untouched_ledger(ledger_rows):
