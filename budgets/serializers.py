@@ -4,22 +4,23 @@ from rest_framework import serializers
 
 from budgets.models import Budget, BudgetPeriod
 from budgets.selectors import STATUSES
+from config.fields import AsciiDecimalField, BoundedDateField
 from merchants.categories import Category
 
 
 def Money(**kwargs):  # noqa: N802 - reads like a field class
-    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+    return AsciiDecimalField(max_digits=12, decimal_places=2, **kwargs)
 
 
 def Percentage(**kwargs):  # noqa: N802
-    return serializers.DecimalField(max_digits=12, decimal_places=1, coerce_to_string=False, **kwargs)
+    return AsciiDecimalField(max_digits=12, decimal_places=1, coerce_to_string=False, **kwargs)
 
 
 class BudgetInputSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.choices)
     amount = Money(min_value=Decimal("0.01"))
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False)
+    start_date = BoundedDateField(required=False)
+    end_date = BoundedDateField(required=False)
     auto_renew = serializers.BooleanField(required=False)
 
     def validate(self, attrs):
@@ -123,7 +124,7 @@ class BudgetStatusOutputSerializer(serializers.Serializer):
 
 
 class ComparisonQuerySerializer(serializers.Serializer):
-    month = serializers.DateField(input_formats=["%Y-%m"], required=False, help_text="YYYY-MM; default this month.")
+    month = BoundedDateField(input_formats=["%Y-%m"], required=False, help_text="YYYY-MM; default this month.")
 
 
 class ComparisonRowSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ plus, for a conflict, the fields that tell the client what it collided with
 (for example ``existing_id``). The domain errors live in config.errors and are
 re-exported here, so ``from config.exceptions import DomainError`` keeps working."""
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from drf_standardized_errors.formatter import ExceptionFormatter
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions
@@ -24,11 +25,33 @@ __all__ = [
     "TallyExceptionFormatter",
     "TallyExceptionHandler",
     "as_api_exception",
+    "request_error_as_api_exception",
 ]
 
 
 class _DomainAPIError(exceptions.APIException):
     pass
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_code = str(ErrorCode.TOO_LARGE)
+    default_detail = "The request body is too large."
+
+
+class TooManyFields(exceptions.APIException):
+    status_code = 400
+    default_code = "too_many_fields"
+    default_detail = "The request has too many fields or files."
+
+
+def request_error_as_api_exception(exc: Exception) -> exceptions.APIException | None:
+    """Django's refusals of an oversized request body (raised while it is read) as API errors."""
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return TooManyFields()
+    return None
 
 
 def as_api_exception(exc: DomainError) -> exceptions.APIException:
@@ -55,6 +78,9 @@ class TallyExceptionHandler(ExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DomainError):
             return as_api_exception(exc)
+        request_error = request_error_as_api_exception(exc)
+        if request_error is not None:
+            return request_error
         return super().convert_known_exceptions(exc)
 
 

@@ -9,6 +9,7 @@ import structlog
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject, empty
 
+from config.error_pages import api_error_response, is_api_path
 from config.logs import new_request_id
 
 
@@ -100,3 +101,54 @@ class RequestLogMiddleware:
             return response
         finally:
             structlog.contextvars.clear_contextvars()
+
+
+class ApiErrorShapeMiddleware:
+    """Every error under /api/ is JSON in the one error shape, DEBUG or not.
+
+    Outer to all but the request log and metrics, so it sees what Django made of an unknown URL (DEBUG's
+    technical 404 page), of an exception in a middleware, or of a body Django refused,
+    and rewrites any non-JSON error. A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413
+    before anything reads it: Django would raise RequestDataTooBig wherever it is read
+    first (a 400 page, or a 500 inside a view). Multipart is left to the parsers, since
+    Django counts only its non-file fields against that limit."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_api_path(request.path_info):
+            return self.get_response(request)
+        if _body_over_limit(request):
+            return api_error_response(413)
+        response = self.get_response(request)
+        if response.status_code >= 400 and not _is_json(response):
+            return _as_error_shape(response)
+        return response
+
+
+def _body_over_limit(request) -> bool:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is None or request.content_type == "multipart/form-data":
+        return False
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > limit
+    except ValueError:
+        return False
+
+
+def _is_json(response) -> bool:
+    media_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _as_error_shape(response):
+    shaped = api_error_response(response.status_code)
+    # Keep what the layers below said about the request (Allow, Retry-After, CORS, cookies).
+    for name, value in response.items():
+        if name.lower() not in ("content-type", "content-length", "content-encoding", "content-disposition"):
+            shaped[name] = value
+    shaped.cookies = response.cookies
+    if hasattr(response, "close"):
+        response.close()
+    return shaped

@@ -24,3 +24,9 @@ urlpatterns = [
     path("", include("django_prometheus.urls")),
     path("", include("realtime.page_urls")),
 ]
+
+# Django's error pages answer JSON in the error shape under /api/ (config.error_pages).
+handler400 = "config.error_pages.bad_request"
+handler403 = "config.error_pages.permission_denied"
+handler404 = "config.error_pages.page_not_found"
+handler500 = "config.error_pages.server_error"

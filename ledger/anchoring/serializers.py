@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.fields import BoundedDateField
 from ledger.models import MerkleBatch
 
 
@@ -36,7 +37,7 @@ class ProofSerializer(serializers.Serializer):
     leaf_count = serializers.IntegerField()
     path = ProofStepSerializer(many=True)
     root_hash = serializers.CharField()
-    batch_date = serializers.DateField()
+    batch_date = BoundedDateField()
     anchor = ProofAnchorSerializer()
     row_matches = serializers.BooleanField(help_text="Whether the stored row still hashes to the leaf.")
 
@@ -60,7 +61,7 @@ class MerkleBatchSerializer(serializers.ModelSerializer):
 
 
 class VerifyInputSerializer(serializers.Serializer):
-    date = serializers.DateField(
+    date = BoundedDateField(
         required=False, help_text="Verify this batch now and answer with its report; omit to queue every batch."
     )
 
@@ -88,7 +89,7 @@ class VerificationProblemSerializer(serializers.Serializer):
 
 
 class BatchVerificationSerializer(serializers.Serializer):
-    batch_date = serializers.DateField()
+    batch_date = BoundedDateField()
     transaction_count = serializers.IntegerField()
     rows_checked = serializers.IntegerField()
     root_matches = serializers.BooleanField()

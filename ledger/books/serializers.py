@@ -4,6 +4,7 @@ import datetime
 
 from rest_framework import serializers
 
+from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.books.selectors import INTERVALS, balance_of
 from ledger.models import Account, Transfer, TransferSuggestion
 
@@ -62,8 +63,8 @@ class AccountInputSerializer(serializers.Serializer):
         r"^\d{4}$", required=False, allow_blank=True, default="", help_text="Last 4 digits."
     )
     iban = serializers.CharField(max_length=42, required=False, allow_blank=True, default="", help_text="Validated.")
-    opening_balance = serializers.DecimalField(**MONEY, default=0)
-    opening_date = serializers.DateField(required=False, allow_null=True, default=None)
+    opening_balance = AsciiDecimalField(**MONEY, default=0)
+    opening_date = BoundedDateField(required=False, allow_null=True, default=None)
     on_budget = serializers.BooleanField(default=True)
     include_in_net_worth = serializers.BooleanField(default=True)
     is_default = serializers.BooleanField(default=False)
@@ -78,8 +79,8 @@ class AccountDeleteQuerySerializer(serializers.Serializer):
 
 
 class BalanceQuerySerializer(serializers.Serializer):
-    since = serializers.DateField(required=False)
-    until = serializers.DateField(required=False)
+    since = BoundedDateField(required=False)
+    until = BoundedDateField(required=False)
     interval = serializers.ChoiceField(choices=INTERVALS, default="month")
 
     MAX_PERIODS = {"day": 3660, "week": 1000, "month": 600}
@@ -100,10 +101,10 @@ class BalanceQuerySerializer(serializers.Serializer):
 
 
 class BalancePointSerializer(serializers.Serializer):
-    period = serializers.DateField(help_text="The period's first day.")
-    balance = serializers.DecimalField(**MONEY, help_text="At the period's end.")
-    money_in = serializers.DecimalField(**MONEY)
-    money_out = serializers.DecimalField(**MONEY)
+    period = BoundedDateField(help_text="The period's first day.")
+    balance = AsciiDecimalField(**MONEY, help_text="At the period's end.")
+    money_in = AsciiDecimalField(**MONEY)
+    money_out = AsciiDecimalField(**MONEY)
 
 
 class BalanceSeriesSerializer(serializers.Serializer):
@@ -114,23 +115,23 @@ class BalanceSeriesSerializer(serializers.Serializer):
 
 
 class ReconcileInputSerializer(serializers.Serializer):
-    date = serializers.DateField(help_text="The statement's closing date.")
-    balance = serializers.DecimalField(**MONEY, help_text="The statement's balance (owed on a card: negative).")
+    date = BoundedDateField(help_text="The statement's closing date.")
+    balance = AsciiDecimalField(**MONEY, help_text="The statement's balance (owed on a card: negative).")
 
 
 class ReconcileOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    date = serializers.DateField()
-    statement_balance = serializers.DecimalField(**MONEY)
-    balance_before = serializers.DecimalField(**MONEY, help_text="Tally's balance at that date before adjusting.")
-    difference = serializers.DecimalField(**MONEY, help_text="statement_balance − balance_before.")
+    date = BoundedDateField()
+    statement_balance = AsciiDecimalField(**MONEY)
+    balance_before = AsciiDecimalField(**MONEY, help_text="Tally's balance at that date before adjusting.")
+    difference = AsciiDecimalField(**MONEY, help_text="statement_balance − balance_before.")
     adjustment_id = serializers.UUIDField(allow_null=True)
     reconciled_count = serializers.IntegerField()
 
 
 class ReconcileUndoOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    date = serializers.DateField()
+    date = BoundedDateField()
     unreconciled_count = serializers.IntegerField()
     adjustment_id = serializers.UUIDField(allow_null=True)
 
@@ -139,9 +140,9 @@ class LegSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     account = serializers.UUIDField(source="account_id")
     account_name = serializers.CharField(source="account.name")
-    amount = serializers.DecimalField(**MONEY)
+    amount = AsciiDecimalField(**MONEY)
     currency = serializers.CharField()
-    date = serializers.DateField()
+    date = BoundedDateField()
     merchant_raw = serializers.CharField()
 
 
@@ -158,11 +159,11 @@ class TransferOutputSerializer(serializers.ModelSerializer):
 class TransferInputSerializer(serializers.Serializer):
     from_account = serializers.UUIDField()
     to_account = serializers.UUIDField()
-    amount = serializers.DecimalField(**MONEY, help_text="Leaves from_account (positive).")
-    to_amount = serializers.DecimalField(
+    amount = AsciiDecimalField(**MONEY, help_text="Leaves from_account (positive).")
+    to_amount = AsciiDecimalField(
         **MONEY, required=False, help_text="Arrives in to_account, in its currency: required across currencies."
     )
-    date = serializers.DateField()
+    date = BoundedDateField()
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -187,13 +188,13 @@ class NetWorthQuerySerializer(BalanceQuerySerializer):
 
 class NetWorthCurrencySerializer(serializers.Serializer):
     currency = serializers.CharField()
-    assets = serializers.DecimalField(max_digits=14, decimal_places=2)
-    liabilities = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Owed, positive.")
-    net_worth = serializers.DecimalField(max_digits=14, decimal_places=2)
+    assets = AsciiDecimalField(max_digits=14, decimal_places=2)
+    liabilities = AsciiDecimalField(max_digits=14, decimal_places=2, help_text="Owed, positive.")
+    net_worth = AsciiDecimalField(max_digits=14, decimal_places=2)
 
 
 class NetWorthPointSerializer(serializers.Serializer):
-    period = serializers.DateField()
+    period = BoundedDateField()
     currencies = NetWorthCurrencySerializer(many=True)
 
 

@@ -6,6 +6,7 @@ import json
 
 from rest_framework import serializers
 
+from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.imports.profiles import PROFILE_FIELDS
 from ledger.models import Import, ImportJob, ImportProfile, ImportRow
 
@@ -138,8 +139,8 @@ class ImportSaveProfileInputSerializer(serializers.Serializer):
 class ImportRowOutputSerializer(serializers.Serializer):
     row = serializers.IntegerField(source="row_number", help_text="Spreadsheet row (CSV/XLSX) or entry number.")
     fate = serializers.ChoiceField(choices=ImportRow.Fate.choices)
-    date = serializers.DateField(allow_null=True)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True,
+    date = BoundedDateField(allow_null=True)
+    amount = AsciiDecimalField(max_digits=12, decimal_places=2, allow_null=True,
                                       help_text="Positive is money out.")  # fmt: skip
     data = serializers.JSONField(help_text="The parsed fields (payee, description, notes, bank_category, ...).")
     message = serializers.CharField()

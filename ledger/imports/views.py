@@ -3,12 +3,13 @@
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from config.api import UUID_PATTERN, TallyAPIMixin
 from config.openapi import ConflictErrorResponseSerializer, PayloadTooLargeErrorResponseSerializer
 from config.pagination import StrictLimitOffsetPagination
+from config.parsers import BoundedJSONParser
 from ledger.imports import commits, previews, profiles, selectors
 from ledger.imports.serializers import (
     ImportCommitInputSerializer,
@@ -97,7 +98,7 @@ class ImportViewSet(TallyAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         "match transfers, categorise and alert. Once only; a preview expires a day after upload. Large files "
         "run as a task (202) with import_progress events.",
     )
-    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser, MultiPartParser])
+    @action(detail=True, methods=["post"], parser_classes=[BoundedJSONParser, FormParser, MultiPartParser])
     def commit(self, request, pk=None):
         data = self.validated(ImportCommitInputSerializer)
         source = commits.import_commit(

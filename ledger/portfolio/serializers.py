@@ -2,21 +2,22 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from config.fields import AsciiDecimalField
 from ledger.models import PortfolioHolding
 
 AssetType = PortfolioHolding.AssetType
 
 
 def Money(**kwargs):  # noqa: N802 - reads like a field class
-    return serializers.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+    return AsciiDecimalField(max_digits=12, decimal_places=2, **kwargs)
 
 
 def Units(**kwargs):  # noqa: N802
-    return serializers.DecimalField(max_digits=20, decimal_places=8, **kwargs)
+    return AsciiDecimalField(max_digits=20, decimal_places=8, **kwargs)
 
 
 def Percent(**kwargs):  # noqa: N802
-    return serializers.DecimalField(max_digits=20, decimal_places=2, **kwargs)
+    return AsciiDecimalField(max_digits=20, decimal_places=2, **kwargs)
 
 
 class HoldingCreateInputSerializer(serializers.Serializer):

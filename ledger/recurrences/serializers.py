@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.recurrences import services as subscriptions
 
 
@@ -12,10 +13,10 @@ class RecurrenceOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     merchant = RecurrenceMerchantSerializer(allow_null=True)
     merchant_name = serializers.SerializerMethodField()
-    amount_mean = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    amount_mean = AsciiDecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
     period_days = serializers.IntegerField()
-    last_date = serializers.DateField()
-    next_expected_date = serializers.DateField()
+    last_date = BoundedDateField()
+    next_expected_date = BoundedDateField()
     confidence = serializers.FloatField()
     occurrences = serializers.IntegerField()
     dismissed = serializers.BooleanField()

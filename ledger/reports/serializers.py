@@ -5,6 +5,7 @@ import datetime
 from django.utils import timezone
 from rest_framework import serializers
 
+from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.reports.selectors import INTERVALS, SPENDING_GROUPS
 
 MAX_RANGE_DAYS = 3653  # ten years
@@ -16,8 +17,8 @@ def _months_back(day: datetime.date, months: int) -> datetime.date:
 
 
 class ReportQuerySerializer(serializers.Serializer):
-    since = serializers.DateField(required=False, help_text="Default: the 1st of the month 11 months ago.")
-    until = serializers.DateField(required=False, help_text="Default: today. At most ten years after since.")
+    since = BoundedDateField(required=False, help_text="Default: the 1st of the month 11 months ago.")
+    until = BoundedDateField(required=False, help_text="Default: today. At most ten years after since.")
     interval = serializers.ChoiceField(choices=INTERVALS, default="month")
     account = serializers.ListField(
         child=serializers.UUIDField(), required=False, max_length=50, help_text="Only these accounts (repeatable)."
@@ -46,7 +47,7 @@ class TrendsQuerySerializer(ReportQuerySerializer):
 class UnconvertedSerializer(serializers.Serializer):
     currency = serializers.CharField()
     count = serializers.IntegerField()
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = AsciiDecimalField(max_digits=14, decimal_places=2)
 
 
 class _ReportBase(serializers.Serializer):
@@ -57,48 +58,48 @@ class _ReportBase(serializers.Serializer):
 
 class SpendingGroupSerializer(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = AsciiDecimalField(max_digits=14, decimal_places=2)
     count = serializers.IntegerField()
 
 
 class SpendingPeriodSerializer(serializers.Serializer):
-    period = serializers.DateField()
-    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    period = BoundedDateField()
+    total = AsciiDecimalField(max_digits=14, decimal_places=2)
     groups = SpendingGroupSerializer(many=True)
 
 
 class SpendingReportSerializer(_ReportBase):
     group_by = serializers.CharField()
-    since = serializers.DateField()
-    until = serializers.DateField()
+    since = BoundedDateField()
+    until = BoundedDateField()
     periods = SpendingPeriodSerializer(many=True)
 
 
 class CashflowPeriodSerializer(serializers.Serializer):
-    period = serializers.DateField()
-    income = serializers.DecimalField(max_digits=14, decimal_places=2)
-    spending = serializers.DecimalField(max_digits=14, decimal_places=2)
-    net = serializers.DecimalField(max_digits=14, decimal_places=2)
-    savings_rate = serializers.DecimalField(max_digits=8, decimal_places=1, allow_null=True, help_text="net/income %")
+    period = BoundedDateField()
+    income = AsciiDecimalField(max_digits=14, decimal_places=2)
+    spending = AsciiDecimalField(max_digits=14, decimal_places=2)
+    net = AsciiDecimalField(max_digits=14, decimal_places=2)
+    savings_rate = AsciiDecimalField(max_digits=8, decimal_places=1, allow_null=True, help_text="net/income %")
 
 
 class CashflowReportSerializer(_ReportBase):
-    since = serializers.DateField()
-    until = serializers.DateField()
+    since = BoundedDateField()
+    until = BoundedDateField()
     periods = CashflowPeriodSerializer(many=True)
 
 
 class TrendRowSerializer(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    previous = serializers.DecimalField(max_digits=14, decimal_places=2)
-    average_3 = serializers.DecimalField(max_digits=14, decimal_places=2)
-    change = serializers.DecimalField(max_digits=14, decimal_places=2)
-    change_vs_average = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = AsciiDecimalField(max_digits=14, decimal_places=2)
+    previous = AsciiDecimalField(max_digits=14, decimal_places=2)
+    average_3 = AsciiDecimalField(max_digits=14, decimal_places=2)
+    change = AsciiDecimalField(max_digits=14, decimal_places=2)
+    change_vs_average = AsciiDecimalField(max_digits=14, decimal_places=2)
 
 
 class TrendsReportSerializer(_ReportBase):
-    period = serializers.DateField()
-    previous_period = serializers.DateField()
+    period = BoundedDateField()
+    previous_period = BoundedDateField()
     categories = TrendRowSerializer(many=True)
     merchants = TrendRowSerializer(many=True)

@@ -25,6 +25,7 @@ from functools import reduce
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 
+from config.fields import DATE_RANGE_MESSAGE, date_in_range
 from ledger.models import Transaction
 from ledger.rules.errors import Problems
 from ledger.rules.fields import CHOICE, DATE, FIELDS, NUMBER, OPS, TAGS, TEXT, WEEKDAYS
@@ -175,6 +176,8 @@ def _text(value, *, limit=MAX_TEXT, allow_empty=False) -> str:
 def _number(value) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError("Must be a number.")
+    if isinstance(value, str) and not value.isascii():
+        raise ValueError("Must be a number (ASCII digits).")
     try:
         number = Decimal(str(value))
     except InvalidOperation:
@@ -186,9 +189,12 @@ def _number(value) -> Decimal:
 
 def _date(value) -> datetime.date:
     try:
-        return datetime.date.fromisoformat(value)
+        parsed = datetime.date.fromisoformat(value)
     except (TypeError, ValueError):
         raise ValueError("Must be a date (YYYY-MM-DD).")
+    if not date_in_range(parsed):
+        raise ValueError(DATE_RANGE_MESSAGE)
+    return parsed
 
 
 def _category(value) -> str:

@@ -6,6 +6,7 @@ from django.db.models.functions import Lower
 from drf_spectacular.utils import extend_schema_field
 
 from config.errors import NotFound
+from config.fields import AsciiNumberFilter, BoundedDateFilter
 from ledger.models import Account, Attachment, Transaction
 from merchants.categories import Category
 
@@ -56,12 +57,12 @@ class TagFilter(django_filters.Filter):
 
 
 class TransactionFilterSet(django_filters.FilterSet):
-    since = django_filters.DateFilter(field_name="date", lookup_expr="gte", help_text="On or after (YYYY-MM-DD).")
-    until = django_filters.DateFilter(field_name="date", lookup_expr="lte", help_text="On or before (YYYY-MM-DD).")
+    since = BoundedDateFilter(field_name="date", lookup_expr="gte", help_text="On or after (YYYY-MM-DD).")
+    until = BoundedDateFilter(field_name="date", lookup_expr="lte", help_text="On or before (YYYY-MM-DD).")
     category = django_filters.ChoiceFilter(choices=Category.choices)
     source = django_filters.ChoiceFilter(choices=Transaction.Source.choices)
-    min_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="gte")
-    max_amount = django_filters.NumberFilter(field_name="amount", lookup_expr="lte")
+    min_amount = AsciiNumberFilter(field_name="amount", lookup_expr="gte")
+    max_amount = AsciiNumberFilter(field_name="amount", lookup_expr="lte")
     merchant = django_filters.UUIDFilter(field_name="merchant_id", help_text="Merchant id.")
     account = django_filters.UUIDFilter(method="filter_account", help_text="Account id (another user's is a 404).")
     kind = django_filters.ChoiceFilter(choices=Transaction.Kind.choices, help_text="standard, transfer or adjustment.")

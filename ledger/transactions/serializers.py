@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.models import Transaction
 from merchants.categories import Category
 
@@ -82,13 +83,13 @@ class TransactionOutputSerializer(serializers.Serializer):
     )
     transfer = serializers.UUIDField(allow_null=True, help_text="The Transfer this row is a leg of.")
     reconciled_at = serializers.DateTimeField(allow_null=True, help_text="Set: amount, date and account are final.")
-    amount = serializers.DecimalField(
+    amount = AsciiDecimalField(
         max_digits=12,
         decimal_places=2,
         help_text="Positive: money out (spending). Negative: money in (income, refund).",
     )
     currency = serializers.CharField()
-    date = serializers.DateField()
+    date = BoundedDateField()
     merchant_raw = serializers.CharField()
     merchant = MerchantNestedSerializer(allow_null=True)
     category = serializers.ChoiceField(choices=Category.choices)
@@ -105,6 +106,9 @@ class TransactionOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+# A note is a sentence or a paragraph; a megabyte of it is a probe, and it is full-text indexed.
+NOTES_MAX_LENGTH = 2000
+
 _TAGS_HELP = "Tag names (created when new, matched whatever their case)."
 
 
@@ -115,13 +119,13 @@ def _non_zero(value: Decimal) -> Decimal:
 
 
 class TransactionCreateInputSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(
+    amount = AsciiDecimalField(
         max_digits=12,
         decimal_places=2,
         validators=[_non_zero],
         help_text="Positive: money out (spending). Negative: money in (income, refund).",
     )
-    date = serializers.DateField()
+    date = BoundedDateField()
     merchant_raw = serializers.CharField(max_length=255)
     account = serializers.UUIDField(
         required=False, help_text="Default: your default account in the currency (created on first use)."
@@ -130,7 +134,7 @@ class TransactionCreateInputSerializer(serializers.Serializer):
         r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; default: the account's (must equal it)."
     )
     category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Default: picked for you.")
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTES_MAX_LENGTH)
     external_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
     tags = serializers.ListField(
         child=serializers.CharField(max_length=64), required=False, default=list, max_length=50, help_text=_TAGS_HELP
@@ -141,10 +145,10 @@ class TransactionCreateInputSerializer(serializers.Serializer):
 
 
 class TransactionUpdateInputSerializer(serializers.Serializer):
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH)
     category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Counts as a correction.")
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, validators=[_non_zero], required=False)
-    date = serializers.DateField(required=False)
+    amount = AsciiDecimalField(max_digits=12, decimal_places=2, validators=[_non_zero], required=False)
+    date = BoundedDateField(required=False)
     merchant_raw = serializers.CharField(max_length=255, required=False)
     tags = serializers.ListField(
         child=serializers.CharField(max_length=64),
@@ -179,8 +183,8 @@ class CorrectionOutputSerializer(serializers.Serializer):
 
 
 class MerchantStatsInputSerializer(serializers.Serializer):
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    date_from = BoundedDateField(required=False)
+    date_to = BoundedDateField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
 
     def validate(self, attrs):
@@ -196,17 +200,17 @@ class MerchantStatsRowSerializer(serializers.Serializer):
     canonical_name = serializers.CharField()
     category = serializers.CharField()
     transaction_count = serializers.IntegerField()
-    total_spent = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    total_spent = AsciiDecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
 
 
 class MerchantStatsOutputSerializer(serializers.Serializer):
-    date_from = serializers.DateField()
-    date_to = serializers.DateField()
+    date_from = BoundedDateField()
+    date_to = BoundedDateField()
     results = MerchantStatsRowSerializer(many=True)
 
 
 class SplitLineSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(
+    amount = AsciiDecimalField(
         max_digits=12, decimal_places=2, validators=[_non_zero], help_text="Same sign convention as the parent."
     )
     category = serializers.ChoiceField(choices=Category.choices)
@@ -223,7 +227,7 @@ class BulkSetSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Counts as corrections.")
     tags_add = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
     tags_remove = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH)
     account = serializers.UUIDField(required=False, help_text="Move the rows to this account of yours.")
 
 
