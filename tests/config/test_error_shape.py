@@ -40,7 +40,7 @@ def assert_error_shape(response, status, code):
         "/api/v1/transactions/not-a-uuid",
         "/api/v1/merchants/abc",
         "/api/v1/budgets/abc/history",
-        f"/api/v1/transactions/{uuid.uuid4()}/nope",
+        "/api/v1/transactions/6f1c2a9e-3b4d-4c5e-8f70-1a2b3c4d5e6f/nope",
     ],
 )
 def test_unknown_urls_and_non_uuid_ids_are_a_json_404(client, url):
