@@ -316,6 +316,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+# Rows an import commit writes per transaction (and per progress event).
+LEDGER_IMPORT_COMMIT_BATCH = env.int("LEDGER_IMPORT_COMMIT_BATCH", default=5000)
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_CACHE_BACKEND = "django-cache"
 CELERY_RESULT_EXTENDED = True
@@ -331,6 +333,15 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# A task whose worker died without acking (SIGKILL, lost machine) goes back to
+# its queue once it has been unacked this long; any live worker sweeps for
+# such tasks every CELERY_UNACKED_RESTORE_INTERVAL seconds. Keep the timeout
+# above CELERY_TASK_TIME_LIMIT and the longest retry countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,  # the interval alone paces the sweep
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # Admin bootstrap for `make run` (optional): creates the first staff user.

@@ -16,6 +16,7 @@ from django.utils import timezone
 from config.exceptions import Conflict
 from ledger.books.guards import account_check_open
 from ledger.books.matching import transfers_match
+from ledger.imports.leases import import_lease
 from ledger.imports.previews import ROW_BATCH, import_rows_classify, merchant_text
 from ledger.models import Import, ImportRow, Transaction, Transfer
 from ledger.rules.engine import Outcome, RuleSet
@@ -118,16 +119,18 @@ def import_commit(*, user, import_id, force_rows=(), skip_rows=(), run_async: bo
 
 
 def import_commit_run(*, import_id) -> dict:
-    """The task's body: write a running import. Idempotent: anything but a
-    running import is left alone; the write and the status change commit
-    together, so a worker killed mid-way leaves a running import with no rows
-    and the redelivered task writes them all."""
-    with db_transaction.atomic():
-        source = Import.objects.select_for_update().select_related("account", "user").filter(pk=import_id).first()
+    """The task's body: write a running import, exactly once whatever the
+    deliveries. The task holds the import's lease (leases.py) while it
+    writes; each batch of rows commits together with its ImportRow links, so
+    a delivery that takes over from a dead worker writes only the rows not
+    yet linked, then finishes (transfers, status, events) in one transaction.
+    A second delivery while the first worker lives leaves the job to it."""
+    with import_lease(f"import:{import_id}") as held:
+        if not held:
+            return {"import_id": str(import_id), "status": Status.RUNNING, "lease": "held by another worker"}
+        source = Import.objects.select_related("account", "user").filter(pk=import_id).first()
         if source is None or source.status != Status.RUNNING:
             return {"import_id": str(import_id), "status": source.status if source else "missing"}
-        if source.transactions.exists():  # written by an earlier delivery that did commit
-            return {"import_id": str(source.id), "status": source.status}
         _write(source)
     return {"import_id": str(source.id), "status": source.status, "imported": source.imported_count}
 
@@ -136,6 +139,10 @@ def _candidates(source: Import):
     rows = ImportRow.objects.filter(source_import=source).exclude(row_number__in=source.skip_rows)
     wanted = rows.filter(fate=Fate.NEW) | rows.filter(fate=Fate.DUPLICATE, row_number__in=source.force_rows)
     return wanted.order_by("row_number")
+
+
+def _commit_batch() -> int:
+    return getattr(settings, "LEDGER_IMPORT_COMMIT_BATCH", COMMIT_BATCH)
 
 
 def _notes(data: dict) -> str:
@@ -147,37 +154,46 @@ def _notes(data: dict) -> str:
 
 
 def _write(source: Import) -> None:
+    """Write the import's rows not written yet, in batches that each commit
+    with their ImportRow links (inside a caller's transaction they are
+    savepoints), then finish the import in one transaction."""
     user, account = source.user, source.account
-    candidates = list(_candidates(source).values_list("id", "row_number", "date", "amount", "merchant_normalized",
-                                                       "external_id", "data"))  # fmt: skip
+    written = ImportRow.objects.filter(source_import=source, transaction__isnull=False).count()
+    pending = _candidates(source).filter(transaction__isnull=True)
+    candidates = list(pending.values_list("id", "row_number", "date", "amount", "merchant_normalized", "external_id",
+                                          "data"))  # fmt: skip
     resolver = CategoryResolver(user)
     resolver.prefetch({merchant_text(data) for *_, data in candidates})
     decided: dict[tuple, tuple] = {}
     now = timezone.now()
     ids: list = []
-    categories: set[str] = set()
     batch: list[tuple] = []
     links: list[tuple] = []
-    total = len(candidates)
+    total = written + len(candidates)
+    size = _commit_batch()
 
     # The user's rules, compiled once, run on each new row after merchant
     # matching and before it is written (ledger/rules/engine.py).
     ruleset = RuleSet.for_user(user)
-    outcome = Outcome(user, ruleset)
     drafts: list[Draft] = []
 
     def flush():
-        if ruleset:
-            _rules_run(ruleset, outcome, drafts, batch)
-            drafts.clear()
-        categories.update(row[_CATEGORY] for row in batch)
-        _copy_transactions(batch)
-        _link_rows(links)
+        # One transaction per batch: the rows, their links, what rules did
+        # and the progress commit together or not at all.
+        with db_transaction.atomic():
+            outcome = Outcome(user, ruleset)
+            if ruleset:
+                _rules_run(ruleset, outcome, drafts, batch)
+            _copy_transactions(batch)
+            _link_rows(links)
+            outcome.write(import_ref=source.id)
+            source.processed = written + len(ids)
+            Import.objects.filter(pk=source.pk).update(processed=source.processed, updated_at=timezone.now())
+        drafts.clear()
         batch.clear()
         links.clear()
-        source.processed = len(ids)
-        Import.objects.filter(pk=source.pk).update(processed=source.processed)
-        notify_import_progress(user_id=user.pk, job_id=source.id, processed=len(ids), total=total, status="running")
+        notify_import_progress(user_id=user.pk, job_id=source.id, processed=source.processed, total=total,
+                               status="running")  # fmt: skip
 
     for row_id, _number, date, amount, normalized, external_id, data in candidates:
         raw = merchant_text(data)
@@ -206,11 +222,21 @@ def _write(source: Import) -> None:
                       account_kind=account.kind, bank_category=bank_category, kind=Transaction.Kind.STANDARD)
             )  # fmt: skip
         links.append((row_id, tx_id))
-        if len(batch) >= COMMIT_BATCH:
+        if len(batch) >= size:
             flush()
     if batch:
         flush()
-    outcome.write(import_ref=source.id)
+    with db_transaction.atomic():
+        _finish(source)
+
+
+def _finish(source: Import) -> None:
+    """Transfers, counts, status and events, over every row the import
+    wrote (by this delivery or an earlier one)."""
+    user = source.user
+    live = Transaction.objects.filter(source_import=source)
+    ids = list(live.values_list("id", flat=True))
+    categories = set(live.values_list("category", flat=True).distinct())
     matched = transfers_match(user=user, transaction_ids=ids, created_by=Transfer.CreatedBy.IMPORT)
     source.transfers_matched = len(matched.transfers)
     if matched.touched_ids:

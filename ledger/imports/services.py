@@ -16,6 +16,7 @@ from config.exceptions import DomainError
 from ledger.books.guards import account_check_open, account_default, user_default_currency
 from ledger.books.matching import transfers_match
 from ledger.imports import parsing as importing
+from ledger.imports.leases import import_lease
 from ledger.models import Account, ImportJob, Transaction, TransactionChange
 from ledger.rules.engine import Outcome, RuleSet, tags_resolve_many
 from ledger.rules.fields import Draft
@@ -391,10 +392,27 @@ def _job_finish(job: ImportJob, result: ImportResult) -> None:
 
 def import_job_run(*, job_id) -> dict:
     """Run a stored import (the task's body). Idempotent: a finished job is
-    not run again. A bad file or atomic rejection fails the job, not the worker."""
+    not run again. The task holds the job's lease (leases.py) while it runs;
+    a delivery that finds the job running with the lease free takes it over
+    (the dead worker's rows were one transaction, rolled back with it), so a
+    job never stays running after its worker died. A bad file or atomic
+    rejection fails the job, not the worker."""
+    with import_lease(f"importjob:{job_id}") as held:
+        if not held:
+            return {"job_id": str(job_id), "status": ImportJob.Status.RUNNING, "lease": "held by another worker"}
+        return _job_run(job_id)
+
+
+def import_job_fail(*, job_id, error: str) -> None:
+    ImportJob.objects.filter(pk=job_id, status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING]).update(
+        status=ImportJob.Status.FAILED, error=error[:2000], content="", finished_at=timezone.now()
+    )
+
+
+def _job_run(job_id) -> dict:
     with db_transaction.atomic():
         job = ImportJob.objects.select_for_update(of=("self",)).select_related("user", "account").get(pk=job_id)
-        if job.status != ImportJob.Status.PENDING:
+        if job.status not in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING):
             return {"job_id": str(job.id), "status": job.status}
         job.status = ImportJob.Status.RUNNING
         job.save(update_fields=["status", "updated_at"])

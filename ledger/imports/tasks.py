@@ -4,7 +4,14 @@ from config.tasks import MAX_RETRIES_DATABASE, TallyTask
 from ledger.imports import commits, services
 
 
-@shared_task(name="ledger.import_transactions")
+class ImportJobTask(TallyTask):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        # Out of retries or a permanent error: the job ends failed, never running forever.
+        services.import_job_fail(job_id=(args or [kwargs.get("job_id")])[0], error=f"{type(exc).__name__}: {exc}")
+        super().on_failure(exc, task_id, args, kwargs, einfo)
+
+
+@shared_task(name="ledger.import_transactions", base=ImportJobTask, max_retries=MAX_RETRIES_DATABASE)
 def import_transactions(job_id: str) -> dict:
     return services.import_job_run(job_id=job_id)
 
