@@ -144,3 +144,14 @@ def login_attempt_finish(reservation: Reservation, *, failed: bool) -> None:
             get_redis().eval(_REFUND, 2, *keys)
     except redis.RedisError:
         logger.exception("could not record the end of a login attempt")
+
+
+def login_lockouts_active() -> int:
+    """How many clients (an IP, or an IPv6 /64) are locked out of logging in
+    right now: their confirmed failures in the window reached the limit."""
+    limit = settings.LOGIN_THROTTLE["MAX_FAILURES"]
+    client = get_redis()
+    keys = list(client.scan_iter(match=_confirmed_key("*"), count=1000))
+    if not keys:
+        return 0
+    return sum(1 for value in client.mget(keys) if value is not None and int(value) >= limit)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.selectors import session_get_active
+from config.metrics import metric_count, websocket_gone, websocket_seen
 from realtime.clock import LoopClock
 from realtime.middleware import BEARER_SUBPROTOCOL
 from realtime.selectors import notification_replay
@@ -67,6 +68,8 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         self.replayed_ids: set[int] = set()
         self.heartbeat_seconds = float(settings.WS_HEARTBEAT_SECONDS)
         self.last_seen = self.clock.now()
+        self.counted_as = self.connection_id  # in tally_websocket_connections until it leaves
+        await asyncio.to_thread(websocket_seen, self.counted_as)
         self.heartbeat = asyncio.ensure_future(self._watch_heartbeat())
         await self.send_json(_message("connected", {"user_id": str(self.user.pk), "connection_id": self.connection_id}))
 
@@ -77,6 +80,9 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         await self._leave_groups()
 
     async def _leave_groups(self):
+        counted, self.counted_as = getattr(self, "counted_as", None), None
+        if counted:
+            await asyncio.to_thread(websocket_gone, counted)
         groups, self.groups_joined = getattr(self, "groups_joined", []), []
         for group in groups:
             try:
@@ -90,6 +96,8 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
             if idle >= self.heartbeat_seconds:
                 await self.close(code=CLOSE_HEARTBEAT_TIMEOUT)
                 return
+            if self.counted_as:  # still open: keep it counted (not awaited: the watch never waits on Redis)
+                asyncio.get_running_loop().run_in_executor(None, websocket_seen, self.counted_as)
             await self.clock.sleep(self.heartbeat_seconds - idle)
 
     # Client -> server
@@ -195,6 +203,7 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         # services.publish encodes the JSON once for every socket it reaches.
         text = event.get("text")
         await (self.send(text_data=text) if text else self.send_json(message))
+        await asyncio.to_thread(metric_count, "events_delivered", message.get("type") or "")
 
     async def session_ended(self, event):
         await self._end_session()

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from config.metrics import metric_count
 from config.redis import get_redis
 from realtime.models import Notification
 from realtime.webhooks.fanout import deliveries_create_for
@@ -138,6 +139,7 @@ def publish(group: str, message: dict[str, Any]) -> bool:
             message.get("id"),
         )
         return False
+    metric_count("events_published", message.get("type") or "")
     return True
 
 
@@ -192,6 +194,7 @@ def notify_transaction_update(*, user_id, action: str, transaction: dict[str, An
 def notify_budget_alert(
     *, user_id, category: str, budget: str, spent: str, percentage: float, remaining: str, level: str
 ):
+    transaction.on_commit(lambda: metric_count("budget_alerts", level))
     return notify(
         user_id,
         "budget_alert",
