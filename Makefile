@@ -9,7 +9,7 @@ PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 WEB_PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: chromium run test install install-dev services database migrate seed superuser lint flower clean
+.PHONY: chromium run test install install-dev services database migrate seed superuser lint flower clean backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,16 @@ run: install seed
 	@echo "    Readiness  http://127.0.0.1:$(WEB_PORT)/ready/"
 	@echo ""
 	WEB_PORT=$(WEB_PORT) $(BIN)/honcho start -f Procfile
+
+# make backup [DIR=backups]: pg_dump custom format + a manifest with the schema version.
+backup: install services
+	$(BIN)/python manage.py backup --dir $(or $(DIR),backups)
+
+# make restore FILE=backups/x.dump [DATABASE_URL=...]: into an empty database (created if missing),
+# then migrate and verify_ledger.
+restore: install database
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/tally-....dump"; exit 2; }
+	$(BIN)/python manage.py restore $(FILE)
 
 superuser: migrate
 	$(BIN)/python manage.py createsuperuser

@@ -3,7 +3,8 @@ import uuid
 from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.selectors import session_get_active
 
@@ -17,8 +18,9 @@ class SessionJWTAuthentication(JWTAuthentication):
         try:
             return super().get_validated_token(raw_token)
         except InvalidToken:
-            # simplejwt's error nests a dict; answer in the API's flat shape.
-            raise AuthenticationFailed("Token is invalid or expired.", code="token_not_valid")
+            # simplejwt's error nests a dict; answer in the API's flat shape, and tell
+            # an expired token (refresh it) from a bad one (sign in again).
+            raise _token_failure(raw_token)
 
     def get_user(self, validated_token):
         try:
@@ -31,3 +33,13 @@ class SessionJWTAuthentication(JWTAuthentication):
         user = session.user
         user.current_session_id = session.id
         return user
+
+
+def _token_failure(raw_token) -> AuthenticationFailed:
+    try:
+        AccessToken(raw_token)
+    except ExpiredTokenError:  # signature good, only too old
+        return AuthenticationFailed("Token is expired; refresh it.", code="token_expired")
+    except TokenError:
+        pass
+    return AuthenticationFailed("Token is invalid.", code="token_not_valid")

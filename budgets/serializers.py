@@ -5,7 +5,7 @@ from rest_framework import serializers
 from budgets.models import Budget, BudgetPeriod
 from budgets.selectors import STATUSES
 from config.fields import AsciiDecimalField, BoundedDateField
-from merchants.categories import Category
+from merchants.fields import CategoryField
 
 
 def Money(**kwargs):  # noqa: N802 - reads like a field class
@@ -17,7 +17,7 @@ def Percentage(**kwargs):  # noqa: N802
 
 
 class BudgetInputSerializer(serializers.Serializer):
-    category = serializers.ChoiceField(choices=Category.choices)
+    category = CategoryField()
     amount = Money(min_value=Decimal("0.01"))
     start_date = BoundedDateField(required=False)
     end_date = BoundedDateField(required=False)
@@ -31,7 +31,7 @@ class BudgetInputSerializer(serializers.Serializer):
 
 
 class BudgetUpdateInputSerializer(BudgetInputSerializer):
-    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    category = CategoryField(required=False)
     amount = Money(min_value=Decimal("0.01"), required=False)
 
 

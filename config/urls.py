@@ -4,6 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from config import health
 
+# The admin's "View site" goes to the API docs: there is no page at /.
+admin.site.site_url = "/api/docs/"
+admin.site.site_header = admin.site.site_title = "Tally admin"
+
 api_v1 = [
     path("auth/", include("accounts.urls")),
     path("", include("merchants.urls")),

@@ -5,22 +5,23 @@ from django.db import models
 
 
 class Category(models.TextChoices):
-    FOOD_DINING = "Food & Dining"
-    GROCERIES = "Groceries"
-    TRANSPORT = "Transport"
-    SHOPPING = "Shopping"
-    BILLS_UTILITIES = "Bills & Utilities"
-    ENTERTAINMENT = "Entertainment"
-    HEALTH = "Health"
-    TRAVEL = "Travel"
-    HOUSING = "Housing"
-    INCOME = "Income"
-    TRANSFERS = "Transfers"
-    SUBSCRIPTIONS = "Subscriptions"
-    EDUCATION = "Education"
-    PERSONAL_CARE = "Personal Care"
-    FEES_CHARGES = "Fees & Charges"
-    UNCATEGORIZED = "Uncategorized"
+    # The label is the value: derived from the member name, "Food & Dining" would read "Food Dining".
+    FOOD_DINING = "Food & Dining", "Food & Dining"
+    GROCERIES = "Groceries", "Groceries"
+    TRANSPORT = "Transport", "Transport"
+    SHOPPING = "Shopping", "Shopping"
+    BILLS_UTILITIES = "Bills & Utilities", "Bills & Utilities"
+    ENTERTAINMENT = "Entertainment", "Entertainment"
+    HEALTH = "Health", "Health"
+    TRAVEL = "Travel", "Travel"
+    HOUSING = "Housing", "Housing"
+    INCOME = "Income", "Income"
+    TRANSFERS = "Transfers", "Transfers"
+    SUBSCRIPTIONS = "Subscriptions", "Subscriptions"
+    EDUCATION = "Education", "Education"
+    PERSONAL_CARE = "Personal Care", "Personal Care"
+    FEES_CHARGES = "Fees & Charges", "Fees & Charges"
+    UNCATEGORIZED = "Uncategorized", "Uncategorized"
 
 
 CATEGORY_NAMES = [choice.value for choice in Category]

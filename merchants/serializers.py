@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from merchants.categories import CATEGORY_NAMES
+from merchants.fields import CategoryField
 from merchants.models import Merchant
 
 
@@ -28,7 +28,7 @@ class MerchantSearchOutputSerializer(serializers.Serializer):
 
 class MerchantSearchInputSerializer(serializers.Serializer):
     q = serializers.CharField(min_length=2, max_length=200)
-    category = serializers.ChoiceField(choices=CATEGORY_NAMES, required=False)
+    category = CategoryField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
 
 

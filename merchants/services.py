@@ -14,6 +14,8 @@ Every path that writes a Merchant goes through merchant_fields() so
 normalized_name and alias_keys always follow canonical_name and aliases.
 """
 
+import csv
+import io
 import json
 import re
 import unicodedata
@@ -27,6 +29,7 @@ from config.errors import Conflict, DomainError
 from config.locks import lock_rows
 from merchants.categories import CATEGORY_NAMES
 from merchants.errors import MerchantErrorCode
+from merchants.fields import category_from_input
 from merchants.models import Merchant
 
 # Card-processor / wallet prefixes written before the real merchant:
@@ -162,7 +165,8 @@ def clean_country(country) -> str:
 
 
 def clean_category(category) -> str:
-    category = (category or "").strip()
+    """A category by name (any case) or key (FOOD_DINING)."""
+    category = category_from_input((category or "").strip())
     for name in CATEGORY_NAMES:
         if category.lower() == name.lower():
             return name
@@ -262,9 +266,11 @@ def merchant_update(*, merchant: Merchant, **changes) -> Merchant:
         merchant.category = clean_category(changes["category"])
     if "country" in changes:
         merchant.country = clean_country(changes["country"])
-    for name in ("aliases", "tags"):
-        if name in changes:
-            setattr(merchant, name, list(changes[name] or []))
+    if "aliases" in changes:
+        merchant.aliases = list(changes["aliases"] or [])
+    if "tags" in changes:  # a list of tags, or an object of flags (as create and the import take)
+        tags = changes["tags"]
+        merchant.tags = tags if isinstance(tags, dict) else list(tags or [])
     if "canonical_name" in changes or "aliases" in changes:
         aliases = clean_aliases(merchant.aliases, canonical_name=merchant.canonical_name)
         collision = _conflict_for(canonical_name=merchant.canonical_name, aliases=aliases, exclude_ids=[merchant.pk])
@@ -382,6 +388,49 @@ def _parse_import_row(row: dict) -> dict:
     if any(len(a) > 200 for a in aliases):
         raise ValueError("an alias is longer than 200 characters")
     return {"canonical_name": name, "category": category, "country": country, "aliases": aliases, "tags": tags}
+
+
+IMPORT_COLUMNS = ["canonical_name", "category", "aliases", "country", "tags"]
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+
+def merchant_rows_read(raw: bytes, *, source: str) -> list[tuple[int, dict]]:
+    """(line number, row) pairs of a merchant CSV (the command's file, the
+    admin's upload). A file too large, binary, not UTF-8, with a wrong header
+    or broken CSV is refused whole, before anything is written."""
+    if len(raw) > IMPORT_MAX_BYTES:
+        raise DomainError(f"{source} is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB.", code="too_large")
+    if b"\x00" in raw:
+        raise DomainError(f"{source} looks like a binary file, not a CSV.", code=MerchantErrorCode.INVALID)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DomainError(
+            f"{source} is not UTF-8 (invalid byte at position {exc.start}).", code=MerchantErrorCode.INVALID
+        )
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    missing = [c for c in IMPORT_COLUMNS if c not in header]
+    if missing:
+        raise DomainError(
+            f"{source} has the wrong header: missing {', '.join(missing)}. "
+            f"Expected columns: {', '.join(IMPORT_COLUMNS)}.",
+            code=MerchantErrorCode.INVALID,
+        )
+    reader.fieldnames = header
+    rows = []
+    try:
+        for row in reader:
+            if None in row:
+                row["_extra"] = row.pop(None)
+            if not any((v or "").strip() for k, v in row.items() if k != "_extra"):
+                continue  # blank line
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise DomainError(
+            f"{source} is not a valid CSV (line {reader.line_num}): {exc}", code=MerchantErrorCode.INVALID
+        )
+    return rows
 
 
 def merchant_import(*, rows, update: bool = False, dry_run: bool = False, batch_size: int = 500, progress=None):

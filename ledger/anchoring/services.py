@@ -24,7 +24,7 @@ from ledger.anchoring.verification import (  # noqa: F401  (re-exported)
     ledger_verify,
 )
 from ledger.errors import LedgerErrorCode
-from ledger.models import MerkleBatch
+from ledger.models import MerkleBatch, Transaction
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,17 @@ def batch_cutoff(*, batch_date: datetime.date, now: datetime.datetime) -> dateti
     return min(_day_start(batch_date + datetime.timedelta(days=1)), now)
 
 
+def anchor_preview(*, now: datetime.datetime | None = None) -> dict:
+    """What the default run would do now: the batch date, its cut-off, how
+    many rows it would freeze, and whether that date already has a batch."""
+    now = now or timezone.now()
+    batch_date = default_batch_date(now)
+    cutoff = batch_cutoff(batch_date=batch_date, now=now)
+    rows = Transaction.objects.filter(merkle_batch__isnull=True, is_deleted=False, created_at__lt=cutoff).count()
+    exists = MerkleBatch.objects.filter(batch_date=batch_date).exists()
+    return {"batch_date": batch_date, "cutoff": cutoff, "rows": rows, "exists": exists}
+
+
 def default_batch_date(now: datetime.datetime) -> datetime.date:
     """The nightly run closes the day that just ended."""
     return now.astimezone(datetime.UTC).date() - datetime.timedelta(days=1)
@@ -77,20 +88,18 @@ def ledger_anchor(
     *, batch_date: datetime.date | None = None, now: datetime.datetime | None = None, chunk_size: int = CHUNK_SIZE
 ) -> AnchorResult:
     """Anchors every unanchored, live transaction created before the batch's
-    cut-off into the MerkleBatch for ``batch_date`` (default: yesterday, cut
-    off now): tree, leaves and row stamps in one database transaction. The
+    cut-off (the end of that day UTC, or now for today) into the MerkleBatch
+    for ``batch_date`` (default: yesterday): tree, leaves and row stamps in one database transaction. The
     root goes to the anchor backend after commit, so a slow or failing
     network backend holds no locks; a batch left without a reference gets
     one on the next run. Otherwise a second run for the date changes nothing."""
     started = time.monotonic()
     now = now or timezone.now()
-    if batch_date is None:
-        # The nightly run closes yesterday's batch with everything unanchored
-        # at the moment it runs: no row waits more than one night, and a manual
-        # run (admin, "Run selected tasks") anchors what exists now.
-        batch_date, cutoff = default_batch_date(now), now
-    else:
-        cutoff = batch_cutoff(batch_date=batch_date, now=now)
+    # The default (the nightly run, or admin's "Run selected tasks") closes
+    # yesterday's batch at midnight UTC: a row created today is never frozen
+    # into a batch dated yesterday; it waits for tonight's run.
+    batch_date = batch_date or default_batch_date(now)
+    cutoff = batch_cutoff(batch_date=batch_date, now=now)
     if _day_start(batch_date) > now:
         raise DomainError(
             f"{batch_date} has not started yet; it cannot be anchored.", code=LedgerErrorCode.FUTURE_BATCH

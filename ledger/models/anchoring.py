@@ -25,6 +25,7 @@ class MerkleBatch(models.Model):
 
     class Meta:
         ordering = ["-batch_date"]
+        verbose_name_plural = "Merkle batches"
 
     def __str__(self):
         return f"{self.batch_date} {self.root_hash[:12]}"

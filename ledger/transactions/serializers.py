@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.models import Transaction
-from merchants.categories import Category
+from merchants.fields import CategoryField
 
 
 def _iso(value):
@@ -72,7 +72,7 @@ def transaction_data(tx: Transaction) -> dict:
 class MerchantNestedSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     canonical_name = serializers.CharField()
-    category = serializers.ChoiceField(choices=Category.choices)
+    category = CategoryField()
 
 
 class TransactionOutputSerializer(serializers.Serializer):
@@ -92,7 +92,7 @@ class TransactionOutputSerializer(serializers.Serializer):
     date = BoundedDateField()
     merchant_raw = serializers.CharField()
     merchant = MerchantNestedSerializer(allow_null=True)
-    category = serializers.ChoiceField(choices=Category.choices)
+    category = CategoryField()
     source = serializers.ChoiceField(choices=Transaction.Source.choices)
     notes = serializers.CharField()
     external_id = serializers.CharField()
@@ -126,14 +126,17 @@ class TransactionCreateInputSerializer(serializers.Serializer):
         help_text="Positive: money out (spending). Negative: money in (income, refund).",
     )
     date = BoundedDateField()
-    merchant_raw = serializers.CharField(max_length=255)
+    merchant_raw = serializers.CharField(max_length=255, required=False, help_text="The merchant as the bank shows it.")
+    merchant = serializers.CharField(
+        max_length=255, required=False, write_only=True, help_text="Alias of merchant_raw (the CSV column's name)."
+    )
     account = serializers.UUIDField(
         required=False, help_text="Default: your default account in the currency (created on first use)."
     )
     currency = serializers.RegexField(
         r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; default: the account's (must equal it)."
     )
-    category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Default: picked for you.")
+    category = CategoryField(required=False, help_text="Default: picked for you.")
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTES_MAX_LENGTH)
     external_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
     tags = serializers.ListField(
@@ -143,10 +146,23 @@ class TransactionCreateInputSerializer(serializers.Serializer):
         default=False, help_text="Save even if the same amount, date and merchant already exist."
     )
 
+    def validate(self, attrs):
+        alias = attrs.pop("merchant", None)
+        if alias is not None and "merchant_raw" in attrs and attrs["merchant_raw"] != alias:
+            raise serializers.ValidationError(
+                {"merchant": ["merchant is an alias of merchant_raw; give one, or the same text in both."]},
+                code="invalid",
+            )
+        if alias is not None:
+            attrs["merchant_raw"] = alias
+        if not attrs.get("merchant_raw"):
+            raise serializers.ValidationError({"merchant_raw": ["This field is required."]}, code="required")
+        return attrs
+
 
 class TransactionUpdateInputSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH)
-    category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Counts as a correction.")
+    category = CategoryField(required=False, help_text="Counts as a correction.")
     amount = AsciiDecimalField(max_digits=12, decimal_places=2, validators=[_non_zero], required=False)
     date = BoundedDateField(required=False)
     merchant_raw = serializers.CharField(max_length=255, required=False)
@@ -172,14 +188,14 @@ class TransactionChangeSerializer(serializers.Serializer):
 
 class CorrectionInputSerializer(serializers.Serializer):
     transaction_id = serializers.UUIDField()
-    new_category = serializers.ChoiceField(choices=Category.choices)
+    new_category = CategoryField()
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
 class CorrectionOutputSerializer(serializers.Serializer):
     message = serializers.CharField()
-    old_category = serializers.ChoiceField(choices=Category.choices)
-    new_category = serializers.ChoiceField(choices=Category.choices)
+    old_category = CategoryField()
+    new_category = CategoryField()
 
 
 class MerchantStatsInputSerializer(serializers.Serializer):
@@ -213,7 +229,7 @@ class SplitLineSerializer(serializers.Serializer):
     amount = AsciiDecimalField(
         max_digits=12, decimal_places=2, validators=[_non_zero], help_text="Same sign convention as the parent."
     )
-    category = serializers.ChoiceField(choices=Category.choices)
+    category = CategoryField()
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
@@ -224,7 +240,7 @@ class SplitsSerializer(serializers.Serializer):
 
 
 class BulkSetSerializer(serializers.Serializer):
-    category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Counts as corrections.")
+    category = CategoryField(required=False, help_text="Counts as corrections.")
     tags_add = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
     tags_remove = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH)

@@ -525,10 +525,22 @@ def test_alg_none_token_is_401(auth_client, api_client):
     assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(f"{header}.{payload}.")), 401)
 
 
-def test_expired_access_token_is_401(auth_client, api_client):
+def test_expired_access_token_is_401_token_expired(auth_client, api_client):
+    with time_machine.travel(timezone.now() + timedelta(minutes=61), tick=False):
+        body = assert_error_shape(
+            api_client.get("/api/v1/auth/me", **bearer(auth_client.tokens["access"])), 401, "token_expired"
+        )
+    assert body["errors"][0]["detail"] == "Token is expired; refresh it."
+
+
+def test_a_garbage_or_forged_token_is_token_not_valid_not_expired(auth_client, api_client):
+    head, payload, _ = auth_client.tokens["access"].split(".")
+    for token in ("garbage", f"{head}.{payload}.forged-signature"):
+        assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(token)), 401, "token_not_valid")
+    # An expired token with a forged signature is invalid, not expired.
     with time_machine.travel(timezone.now() + timedelta(minutes=61), tick=False):
         assert_error_shape(
-            api_client.get("/api/v1/auth/me", **bearer(auth_client.tokens["access"])), 401, "token_not_valid"
+            api_client.get("/api/v1/auth/me", **bearer(f"{head}.{payload}.forged-signature")), 401, "token_not_valid"
         )
 
 

@@ -129,3 +129,50 @@ def test_live_page_shows_events_and_resumes_after_a_drop(chromium, settings):
             expect(page.locator("#login")).to_be_hidden()
         finally:
             browser.close()
+
+
+def test_live_page_keeps_its_session_and_events_across_a_reload_and_signs_out(chromium, settings):
+    from playwright.sync_api import expect, sync_playwright
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    user = UserFactory(password=TEST_PASSWORD)
+    with daphne(redis_url=settings.REDIS_URL) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(server.url + "/live/")
+            page.fill("#email", user.email)
+            page.fill("#password", TEST_PASSWORD)
+            page.click("button[type=submit]")
+            expect(page.locator("#state")).to_have_attribute("data-state", "open", timeout=15000)
+            token = _api_token(server.url, user.email)
+            before = _post(
+                server.url + "/api/v1/transactions",
+                {"amount": "7.10", "date": "2026-01-05", "merchant": "Corner Cafe"},
+                token,
+            )
+            expect(page.locator("#events")).to_contain_text(before["id"], timeout=15000)
+
+            page.reload()
+            expect(page.locator("#state")).to_have_attribute("data-state", "open", timeout=15000)
+            expect(page.locator("#login")).to_be_hidden()
+            expect(page.locator("#events")).to_contain_text(before["id"])  # the history stayed
+            after = _post(
+                server.url + "/api/v1/transactions",
+                {"amount": "3.30", "date": "2026-01-06", "merchant_raw": "Night Bus"},
+                token,
+            )
+            expect(page.locator("#events")).to_contain_text(after["id"], timeout=15000)
+            expect(page.locator('article[data-type="transaction_update"]')).to_have_count(2)
+
+            page.click("#signout")
+            expect(page.locator("#login")).to_be_visible(timeout=15000)
+            expect(page.locator("#state")).to_have_text("signed out")
+            expect(page.locator("#events")).to_be_empty()
+            page.reload()
+            expect(page.locator("#login")).to_be_visible()
+            expect(page.locator("#state")).not_to_have_attribute("data-state", "open")
+            # Nothing of the session stays in the tab.
+            assert page.evaluate("sessionStorage.length") == 0
+        finally:
+            browser.close()

@@ -11,17 +11,13 @@ Progress goes to stderr (tqdm). Rejected rows are written next to the input
 make the command exit 1; the good rows are imported all the same, unless
 ``--strict``, which writes nothing when any row is rejected."""
 
-import csv
-import io
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from merchants.services import merchant_import
-
-REQUIRED_COLUMNS = ["canonical_name", "category", "aliases", "country", "tags"]
-MAX_FILE_BYTES = 50 * 1024 * 1024
+from config.errors import DomainError
+from merchants.services import merchant_import, merchant_rows_read
 
 
 def read_rows(path: Path) -> list[tuple[int, dict]]:
@@ -30,34 +26,10 @@ def read_rows(path: Path) -> list[tuple[int, dict]]:
         raw = path.read_bytes()
     except OSError as exc:
         raise CommandError(f"Cannot read {path}: {exc.strerror or exc}")
-    if len(raw) > MAX_FILE_BYTES:
-        raise CommandError(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
-    if b"\x00" in raw:
-        raise CommandError(f"{path} looks like a binary file, not a CSV.")
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise CommandError(f"{path} is not UTF-8 (invalid byte at position {exc.start}).")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise CommandError(
-            f"{path} has the wrong header: missing {', '.join(missing)}. "
-            f"Expected columns: {', '.join(REQUIRED_COLUMNS)}."
-        )
-    reader.fieldnames = header
-    rows = []
-    try:
-        for row in reader:
-            if None in row:
-                row["_extra"] = row.pop(None)
-            if not any((v or "").strip() for k, v in row.items() if k != "_extra"):
-                continue  # blank line
-            rows.append((reader.line_num, row))
-    except csv.Error as exc:
-        raise CommandError(f"{path} is not a valid CSV (line {reader.line_num}): {exc}")
-    return rows
+        return merchant_rows_read(raw, source=str(path))
+    except DomainError as exc:
+        raise CommandError(exc.detail) from exc
 
 
 class Command(BaseCommand):

@@ -147,17 +147,17 @@ def test_a_manual_run_for_today_cuts_off_at_now(user):
     assert Transaction.objects.get(merkle_batch__isnull=False).id == before.id
 
 
-def test_the_default_run_closes_yesterday_with_everything_up_to_now(ledger_rows):
+def test_the_default_run_closes_yesterday_at_midnight_and_leaves_todays_rows(ledger_rows):
     rows, late, _ = ledger_rows
     afternoon = datetime.datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-    too_new = make_tx(late.user, afternoon + datetime.timedelta(seconds=1))
 
     result = anchoring.ledger_anchor(now=afternoon)
 
     batch = MerkleBatch.objects.get()
-    assert (batch.batch_date, batch.cutoff, result.transaction_count) == (DAY, afternoon, 6)
-    assert late.id in set(batch.transactions.values_list("id", flat=True))
-    assert Transaction.objects.get(pk=too_new.pk).merkle_batch_id is None
+    midnight = datetime.datetime(2026, 11, 23, tzinfo=UTC)
+    assert (batch.batch_date, batch.cutoff, result.transaction_count) == (DAY, midnight, 5)
+    # Created today (00:30): not frozen into yesterday's batch; tonight's run takes it.
+    assert Transaction.objects.get(pk=late.pk).merkle_batch_id is None
 
 
 def test_future_dates_are_refused_and_empty_days_get_the_empty_root(db):
@@ -508,7 +508,8 @@ def test_nightly_task_anchors_and_alerts_staff_about_the_previous_batch(
     with django_capture_on_commit_callbacks(execute=True):
         result = tasks.anchor_ledger.delay().get()
 
-    assert result["anchored"]["batch_date"] == "2026-11-23" and result["anchored"]["transaction_count"] == 1
+    # The 23rd's batch: the row made at 00:30 that night and the one at noon.
+    assert result["anchored"]["batch_date"] == "2026-11-23" and result["anchored"]["transaction_count"] == 2
     assert result["previous"] == {"batch_date": "2026-11-22", "ok": False}
     alert = Notification.objects.get(type="integrity_alert")
     assert alert.user_id == staff_user.id
