@@ -270,7 +270,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                "deposit amt.", "deposit amount", "paid in", "money in", "haber", "inkomsten"),
     "payee": ("payee", "merchant", "name", "counter party", "counterparty", "empfaenger",
               "empfaenger/zahlungspflichtiger", "beguenstigter/zahlungspflichtiger",
-              "auftraggeber/empfaenger", "naam", "naam tegenpartij", "tegenpartij", "beneficiario",
+              "auftraggeber/empfaenger", "auftraggeber/zahlungsempfaenger", "zahlungsempfaenger",
+              "name zahlungsbeteiligter", "naam", "naam tegenpartij", "tegenpartij", "beneficiario",
               "beneficiaire", "partner name"),
     "description": ("description", "memo", "details", "narration", "particulars", "reference", "verwendungszweck",
                     "buchungstext", "omschrijving", "naam / omschrijving", "mededelingen", "concepto", "descripcion",
@@ -322,6 +323,8 @@ def generic_profile(header: list[str]) -> tuple[Profile, list[str]]:
     columns: dict[str, str | list[str]] = {}
     guessed = []
     direction = ""
+    names = [normalise(cell) for cell in header]
+    has_currency_word = any(_ROLE_OF.get(name) == "currency" and name != "valuta" for name in names)
     for cell in header:
         name = normalise(cell)
         role = _ROLE_OF.get(name)
@@ -332,6 +335,8 @@ def generic_profile(header: list[str]) -> tuple[Profile, list[str]]:
                 role = "amount"
         if role is None:
             continue
+        if role == "currency" and name == "valuta" and has_currency_word:
+            continue  # German "Valuta" is the value date when a Waehrung column names the currency
         if role == "direction":
             if not direction:
                 direction = cell.strip()

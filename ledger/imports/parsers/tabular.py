@@ -1,8 +1,9 @@
 """CSV and XLSX rows -> ParsedRow, through a profile.
 
-Two passes over the records keep memory flat: the first finds the header
-and, when the profile has no date format, the file's day/month order (it
-stops at the first date that decides it); the second maps rows one by one."""
+Two passes over the records keep memory flat: the first finds the header,
+checks a profile's date format against the file's dates and, when the
+profile has none, finds the file's day/month order (it stops at the first
+date that decides it); the second maps rows one by one."""
 
 import dataclasses
 import re
@@ -17,12 +18,21 @@ from .types import ImportFileError, ParsedRow, Profile, RowError, RowProblem, St
 from .values import AmountParser, DateParser, looks_like_date, numeric_parts
 
 HEADER_SEARCH = 50
+# Data rows whose dates are checked against a profile's date format before it is trusted.
+DATE_SAMPLE = 5000
 Records = Iterable[tuple[int, RowProblem | None, list[str]]]  # re-iterable: CsvRecords or XlsxRecords
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SKIP = object()
 _OPENING = re.compile(r"(?i)^(beginning|opening) balance")
 _CLOSING = re.compile(r"(?i)^(ending|closing) balance")
+# A statement's balance written as a row of the table (Volksbank's Anfangssaldo/Endsaldo
+# trailer, ING's beginsaldo): read into the statement, never imported as a transaction.
+_BALANCE_ROW = re.compile(
+    r"(?i)^(?:(?P<open>anfangssaldo|alter kontostand|beginsaldo|solde initial|saldo inicial|"
+    r"(?:beginning|opening|start) balance)|(?P<close>endsaldo|neuer kontostand|eindsaldo|solde final|"
+    r"saldo final|(?:ending|closing|end) balance))\b"
+)
 
 
 def _unescape(text: str) -> str:
@@ -140,22 +150,25 @@ class TableParse:
         self._compile()
 
     def _dates_fit(self) -> bool:
-        """Whether any of the first data rows' dates parses with the profile's format."""
-        sample = []
+        """Whether every date of the file (up to DATE_SAMPLE rows) parses with
+        the profile's format: a 25/04/2024 on row 300 says a %m/%d/%Y profile
+        does not fit, even when the first rows (01/02/2024) happen to parse.
+        Cells that do not look like dates (summary lines) are no evidence."""
+        seen = 0
         for number, problem, cells in self.records:
             if number <= self.header_row or problem is not None or self.i_date >= len(cells):
                 continue
-            if cells[self.i_date].strip():
-                sample.append(cells[self.i_date])
-            if len(sample) >= 20:
-                break
-        for value in sample:
+            value = cells[self.i_date]
+            if not looks_like_date(value):
+                continue
+            seen += 1
             try:
                 self.dates(value)
-                return True
             except RowProblem:
-                continue
-        return not sample
+                return False
+            if seen >= DATE_SAMPLE:
+                break
+        return True
 
     def _fits(self, profile: Profile, cells: list[str]) -> bool:
         names = {normalise(cell) for cell in cells}
@@ -376,6 +389,11 @@ class TableParse:
         for position, matches in self.filters:
             if position is not None and matches(cells[position]):
                 return _SKIP
+        label = cells[self.i_payee] if self.i_payee is not None else ""
+        if not label.strip() and self.i_description:
+            label = cells[self.i_description[0]]
+        if label and (balance_row := _BALANCE_ROW.match(label.strip())):
+            return self._balance_row(balance_row, cells)
         bank_category = cells[self.i_category].strip() if self.i_category is not None else ""
         category = self.categories(bank_category)
         if category == IGNORE:
@@ -399,12 +417,15 @@ class TableParse:
                 balance = parsed[0] if parsed else None
             except RowProblem:
                 balance = None
+        payee = payee or description
+        if "\n" in payee:  # a quoted cell spanning lines: the merchant text is one line (the cell stays as is)
+            payee = " ".join(payee.split())
         # Positional: this runs once per row of a million-row file.
         return ParsedRow(
             number,
             date,
             amount,
-            payee or description,
+            payee,
             description,
             notes,
             bank_category,
@@ -413,6 +434,21 @@ class TableParse:
             external_id,
             balance,
         )
+
+    def _balance_row(self, match: re.Match, cells: list[str]):
+        """Keep a balance row's amount (the bank's sign) as the statement's opening or closing balance."""
+        column = self.i_amount if self.i_amount is not None else self.i_balance
+        try:
+            parsed = self.amounts(cells[column]) if column is not None else None
+        except RowProblem:
+            parsed = None
+        if parsed is not None:
+            value = abs(parsed[0]) if parsed[1] == "in" else -abs(parsed[0]) if parsed[1] == "out" else parsed[0]
+            if match.group("open"):
+                self.statement.opening_balance = value
+            else:
+                self.statement.closing_balance = value
+        return _SKIP
 
     def _name(self, position: int | None) -> str:
         return self.header_names[position] if position is not None else ""
