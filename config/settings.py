@@ -158,7 +158,7 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", defau
 WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
 WEBHOOK_DELIVERY_RETENTION_DAYS = env.int("WEBHOOK_DELIVERY_RETENTION_DAYS", default=30)
 
-# Tamper-evident ledger: where nightly Merkle roots are anchored (ledger/anchor_backends.py).
+# Tamper-evident ledger: where nightly Merkle roots are anchored (ledger/anchoring/backends.py).
 LEDGER_ANCHOR_BACKEND = env("LEDGER_ANCHOR_BACKEND", default="local")
 LEDGER_ANCHOR_BACKENDS = {"local": "ledger.anchoring.backends.LocalAnchorBackend"}
 
