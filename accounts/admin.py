@@ -1,9 +1,56 @@
+import math
+
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
-from accounts import services
+from accounts import services, throttling
 from accounts.models import Session, User
+
+
+class ProtectedAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin sign-in under the API login's protection: the per-IP
+    failure limit (the same Redis counters) and the per-account lockout
+    (checked here for a clear message, enforced in accounts.backends).
+    Redis down: sign-in is refused."""
+
+    def clean(self):
+        unavailable = forms.ValidationError("Sign-in is unavailable right now; try again shortly.", code="unavailable")
+        try:
+            reservation = throttling.login_attempt_reserve(throttling.client_ip(self.request.META) or "unknown")
+        except throttling.ProtectionUnavailable:
+            raise unavailable
+        if not reservation.allowed:
+            raise forms.ValidationError(
+                f"Too many failed sign-ins from this address; try again in {_minutes(reservation.retry_after)}.",
+                code="throttled",
+            )
+        failed = False
+        try:
+            email = self.cleaned_data.get("username")
+            if email and (locked_for := throttling.account_lock_remaining(email)):
+                raise forms.ValidationError(
+                    f"This account is locked after too many failed sign-ins; try again in {_minutes(locked_for)}.",
+                    code="locked",
+                )
+            return super().clean()
+        except throttling.ProtectionUnavailable:
+            raise unavailable
+        except forms.ValidationError as exc:
+            failed = getattr(exc, "code", None) == "invalid_login"
+            raise
+        finally:
+            throttling.login_attempt_finish(reservation, failed=failed)
+
+
+def _minutes(seconds: int) -> str:
+    minutes = max(math.ceil(seconds / 60), 1)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+admin.site.login_form = ProtectedAdminAuthenticationForm
 
 
 class TallyUserCreationForm(UserCreationForm):

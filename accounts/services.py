@@ -7,17 +7,19 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
-from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, Throttled, ValidationError
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import throttling
 from accounts.models import Session, User, default_preferences
 from accounts.signals import session_ended
 from accounts.tokens import (
@@ -43,19 +45,29 @@ def _check_password_rules(password: str, user: User | None = None, field: str = 
         raise ValidationError({field: list(exc.messages)}, code="weak_password")
 
 
-def user_create(*, email: str, password: str, full_name: str = "", phone: str = "") -> User:
+def user_create(*, email: str, password: str, full_name: str = "", phone: str = "") -> User | None:
+    """Registers a new, unverified user and mails the verification link. For
+    an address that already has an account nothing is created and its owner
+    is mailed instead; the caller answers the same either way (and the same
+    work is done, a password hash included), so registering reveals nothing
+    about who has an account. Returns the new user, or None."""
     email = User.objects.normalize_email(email)
-    if User.objects.filter(email=email).exists():
-        raise ValidationError({"email": ["A user with this e-mail already exists."]}, code="unique")
     _check_password_rules(password, User(email=email, full_name=full_name))
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password, full_name=full_name, phone=phone)
-    except IntegrityError:
-        # Two registrations raced past the exists() check; the unique index decided.
-        raise ValidationError({"email": ["A user with this e-mail already exists."]}, code="unique")
-    email_verification_send(user=user)
-    return user
+    existing = User.objects.filter(email=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(email=email, password=password, full_name=full_name, phone=phone)
+        except IntegrityError:
+            # Two registrations raced past the lookup; the unique index decided.
+            existing = User.objects.filter(email=email).first()
+        else:
+            email_verification_send(user=user)
+            return user
+    make_password(password)  # what creating the user would have cost
+    if existing is not None:
+        _send_templated_mail(user=existing, template="email_in_use", context={})
+    return None
 
 
 PREFERENCE_THEMES = {"light", "dark", "system"}
@@ -148,10 +160,37 @@ def session_start(*, user: User, user_agent: str = "", ip: str | None = None) ->
 
 
 def login(*, email: str, password: str, user_agent: str = "", ip: str | None = None) -> TokenPair:
-    user = authenticate(email=email, password=password)
+    """Raises throttling.ProtectionUnavailable when the lockout counters
+    cannot be read (the login is refused)."""
+    locked_for = throttling.account_lock_remaining(email)
+    if locked_for:
+        raise Throttled(
+            wait=locked_for,
+            detail="Too many failed sign-ins for this account: it is locked for a while. "
+            "Try again later, or reset the password.",
+        )
+    user = authenticate(email=email, password=password)  # counts a wrong password (accounts.backends)
     if user is None:
         raise AuthenticationFailed("E-mail or password is wrong.", code="invalid_credentials")
     return session_start(user=user, user_agent=user_agent, ip=ip)
+
+
+def account_locked_notify(*, email: str) -> None:
+    """Tells the owner (if the address has an account) that it was locked
+    and until when; nothing for an address without one."""
+    user = User.objects.filter(email=User.objects.normalize_email(email)).first()
+    if user is None:
+        return
+    config = settings.ACCOUNT_LOCKOUT
+    _send_templated_mail(
+        user=user,
+        template="account_locked",
+        context={
+            "failures": config["MAX_FAILURES"],
+            "minutes": max(config["LOCK_SECONDS"] // 60, 1),
+            "until": timezone.now() + timedelta(seconds=config["LOCK_SECONDS"]),
+        },
+    )
 
 
 def _parse_refresh(raw: str) -> RefreshToken:
@@ -309,6 +348,9 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password", "updated_at"])
     sessions_revoke_all(user=user)
+    # Whoever locked the account out guessed the old password; the owner may sign in now.
+    email = user.email
+    transaction.on_commit(lambda: throttling.account_failures_clear(email, unlock=True))
     return user
 
 

@@ -1,13 +1,23 @@
-"""Failed-login limiting per client IP, counted atomically in Redis.
+"""Login protection, counted atomically in Redis.
 
-An attempt is counted before the password is checked and refunded unless
-the password was wrong, in one Lua script each (so fifty parallel wrong
-passwords get exactly five tries, and attempts in flight count). A burst of
-good logins from one address (an office behind NAT) is asked to retry in a
-second, never locked out; bad input or a server error is not a failure.
-DRF's cache throttles read-then-write and let bursts through, which is why
-they are not used here."""
+Per client IP: an attempt is counted before the password is checked and
+refunded unless the password was wrong, in one Lua script each (so fifty
+parallel wrong passwords get exactly five tries, and attempts in flight
+count). A burst of good logins from one address (an office behind NAT) is
+asked to retry in a second, never locked out; bad input or a server error is
+not a failure. DRF's cache throttles read-then-write and let bursts through,
+which is why they are not used here.
 
+Per account (the e-mail address, whether or not it has an account, so the
+answer never tells): wrong passwords from any address are counted, and the
+N-th in the window locks the address for a fixed time (ACCOUNT_LOCKOUT); the
+owner is mailed once per lock. The lock is time-boxed so a stranger cannot
+lock anyone out for good, and a password reset lifts it.
+
+Redis down: login fails closed (``ProtectionUnavailable``: 503 with
+Retry-After), because without the counters it would be unlimited guessing."""
+
+import hashlib
 import ipaddress
 import logging
 from dataclasses import dataclass
@@ -15,21 +25,10 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
+from config.proxies import is_trusted, trusted_networks
 from config.redis import get_redis
 
 logger = logging.getLogger(__name__)
-
-
-def _trusted_networks():
-    return [ipaddress.ip_network(entry, strict=False) for entry in settings.TRUSTED_PROXIES]
-
-
-def _is_trusted(address, networks):
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
 
 
 def client_ip(meta) -> str:
@@ -37,14 +36,24 @@ def client_ip(meta) -> str:
     which case the right-most X-Forwarded-For hop that is not itself a proxy.
     Hops a client wrote itself sit to the left and are never reached."""
     remote = meta.get("REMOTE_ADDR", "") or ""
-    networks = _trusted_networks()
-    if not networks or not _is_trusted(remote, networks):
+    networks = trusted_networks()
+    if not networks or not is_trusted(remote, networks):
         return remote
     hops = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     for hop in reversed(hops):
-        if not _is_trusted(hop, networks):
+        if not is_trusted(hop, networks):
             return hop
     return remote
+
+
+# While Redis is down, clients are asked to come back after this many seconds.
+UNAVAILABLE_RETRY_AFTER = 30
+
+
+class ProtectionUnavailable(Exception):
+    """The counters cannot be read (Redis down): the attempt is refused."""
+
+    retry_after = UNAVAILABLE_RETRY_AFTER
 
 
 @dataclass(frozen=True)
@@ -117,11 +126,10 @@ def login_attempt_reserve(ip: str) -> Reservation:
     key, confirmed_key = _key(ip), _confirmed_key(ip)
     try:
         allowed, ttl = get_redis().eval(_RESERVE, 2, key, confirmed_key, limit, window)
-    except redis.RedisError:
-        # Fail open: Redis down already makes /ready/ answer 503; locking every
-        # user out of their money on top of that helps nobody.
-        logger.exception("login throttle unavailable; allowing attempt")
-        return Reservation(allowed=True, retry_after=0, key=None)
+    except redis.RedisError as exc:
+        # Fail closed: without the counters anyone could guess without limit.
+        logger.warning("login throttle unavailable (%s); attempt refused", type(exc).__name__)
+        raise ProtectionUnavailable() from exc
     if not allowed:
         busy = ttl == -100
         return Reservation(
@@ -155,3 +163,114 @@ def login_lockouts_active() -> int:
     if not keys:
         return 0
     return sum(1 for value in client.mget(keys) if value is not None and int(value) >= limit)
+
+
+# --- per account ------------------------------------------------------------
+
+
+def _account_subject(email: str) -> str:
+    # Hashed: keys stay short and a Redis dump lists no addresses.
+    return hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+
+
+def _account_failures_key(email: str) -> str:
+    return f"tally:login-account-failures:{_account_subject(email)}"
+
+
+def _account_lock_key(email: str) -> str:
+    return f"tally:login-account-lock:{_account_subject(email)}"
+
+
+# A failure while locked changes nothing (the lock is time-boxed, never
+# extended); the N-th failure in the window sets the lock and clears the count.
+# Returns 1 only for the failure that locked.
+_ACCOUNT_FAILURE = """
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  return 0
+end
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2], 'NX')
+if count >= tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[2], '1', 'EX', ARGV[3])
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+"""
+
+
+def account_lock_remaining(email: str) -> int:
+    """Seconds the address stays locked (0: not locked). Raises
+    ProtectionUnavailable when Redis cannot answer."""
+    try:
+        ttl = get_redis().ttl(_account_lock_key(email))
+    except redis.RedisError as exc:
+        logger.warning("account lockout unavailable (%s); attempt refused", type(exc).__name__)
+        raise ProtectionUnavailable() from exc
+    return max(int(ttl), 1) if ttl != -2 else 0
+
+
+def account_failure_record(email: str) -> bool:
+    """Counts a wrong password for the address; True if it locked it now."""
+    config = settings.ACCOUNT_LOCKOUT
+    try:
+        locked = get_redis().eval(
+            _ACCOUNT_FAILURE,
+            2,
+            _account_failures_key(email),
+            _account_lock_key(email),
+            config["MAX_FAILURES"],
+            config["WINDOW_SECONDS"],
+            config["LOCK_SECONDS"],
+        )
+    except redis.RedisError:
+        logger.exception("could not count a failed login for an account")
+        return False
+    return bool(locked)
+
+
+def account_failures_clear(email: str, *, unlock: bool = False) -> None:
+    """A good password forgets the failures; a password reset also lifts the lock."""
+    keys = [_account_failures_key(email)] + ([_account_lock_key(email)] if unlock else [])
+    try:
+        get_redis().delete(*keys)
+    except redis.RedisError:
+        logger.exception("could not clear the failed logins of an account")
+
+
+# --- fixed windows (password reset) -------------------------------------------
+
+_HIT = """
+local count = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2], 'NX')
+if count > tonumber(ARGV[1]) then
+  return redis.call('TTL', KEYS[1])
+end
+return 0
+"""
+
+
+def window_hit(name: str, subject: str, *, limit: int, window: int) -> int:
+    """Counts one request of ``subject`` against ``limit`` per ``window``
+    seconds: 0 if allowed, else the seconds until the window ends. Raises
+    ProtectionUnavailable when Redis cannot answer."""
+    key = f"tally:{name}:{hashlib.sha256(subject.encode()).hexdigest()}"
+    try:
+        wait = get_redis().eval(_HIT, 1, key, limit, window)
+    except redis.RedisError as exc:
+        logger.warning("%s limit unavailable (%s); request refused", name, type(exc).__name__)
+        raise ProtectionUnavailable() from exc
+    return max(int(wait), 1) if wait else 0
+
+
+def password_reset_wait(*, ip: str, email: str) -> int:
+    """0 if a reset mail may be asked for now, else seconds to wait: limited
+    per client IP (one sender mailing many) and per address (many senders
+    flooding one victim)."""
+    config = settings.PASSWORD_RESET_THROTTLE
+    window = config["WINDOW_SECONDS"]
+    waits = [
+        window_hit("password-reset-ip", _subject(ip), limit=config["PER_IP"], window=window),
+        window_hit("password-reset-address", (email or "").strip().lower(), limit=config["PER_ADDRESS"], window=window),
+    ]
+    return max(waits)

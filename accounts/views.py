@@ -1,6 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled
+from rest_framework.exceptions import APIException, AuthenticationFailed, NotFound, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,15 +21,34 @@ from accounts.serializers import (
     UserOutputSerializer,
     UserUpdateInputSerializer,
 )
-from accounts.throttling import client_ip, login_attempt_finish, login_attempt_reserve
+from accounts.throttling import (
+    ProtectionUnavailable,
+    client_ip,
+    login_attempt_finish,
+    login_attempt_reserve,
+    password_reset_wait,
+)
 from config.api import TallyAPIMixin
-from config.openapi import ThrottledErrorResponseSerializer
+from config.openapi import ServiceUnavailableErrorResponseSerializer, ThrottledErrorResponseSerializer
 
 
 def _token_pair_body(pair):
     return TokenPairOutputSerializer(
         {"access": pair.access, "refresh": pair.refresh, "session_id": pair.session.id, "user": pair.session.user}
     ).data
+
+
+class ProtectionUnavailableError(APIException):
+    """Login protection cannot count (Redis down): refuse rather than allow
+    unlimited guessing."""
+
+    status_code = 503
+    default_code = "service_unavailable"
+    default_detail = "Sign-in is unavailable right now; try again shortly."
+
+    def __init__(self, wait):
+        super().__init__()
+        self.wait = wait
 
 
 def _device(request):
@@ -47,24 +66,40 @@ class PublicAPIView(TallyAPIMixin, APIView):
         return 'Bearer realm="api"'
 
 
+REGISTER_ACCEPTED = "Check your inbox: the link in the e-mail we sent finishes signing up; then sign in."
+
+
 class RegisterView(PublicAPIView):
-    @extend_schema(request=RegisterInputSerializer, responses={201: TokenPairOutputSerializer})
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={202: DetailOutputSerializer},
+        description="The same 202 whether or not the address already has an account (its owner is mailed "
+        "instead), so the answer reveals nothing. Sign in with `login` afterwards.",
+    )
     def post(self, request):
         data = self.validated(RegisterInputSerializer)
-        user = services.user_create(**data)
-        pair = services.session_start(user=user, **_device(request))
-        return Response(_token_pair_body(pair), status=status.HTTP_201_CREATED)
+        services.user_create(**data)
+        return Response({"detail": REGISTER_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
 
 
 class LoginView(PublicAPIView):
     @extend_schema(
         request=LoginInputSerializer,
-        responses={200: TokenPairOutputSerializer, 429: ThrottledErrorResponseSerializer},
-        description="5 failed attempts per client IP per 15 minutes, then 429 with Retry-After.",
+        responses={
+            200: TokenPairOutputSerializer,
+            429: ThrottledErrorResponseSerializer,
+            503: ServiceUnavailableErrorResponseSerializer,
+        },
+        description="5 failed attempts per client IP per 15 minutes, then 429 with Retry-After. "
+        "10 failed attempts for one account from any address lock it for 15 minutes (429 with Retry-After; "
+        "the owner is mailed). 503 with Retry-After while the counters are unavailable.",
     )
     def post(self, request):
         device = _device(request)
-        reservation = login_attempt_reserve(device["ip"] or "unknown")
+        try:
+            reservation = login_attempt_reserve(device["ip"] or "unknown")
+        except ProtectionUnavailable as exc:
+            raise ProtectionUnavailableError(exc.retry_after)
         if not reservation.allowed:
             detail = (
                 "Too many logins in progress from this address; retry in a second."
@@ -79,6 +114,8 @@ class LoginView(PublicAPIView):
         except AuthenticationFailed:
             wrong_password = True
             raise
+        except ProtectionUnavailable as exc:
+            raise ProtectionUnavailableError(exc.retry_after)
         finally:
             # Only a wrong password counts; bad input or a server error is refunded.
             login_attempt_finish(reservation, failed=wrong_password)
@@ -124,9 +161,24 @@ class PasswordChangeView(TallyAPIMixin, APIView):
 
 
 class PasswordResetView(PublicAPIView):
-    @extend_schema(request=PasswordResetInputSerializer, responses={202: DetailOutputSerializer})
+    @extend_schema(
+        request=PasswordResetInputSerializer,
+        responses={
+            202: DetailOutputSerializer,
+            429: ThrottledErrorResponseSerializer,
+            503: ServiceUnavailableErrorResponseSerializer,
+        },
+        description="Limited per client IP and per address (429 with Retry-After); "
+        "the same 202 whether or not the address has an account.",
+    )
     def post(self, request):
         data = self.validated(PasswordResetInputSerializer)
+        try:
+            wait = password_reset_wait(ip=_device(request)["ip"] or "unknown", email=data["email"])
+        except ProtectionUnavailable as exc:
+            raise ProtectionUnavailableError(exc.retry_after)
+        if wait:
+            raise Throttled(wait=wait, detail="Too many reset requests; try again later.")
         services.password_reset_request(email=data["email"])
         return Response(
             {"detail": "If the address has an account, a reset link is on its way."}, status=status.HTTP_202_ACCEPTED

@@ -11,6 +11,24 @@ from django.utils.functional import SimpleLazyObject, empty
 
 from config.error_pages import api_error_response, is_api_path
 from config.logs import new_request_id
+from config.proxies import is_trusted
+
+FORWARDED_PROTO = "HTTP_X_FORWARDED_PROTO"
+
+
+class TrustedForwardedProtoMiddleware:
+    """Django believes SECURE_PROXY_SSL_HEADER from any peer. This drops the
+    header unless the peer is one of TRUSTED_PROXIES, so request.is_secure()
+    (and with it HSTS and the https redirect) follows what our proxy saw, not
+    what a client wrote."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if FORWARDED_PROTO in request.META and not is_trusted(request.META.get("REMOTE_ADDR", "")):
+            del request.META[FORWARDED_PROTO]
+        return self.get_response(request)
 
 
 class SyncChainMiddleware:

@@ -1,9 +1,9 @@
-"""Schema pieces for errors the standard set does not cover (409, 413),
+"""Schema pieces for errors the standard set does not cover (409, 413, 429, 503),
 so views can document them with ``extend_schema(responses=...)``."""
 
 from http import HTTPStatus
 
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from rest_framework import serializers
 
 
@@ -26,6 +26,11 @@ class PayloadTooLargeErrorResponseSerializer(serializers.Serializer):
 
 class ThrottledErrorResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = ClientErrorSerializer(many=True)
+
+
+class ServiceUnavailableErrorResponseSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
     errors = ClientErrorSerializer(many=True)
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 from config.logs import logging_config
 from config.sentry import init_sentry
@@ -62,7 +63,10 @@ MIDDLEWARE = [
     "config.middleware.RequestLogMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.middleware.ApiErrorShapeMiddleware",
+    # Before SecurityMiddleware: X-Forwarded-Proto counts only from TRUSTED_PROXIES.
+    "config.middleware.TrustedForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -280,6 +284,23 @@ LOGIN_THROTTLE = {
     "MAX_FAILURES": env.int("LOGIN_MAX_FAILURES", default=5),
     "WINDOW_SECONDS": env.int("LOGIN_WINDOW_SECONDS", default=15 * 60),
 }
+# Per account, from any address: this many wrong passwords within the window lock
+# the address for LOCK_SECONDS (API and admin login alike); the owner is mailed.
+ACCOUNT_LOCKOUT = {
+    "MAX_FAILURES": env.int("ACCOUNT_LOCKOUT_MAX_FAILURES", default=10),
+    "WINDOW_SECONDS": env.int("ACCOUNT_LOCKOUT_WINDOW_SECONDS", default=60 * 60),
+    "LOCK_SECONDS": env.int("ACCOUNT_LOCKOUT_SECONDS", default=15 * 60),
+}
+# Reset mails: per client IP and per address, within the window.
+PASSWORD_RESET_THROTTLE = {
+    "PER_IP": env.int("PASSWORD_RESET_PER_IP", default=5),
+    "PER_ADDRESS": env.int("PASSWORD_RESET_PER_ADDRESS", default=3),
+    "WINDOW_SECONDS": env.int("PASSWORD_RESET_WINDOW_SECONDS", default=60 * 60),
+}
+
+# /metrics wants `Authorization: Bearer <METRICS_TOKEN>`; with DEBUG off and no
+# token it answers 403 to everyone.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tally API",
@@ -374,8 +395,31 @@ init_sentry(
     send_default_pii=SENTRY_SEND_DEFAULT_PII,
 )
 
-if not DEBUG:
+# Content-Security-Policy (django-csp) on every response: the live page's inline
+# script and style carry the request's nonce; the admin has none; the API docs
+# widen it in config/urls.py. 'self' covers assets served by whitenoise
+# (drf-spectacular-sidecar's included) and same-origin WebSockets.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# X-Forwarded-Proto is believed only from TRUSTED_PROXIES (config.middleware drops
+# it from anyone else), so a plain-HTTP client cannot claim https and get HSTS.
+if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # The health probes run over plain HTTP inside the cluster.
     SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^metrics$"]
