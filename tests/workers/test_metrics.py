@@ -7,7 +7,7 @@ import datetime
 import pytest
 from channels.db import database_sync_to_async
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -21,8 +21,10 @@ from workers.models import DeadLetter
 
 
 def scrape() -> dict[tuple, float]:
-    """{(sample name, (label, value)...): value} of the tally_ samples on /metrics."""
-    response = Client().get("/metrics")
+    """{(sample name, (label, value)...): value} of the tally_ samples on /metrics
+    (scraped the way Prometheus does, with the bearer token)."""
+    with override_settings(METRICS_TOKEN="test-metrics-token"):
+        response = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer test-metrics-token")
     assert response.status_code == 200
     samples = {}
     for family in text_string_to_metric_families(response.content.decode()):
