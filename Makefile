@@ -48,6 +48,7 @@ seed: migrate
 	@if [ -f data/merchants_seed.csv ] && $(BIN)/python manage.py help import_merchants >/dev/null 2>&1; then \
 	  $(BIN)/python manage.py import_merchants data/merchants_seed.csv --update; fi
 	$(BIN)/python manage.py sync_import_profiles
+	$(BIN)/python manage.py load_rates --if-empty
 
 # DEMO=1 make run: also a demo user with a year of activity (manage.py seed_demo; idempotent).
 run: install seed

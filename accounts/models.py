@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from config.currencies import is_currency
 from config.models import TimeStampedModel
 
 
@@ -14,6 +15,12 @@ def default_preferences():
         "theme": "system",
         "notifications": {"email": True, "push": True, "weekly_summary": True},
     }
+
+
+def base_currency_from(preferences) -> str:
+    """A new user's base currency: the preferences' currency when it is an ISO code, else USD."""
+    code = str((preferences or {}).get("currency") or "").upper()
+    return code if is_currency(code) else "USD"
 
 
 class UserManager(BaseUserManager):
@@ -27,6 +34,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An e-mail address is required.")
+        extra_fields.setdefault("base_currency", base_currency_from(extra_fields.get("preferences")))
         user = self.model(email=self.normalize_email(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
@@ -58,6 +66,11 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     is_verified = models.BooleanField(default=False)
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
+    # What every total is in: transactions carry amount_base in it.
+    base_currency = models.CharField(max_length=3, default="USD")
+    # Set while the transactions' amount_base is being recomputed after a
+    # base-currency change (another change meanwhile is a 409); cleared by the task.
+    base_currency_recompute_started_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 

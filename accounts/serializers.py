@@ -3,6 +3,7 @@ import re
 from rest_framework import serializers
 
 from accounts.models import Session, User
+from config.currencies import ISO_4217
 
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
@@ -46,11 +47,20 @@ class UserOutputSerializer(serializers.ModelSerializer):
             "phone",
             "preferences",
             "wallet_addresses",
+            "base_currency",
+            "base_currency_recomputing",
             "is_verified",
             "is_staff",
             "created_at",
         ]
         read_only_fields = fields
+
+    base_currency_recomputing = serializers.SerializerMethodField(
+        help_text="True while converted amounts are being recomputed after a base-currency change."
+    )
+
+    def get_base_currency_recomputing(self, user) -> bool:
+        return user.base_currency_recompute_started_at is not None
 
 
 class UserUpdateInputSerializer(serializers.Serializer):
@@ -70,6 +80,15 @@ class UserUpdateInputSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True)
     preferences = PreferencesSerializer(required=False)
     wallet_addresses = serializers.ListField(child=serializers.CharField(max_length=128), max_length=20, required=False)
+    base_currency = serializers.CharField(
+        max_length=3, required=False, help_text="ISO 4217 code; a change recomputes converted amounts (202)."
+    )
+
+    def validate_base_currency(self, value):
+        code = value.strip().upper()
+        if code not in ISO_4217:
+            raise serializers.ValidationError("Not an ISO 4217 currency code.", code="unknown_currency")
+        return code
 
 
 class TokenPairOutputSerializer(serializers.Serializer):

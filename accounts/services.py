@@ -21,7 +21,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import throttling
 from accounts.models import Session, User, default_preferences
-from accounts.signals import session_ended
+from accounts.signals import base_currency_changed, session_ended
 from accounts.tokens import (
     decode_uid,
     email_change_token,
@@ -29,6 +29,7 @@ from accounts.tokens import (
     encode_uid,
     password_reset_token,
 )
+from config.exceptions import Conflict
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,49 @@ def _merge_preferences(current: dict, changes: dict) -> dict:
     return merged
 
 
+# A recompute flag older than this belongs to a task that died: another change is allowed.
+BASE_CURRENCY_RECOMPUTE_STALE_AFTER = timedelta(minutes=15)
+
+
+def base_currency_change(*, user: User, currency: str) -> bool:
+    """Change what the user's totals are in. The converted amounts of every
+    transaction are recomputed by a task (queued after commit through
+    ``base_currency_changed``); a change while that runs is a 409.
+    -> True when a recompute was queued (False: unchanged)."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.base_currency == currency:
+            return False
+        started = locked.base_currency_recompute_started_at
+        if started and started > timezone.now() - BASE_CURRENCY_RECOMPUTE_STALE_AFTER:
+            raise Conflict(
+                "Your amounts are still being converted to the previous base currency; try again in a moment.",
+                code="base_currency_recompute_running",
+            )
+        locked.base_currency = currency
+        locked.base_currency_recompute_started_at = timezone.now()
+        locked.save(update_fields=["base_currency", "base_currency_recompute_started_at", "updated_at"])
+        user.base_currency = locked.base_currency
+        user.base_currency_recompute_started_at = locked.base_currency_recompute_started_at
+        transaction.on_commit(
+            lambda: base_currency_changed.send(sender=User, user_id=locked.pk, base_currency=currency)
+        )
+    return True
+
+
+def base_currency_recompute_finish(*, user_id) -> None:
+    User.objects.filter(pk=user_id).update(base_currency_recompute_started_at=None)
+
+
 @transaction.atomic
 def user_update(*, user: User, data: dict) -> User:
     """Profile edits. A new e-mail address needs the current password and
     stays pending until a link mailed to it is opened; the old address keeps
     working (logins, resets) and is told about the change. The answer is the
-    same whether or not the new address already has an account."""
+    same whether or not the new address already has an account. A new base
+    currency recomputes converted amounts in a task."""
+    if "base_currency" in data:
+        base_currency_change(user=user, currency=data["base_currency"])
     fields = []
     for name in ("full_name", "phone", "wallet_addresses"):
         if name in data:

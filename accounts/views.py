@@ -29,7 +29,11 @@ from accounts.throttling import (
     password_reset_wait,
 )
 from config.api import TallyAPIMixin
-from config.openapi import ServiceUnavailableErrorResponseSerializer, ThrottledErrorResponseSerializer
+from config.openapi import (
+    ConflictErrorResponseSerializer,
+    ServiceUnavailableErrorResponseSerializer,
+    ThrottledErrorResponseSerializer,
+)
 
 
 def _token_pair_body(pair):
@@ -143,11 +147,20 @@ class MeView(TallyAPIMixin, APIView):
     def get(self, request):
         return Response(UserOutputSerializer(request.user).data)
 
-    @extend_schema(request=UserUpdateInputSerializer, responses={200: UserOutputSerializer})
+    @extend_schema(
+        request=UserUpdateInputSerializer,
+        responses={200: UserOutputSerializer, 202: UserOutputSerializer, 409: ConflictErrorResponseSerializer},
+        description="A new base_currency answers 202 with base_currency_recomputing true: every transaction's "
+        "amount_base is being recomputed by a task. Another change while that runs is a 409.",
+    )
     def patch(self, request):
         data = self.validated(UserUpdateInputSerializer)
+        before = request.user.base_currency
         user = services.user_update(user=request.user, data=data)
-        return Response(UserOutputSerializer(user).data)
+        changed = user.base_currency != before
+        return Response(
+            UserOutputSerializer(user).data, status=status.HTTP_202_ACCEPTED if changed else status.HTTP_200_OK
+        )
 
 
 class PasswordChangeView(TallyAPIMixin, APIView):

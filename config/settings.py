@@ -173,6 +173,17 @@ LEDGER_ANCHOR_BACKENDS = {"local": "ledger.anchoring.backends.LocalAnchorBackend
 PORTFOLIO_PRICE_SOURCE = env("PORTFOLIO_PRICE_SOURCE", default="ledger.portfolio.prices.ManualPriceSource")
 PORTFOLIO_STATIC_PRICES = env.json("PORTFOLIO_STATIC_PRICES", default={})
 
+# Exchange rates: the class the daily ledger.refresh_exchange_rates asks for the latest
+# ECB-style rates (a dotted path to a ledger.currency.sources.RateSource). The default
+# reads the ECB's daily XML at EXCHANGE_RATE_ECB_URL; StaticRateSource reads
+# EXCHANGE_RATE_STATIC (JSON: {"2026-10-30": {"USD": "1.1172"}}), for tests and demos.
+# The history from 1999 is loaded offline by `manage.py load_rates` (make run does it).
+EXCHANGE_RATE_SOURCE = env("EXCHANGE_RATE_SOURCE", default="ledger.currency.sources.EcbDailySource")
+EXCHANGE_RATE_ECB_URL = env(
+    "EXCHANGE_RATE_ECB_URL", default="https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml"
+)
+EXCHANGE_RATE_STATIC = env.json("EXCHANGE_RATE_STATIC", default={})
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 

@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 from ledger.anchoring.views import MerkleBatchViewSet
 from ledger.attachments.views import AttachmentView, TransactionAttachmentsView
 from ledger.books.views import AccountViewSet, NetWorthView, TransferViewSet
+from ledger.currency.views import CurrencyListView, RateListView
 from ledger.imports.views import ImportProfileViewSet, ImportViewSet
 from ledger.portfolio.views import PortfolioHoldingViewSet, PortfolioSummaryView
 from ledger.recurrences.views import RecurrenceViewSet
@@ -39,5 +40,7 @@ urlpatterns = [
     path("reports/cashflow", CashflowReportView.as_view(), name="report-cashflow"),
     path("reports/trends", TrendsReportView.as_view(), name="report-trends"),
     path("portfolio/summary", PortfolioSummaryView.as_view(), name="portfolio-summary"),
+    path("currencies", CurrencyListView.as_view(), name="currency-list"),
+    path("rates", RateListView.as_view(), name="rate-list"),
     path("merchants/stats", MerchantStatsView.as_view(), name="merchant-stats"),
 ]

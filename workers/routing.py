@@ -21,6 +21,8 @@ TASK_ROUTES = {
     "ledger.anchor_ledger": {"queue": "scheduled"},
     "ledger.verify_ledger": {"queue": "scheduled"},
     "ledger.refresh_portfolio_valuations": {"queue": "scheduled"},
+    "ledger.refresh_exchange_rates": {"queue": "scheduled"},
+    "ledger.recompute_base_amounts": {"queue": "default"},
     "realtime.cleanup_old_notifications": {"queue": "low_priority"},
     "realtime.webhook_deliver": {"queue": "default"},
     "realtime.webhook_sweep": {"queue": "default"},

@@ -129,6 +129,19 @@ WEBHOOK_SCHEDULES = (
 )
 
 
+# Daily at 16:30 UTC, after the ECB publishes (about 16:00 CET).
+EXCHANGE_RATE_SCHEDULES = (
+    Schedule(
+        "Exchange rate refresh",
+        "ledger.refresh_exchange_rates",
+        "30",
+        "16",
+        description="Stores the latest rates from EXCHANGE_RATE_SOURCE (ECB daily XML by default) and "
+        "recomputes the converted amounts they can change.",
+    ),
+)
+
+
 def sync_schedules(apps, schedules, time_zone="UTC"):
     """Creates or updates the rows; running it twice changes nothing. A row
     staff already edited keeps its crontab (we only create missing ones)."""

@@ -1,18 +1,6 @@
-"""ISO 4217 active alphabetic codes (the list the currency room may replace
-with its own table)."""
+"""The ISO 4217 list lives in config.currencies (accounts validates base
+currencies with it too); re-exported here for the books' callers."""
 
-ISO_4217 = frozenset(
-    """
-    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN BZD
-    CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
-    GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT
-    LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR
-    NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP
-    STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG
-    XOF XPF YER ZAR ZMW ZWG
-    """.split()
-)
+from config.currencies import ISO_4217, is_currency
 
-
-def is_currency(code: str) -> bool:
-    return code in ISO_4217
+__all__ = ["ISO_4217", "is_currency"]

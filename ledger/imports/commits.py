@@ -16,6 +16,7 @@ from django.utils import timezone
 from config.exceptions import Conflict
 from ledger.books.guards import account_check_open
 from ledger.books.matching import transfers_match
+from ledger.currency.services import BulkConverter, converted_by_caller
 from ledger.imports.leases import import_lease
 from ledger.imports.previews import ROW_BATCH, import_rows_classify, merchant_text
 from ledger.models import Import, ImportRow, Transaction, Transfer
@@ -34,12 +35,13 @@ COMMIT_BATCH = ROW_BATCH
 _TX_COLUMNS = (
     "id, created_at, updated_at, user_id, account_id, kind, amount, currency, date, merchant_raw, "
     "merchant_normalized, merchant_id, category, bank_category, source, notes, external_id, confidence, "
-    "blockchain_hash, ipfs_cid, is_deleted, source_import_id"
+    "blockchain_hash, ipfs_cid, is_deleted, source_import_id, amount_base, base_currency, rate_date"
 )
 
 
 def _copy_transactions(rows: list[tuple]) -> None:
-    with connection.cursor() as cursor:
+    # Converted here (BulkConverter), not by the trigger row by row: the rates of the whole file in one query.
+    with converted_by_caller(), connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {Transaction._meta.db_table} ({_TX_COLUMNS}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -164,6 +166,10 @@ def _write(source: Import) -> None:
                                           "data"))  # fmt: skip
     resolver = CategoryResolver(user)
     resolver.prefetch({merchant_text(data) for *_, data in candidates})
+    base_currency = type(user).objects.values_list("base_currency", flat=True).get(pk=user.pk)
+    converter = BulkConverter(
+        from_currency=account.currency, to_currency=base_currency, dates={row[2] for row in candidates}
+    )
     decided: dict[tuple, tuple] = {}
     now = timezone.now()
     ids: list = []
@@ -208,11 +214,12 @@ def _write(source: Import) -> None:
         notes = _notes(data)
         bank_category = (data.get("bank_category") or "")[:100]
         tx_id = uuid.uuid4()
+        amount_base, rate_date = converter.convert(amount, date)
         ids.append(tx_id)
         batch.append(
             (tx_id, now, now, user.pk, account.pk, Transaction.Kind.STANDARD, amount, account.currency, date, raw,
              normalized, merchant_id, category, bank_category, Transaction.Source.IMPORT,
-             notes, external_id, confidence, "", "", False, source.pk)
+             notes, external_id, confidence, "", "", False, source.pk, amount_base, base_currency, rate_date)
         )  # fmt: skip
         if ruleset:
             drafts.append(

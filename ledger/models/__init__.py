@@ -4,6 +4,7 @@
 from ledger.models.anchoring import MerkleBatch, MerkleChunk
 from ledger.models.attachments import Attachment
 from ledger.models.books import Account, Reconciliation, Transfer, TransferSuggestion
+from ledger.models.currency import ExchangeRate
 from ledger.models.imports import Import, ImportJob, ImportProfile, ImportRow
 from ledger.models.portfolio import PortfolioHolding
 from ledger.models.recurrences import Recurrence
@@ -14,6 +15,7 @@ __all__ = [
     "Account",
     "Attachment",
     "CategoryCorrection",
+    "ExchangeRate",
     "Import",
     "ImportJob",
     "ImportProfile",

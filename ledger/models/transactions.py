@@ -12,6 +12,27 @@ from config.models import TimeStampedModel
 from merchants.categories import CATEGORY_MAX_LENGTH, Category
 
 
+class _ConvertedByTheDatabase:
+    """A column the ledger_transaction_convert trigger writes on every
+    insert and on every update of amount, currency, date or base_currency
+    (migration 0014): INSERT ... RETURNING brings its value back, so a
+    created row carries it without another query."""
+
+    db_returning = True
+
+
+class AmountBaseField(_ConvertedByTheDatabase, models.DecimalField):
+    pass
+
+
+class BaseCurrencyField(_ConvertedByTheDatabase, models.CharField):
+    pass
+
+
+class RateDateField(_ConvertedByTheDatabase, models.DateField):
+    pass
+
+
 class TransactionQuerySet(models.QuerySet):
     """The ledger's filters, stated once:
     ``Transaction.objects.live().for_user(user).between(start, end)``."""
@@ -69,6 +90,13 @@ class Transaction(TimeStampedModel):
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     currency = models.CharField(max_length=3, default="USD")
     date = models.DateField()
+    # The amount in the user's base currency at the ECB rate of `date` (or
+    # the closest earlier rate within 7 days, on `rate_date`); null when no
+    # rate exists (never a rate of 1). A row already in the base currency is
+    # copied (rate_date null). Written by the database trigger, never by Python.
+    amount_base = AmountBaseField(max_digits=14, decimal_places=2, null=True, blank=True, editable=False)
+    base_currency = BaseCurrencyField(max_length=3, blank=True, default="", editable=False)
+    rate_date = RateDateField(null=True, blank=True, editable=False)
     merchant_raw = models.CharField(max_length=255)
     # Normalised merchant text: the key for duplicate detection.
     merchant_normalized = models.CharField(max_length=255, default="", editable=False)

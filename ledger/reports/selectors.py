@@ -2,10 +2,11 @@
 user's live standard rows in the period (transfer legs and reconciliation
 adjustments never count as spending or income).
 
-Amounts are summed in the user's base currency. Until per-row conversion
-exists, a row converts only when it is already in the base currency; every
-other row is left out of the totals and listed in `unconverted` (a missing
-rate is never 1)."""
+Amounts are summed in the user's base currency: each row's stored
+amount_base (ECB rate of its date, ledger.currency). A row without one (no
+rate within 7 days, or awaiting the recompute after a base-currency change)
+is left out of the totals and listed in `unconverted` (a missing rate is
+never 1)."""
 
 import datetime
 from decimal import Decimal
@@ -26,7 +27,7 @@ _ROWS = """
     WITH report_rows AS (
         SELECT t.id, t.date, t.amount, t.currency, t.category, t.merchant_raw,
                m.canonical_name AS merchant_name, a.name AS account_name,
-               CASE WHEN t.currency = %(base)s THEN t.amount END AS amount_base
+               CASE WHEN t.base_currency = %(base)s THEN t.amount_base END AS amount_base
         FROM ledger_transaction t
         JOIN ledger_account a ON a.id = t.account_id
         LEFT JOIN merchants_merchant m ON m.id = t.merchant_id
@@ -38,8 +39,7 @@ _ROWS = """
 
 
 def base_currency(user) -> str:
-    prefs = getattr(user, "preferences", None) or {}
-    return str(getattr(user, "base_currency", "") or prefs.get("currency") or "USD")[:3].upper()
+    return user.base_currency
 
 
 def _params(*, user, since, until, accounts) -> dict:

@@ -27,6 +27,9 @@ def transaction_row(row: dict) -> dict:
         "reconciled_at": _iso(row["reconciled_at"]),
         "amount": f"{row['amount']:.2f}",
         "currency": row["currency"],
+        "amount_base": f"{row['amount_base']:.2f}" if row["amount_base"] is not None else None,
+        "base_currency": row["base_currency"],
+        "rate_date": row["rate_date"].isoformat() if row["rate_date"] else None,
         "date": row["date"].isoformat(),
         "merchant_raw": row["merchant_raw"],
         "merchant": (
@@ -54,6 +57,7 @@ def transaction_row(row: dict) -> dict:
 def transaction_data(tx: Transaction) -> dict:
     merchant = tx.merchant if tx.merchant_id else None
     names = ("id", "account_id", "kind", "transfer_id", "reconciled_at", "amount", "currency", "date", "merchant_raw")
+    names += ("amount_base", "base_currency", "rate_date")
     row = {name: getattr(tx, name) for name in (*names, "merchant_id")}
     row.update(
         {
@@ -89,6 +93,15 @@ class TransactionOutputSerializer(serializers.Serializer):
         help_text="Positive: money out (spending). Negative: money in (income, refund).",
     )
     currency = serializers.CharField()
+    amount_base = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        allow_null=True,
+        help_text="In base_currency, at the ECB rate of rate_date (the date or up to 7 days before); "
+        "null when no rate exists yet (filled in when one is loaded), never converted at 1.",
+    )
+    base_currency = serializers.CharField(help_text="The user's base currency amount_base is in.")
+    rate_date = serializers.DateField(allow_null=True, help_text="Null when no rate was needed (same currency).")
     date = BoundedDateField()
     merchant_raw = serializers.CharField()
     merchant = MerchantNestedSerializer(allow_null=True)

