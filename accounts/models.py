@@ -67,7 +67,7 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     # What every total is in: transactions carry amount_base in it.
-    base_currency = models.CharField(max_length=3, default="USD")
+    base_currency = models.CharField(max_length=3, default="USD", db_default="USD")
     # Set while the transactions' amount_base is being recomputed after a
     # base-currency change (another change meanwhile is a 409); cleared by the task.
     base_currency_recompute_started_at = models.DateTimeField(null=True, blank=True, editable=False)

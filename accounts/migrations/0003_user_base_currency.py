@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='user',
             name='base_currency',
-            field=models.CharField(default='USD', max_length=3),
+            field=models.CharField(db_default='USD', default='USD', max_length=3),
         ),
         migrations.AddField(
             model_name='user',
