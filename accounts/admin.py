@@ -73,10 +73,11 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("email", "full_name", "is_verified", "is_staff", "is_active", "created_at")
     list_filter = ("is_verified", "is_staff", "is_active")
     search_fields = ("email", "full_name", "phone")
-    readonly_fields = ("created_at", "updated_at", "last_login")
+    # base_currency changes through PATCH auth/me only, which recomputes converted amounts.
+    readonly_fields = ("created_at", "updated_at", "last_login", "base_currency")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("full_name", "phone", "preferences", "wallet_addresses")}),
+        ("Profile", {"fields": ("full_name", "phone", "preferences", "wallet_addresses", "base_currency")}),
         ("Status", {"fields": ("is_verified", "is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Dates", {"fields": ("last_login", "created_at", "updated_at")}),
     )

@@ -1,6 +1,12 @@
 """Every read of the budgets app. The spending figures come from one SQL
 statement for all of a user's budgets: a LEFT JOIN of the user's non-deleted
-transactions of the budget's category within its dates, grouped by budget."""
+transactions of the budget's category within its dates, grouped by budget.
+
+Budgets are in the user's base currency and sum each row's amount_base (the
+ECB rate of its date; split lines converted the same way). A row without an
+amount in the base currency (no rate, or awaiting a recompute) is left out
+and every total that left rows out lists them: ``unconverted: [{currency,
+count, amount}]``, amount in the row's own currency. A missing rate is never 1."""
 
 import calendar
 import datetime
@@ -28,6 +34,7 @@ from django.utils import timezone
 
 from budgets.models import Budget, BudgetPeriod
 from config.selectors import get_or_not_found
+from ledger.currency.selectors import split_line_base, unconverted, unconverted_merge
 from ledger.models import SplitLine, Transaction
 from ledger.transactions.selectors import transactions_between
 
@@ -89,12 +96,32 @@ def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
         transaction__is_deleted=False,
         transaction__kind=Transaction.Kind.STANDARD,
     )
-    split_spent = Subquery(lines.order_by().values("category").annotate(total=Sum("amount")).values("total"))
-    spent = Coalesce(Sum("period_transactions__amount"), Value(ZERO), output_field=MONEY) + Coalesce(
-        split_spent, Value(ZERO), output_field=MONEY
+    converted_lines = lines.filter(
+        transaction__amount_base__isnull=False, transaction__base_currency=OuterRef("user__base_currency")
     )
+    split_spent = Subquery(
+        converted_lines.order_by().values("category").annotate(total=Sum(split_line_base())).values("total")
+    )
+    split_left_out = Subquery(
+        lines.exclude(
+            transaction__amount_base__isnull=False, transaction__base_currency=OuterRef("user__base_currency")
+        )
+        .order_by()
+        .values("category")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    converted = Q(
+        period_transactions__amount_base__isnull=False,
+        period_transactions__base_currency=F("user__base_currency"),
+    )
+    spent = Coalesce(
+        Sum("period_transactions__amount_base", filter=converted), Value(ZERO), output_field=MONEY
+    ) + Coalesce(split_spent, Value(ZERO), output_field=MONEY)
     return queryset.annotate(period_transactions=spending).annotate(
         spent=spent,
+        # Rows the figure had to leave out (no amount in the base currency): budgets_unconverted lists them.
+        unconverted_count=Count("period_transactions", filter=~converted) + Coalesce(split_left_out, Value(0)),
         remaining=F("amount") - spent,
         percentage=Round(spent * Value(Decimal(100)) / F("amount"), 1, output_field=DecimalField()),
         status=Case(
@@ -132,9 +159,44 @@ def _row(budget: Budget) -> dict:
     }
 
 
+def budgets_unconverted(*, user, budgets) -> list[dict]:
+    """The rows the budgets' spending left out, per currency. No query at all
+    when the spending statement counted none (the usual case)."""
+    budgets = [b for b in budgets if b.unconverted_count]
+    if not budgets:
+        return []
+    rows, lines = Q(), Q()
+    for budget in budgets:
+        rows |= Q(category=budget.category, date__gte=budget.start_date, date__lte=budget.end_date)
+        lines |= Q(
+            category=budget.category,
+            transaction__date__gte=budget.start_date,
+            transaction__date__lte=budget.end_date,
+        )
+    base = user.base_currency
+    plain = unconverted(
+        Transaction.objects.live().standard().for_user(user).filter(rows, is_split=False), base_currency=base
+    )
+    split = (
+        SplitLine.objects.filter(
+            lines,
+            transaction__user=user,
+            transaction__is_deleted=False,
+            transaction__kind=Transaction.Kind.STANDARD,
+        )
+        .exclude(transaction__amount_base__isnull=False, transaction__base_currency=base)
+        .order_by()
+        .values("transaction__currency")
+        .annotate(count=Count("id"), total=Sum("amount"))
+    )
+    split_rows = [{"currency": r["transaction__currency"], "count": r["count"], "amount": r["total"]} for r in split]
+    return unconverted_merge(plain, split_rows)
+
+
 def budget_status(*, user) -> dict:
-    """Totals over the user's budgets and the categories over or near their
-    limit. One query (the spending selector); the rest is arithmetic."""
+    """Totals over the user's budgets (in the base currency) and the
+    categories over or near their limit. One query (the spending selector)
+    plus one only when rows could not be converted; the rest is arithmetic."""
     budgets = list(budget_list(user=user))
     total_budgeted = sum((b.amount for b in budgets), ZERO)
     total_spent = sum((b.spent for b in budgets), ZERO)
@@ -143,6 +205,8 @@ def budget_status(*, user) -> dict:
     over.sort(key=lambda row: row["percentage"], reverse=True)
     at_risk.sort(key=lambda row: row["percentage"], reverse=True)
     return {
+        "currency": user.base_currency,
+        "unconverted": budgets_unconverted(user=user, budgets=budgets),
         "budget_count": len(budgets),
         "total_budgeted": total_budgeted,
         "total_spent": total_spent,
@@ -168,13 +232,18 @@ def budget_comparison(*, user, month: datetime.date | None = None) -> dict:
     previous_start, previous_end = _month_bounds(
         *((month.year - 1, 12) if month.month == 1 else (month.year, month.month - 1))
     )
+    window = transactions_between(user=user, start=previous_start, end=current_end)
+    converted = Q(amount_base__isnull=False, base_currency=user.base_currency)
     rows = (
-        transactions_between(user=user, start=previous_start, end=current_end)
-        .order_by()
+        window.order_by()
         .values("category")
         .annotate(
-            current=Coalesce(Sum("amount", filter=Q(date__gte=current_start)), Value(ZERO), output_field=MONEY),
-            previous=Coalesce(Sum("amount", filter=Q(date__lte=previous_end)), Value(ZERO), output_field=MONEY),
+            current=Coalesce(
+                Sum("amount_base", filter=converted & Q(date__gte=current_start)), Value(ZERO), output_field=MONEY
+            ),
+            previous=Coalesce(
+                Sum("amount_base", filter=converted & Q(date__lte=previous_end)), Value(ZERO), output_field=MONEY
+            ),
         )
         .order_by("category")
     )
@@ -194,6 +263,8 @@ def budget_comparison(*, user, month: datetime.date | None = None) -> dict:
     total_current = sum((c["current"] for c in categories), ZERO)
     total_previous = sum((c["previous"] for c in categories), ZERO)
     return {
+        "currency": user.base_currency,
+        "unconverted": unconverted(window, base_currency=user.base_currency),
         "month": current_start.strftime("%Y-%m"),
         "previous_month": previous_start.strftime("%Y-%m"),
         "categories": categories,
@@ -223,19 +294,29 @@ def round_suggestion(raw: Decimal) -> Decimal:
     return ((raw / step).to_integral_value(rounding=ROUND_CEILING) * step).quantize(CENT)
 
 
-def budget_suggestions(*, user, today: datetime.date | None = None) -> list[Suggestion]:
-    """Per category with a budget or spending in the last 90 days: the
-    monthly average (over the months the history actually covers, at most
-    three) plus 10 %, rounded; None without net spending. One grouped query
-    plus one for the user's current budgets."""
+def budget_suggestions_unconverted(*, user, today: datetime.date | None = None) -> list[dict]:
+    """The rows of the suggestions' 90-day window left out (no amount in the base currency)."""
     today = today or timezone.localdate()
     window_start = today - datetime.timedelta(days=SUGGESTION_WINDOW_DAYS - 1)
+    window = transactions_between(user=user, start=window_start, end=today)
+    return unconverted(window, base_currency=user.base_currency)
+
+
+def budget_suggestions(*, user, today: datetime.date | None = None) -> list[Suggestion]:
+    """Per category with a budget or spending in the last 90 days: the
+    monthly average in the base currency (over the months the history
+    actually covers, at most three) plus 10 %, rounded; None without net
+    spending. One grouped query plus one for the user's current budgets."""
+    today = today or timezone.localdate()
+    window_start = today - datetime.timedelta(days=SUGGESTION_WINDOW_DAYS - 1)
+    window = transactions_between(user=user, start=window_start, end=today)
+    converted = Q(amount_base__isnull=False, base_currency=user.base_currency)
     rows = {
         row["category"]: row
-        for row in transactions_between(user=user, start=window_start, end=today)
+        for row in window.filter(converted)
         .order_by()
         .values("category")
-        .annotate(total=Sum("amount"), first_date=Min("date"), largest=Max("amount"), count=Count("id"))
+        .annotate(total=Sum("amount_base"), first_date=Min("date"), largest=Max("amount_base"), count=Count("id"))
     }
     budgets = dict(Budget.objects.filter(user=user).values_list("category", "amount"))
     suggestions = []

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from budgets.models import Budget, BudgetPeriod
 from budgets.selectors import STATUSES
 from config.fields import AsciiDecimalField, BoundedDateField
+from ledger.currency.serializers import UnconvertedSerializer
 from merchants.fields import CategoryField
 
 
@@ -42,6 +43,9 @@ class BudgetOutputSerializer(serializers.ModelSerializer):
     percentage = Percentage()
     status = serializers.ChoiceField(choices=STATUSES)
     suggested_amount = Money(allow_null=True, help_text="90-day monthly average + 10 %, rounded; null without history.")
+    unconverted_count = serializers.IntegerField(
+        help_text="Rows of this period left out of spent: no amount in the base currency (no rate yet)."
+    )
 
     class Meta:
         model = Budget
@@ -57,6 +61,7 @@ class BudgetOutputSerializer(serializers.ModelSerializer):
             "percentage",
             "status",
             "suggested_amount",
+            "unconverted_count",
             "created_at",
             "updated_at",
         ]
@@ -110,7 +115,13 @@ class AtRiskRowSerializer(StatusRowSerializer):
     remaining = Money()
 
 
+def _currency_field():
+    return serializers.CharField(help_text="The user's base currency: every amount here is in it.")
+
+
 class BudgetStatusOutputSerializer(serializers.Serializer):
+    currency = _currency_field()
+    unconverted = UnconvertedSerializer(many=True, help_text="Rows left out of the totals: no rate yet.")
     budget_count = serializers.IntegerField()
     total_budgeted = Money()
     total_spent = Money()
@@ -136,6 +147,8 @@ class ComparisonRowSerializer(serializers.Serializer):
 
 
 class BudgetComparisonOutputSerializer(serializers.Serializer):
+    currency = _currency_field()
+    unconverted = UnconvertedSerializer(many=True, help_text="Rows of both months left out: no rate yet.")
     month = serializers.CharField()
     previous_month = serializers.CharField()
     categories = ComparisonRowSerializer(many=True)
@@ -159,4 +172,6 @@ class SuggestionOutputSerializer(serializers.Serializer):
 
 
 class BudgetSuggestionsOutputSerializer(serializers.Serializer):
+    currency = _currency_field()
+    unconverted = UnconvertedSerializer(many=True, help_text="Rows of the 90 days left out: no rate yet.")
     results = SuggestionOutputSerializer(many=True)

@@ -16,7 +16,6 @@ from budgets.serializers import (
     BudgetSuggestionsOutputSerializer,
     BudgetUpdateInputSerializer,
     ComparisonQuerySerializer,
-    SuggestionOutputSerializer,
 )
 from config.api import TallyAPIMixin
 from config.cache import cache_get, cache_set
@@ -108,7 +107,12 @@ class BudgetViewSet(
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
     def suggestions(self, request):
         rows = selectors.budget_suggestions(user=request.user)
-        return Response({"results": SuggestionOutputSerializer(rows, many=True).data})
+        body = {
+            "currency": request.user.base_currency,
+            "unconverted": selectors.budget_suggestions_unconverted(user=request.user),
+            "results": rows,
+        }
+        return Response(BudgetSuggestionsOutputSerializer(body).data)
 
     @extend_schema(
         request=BudgetRenewInputSerializer,

@@ -3,7 +3,9 @@
 never imports them.
 
 transactions_changed(sender, user_id, categories, transaction_ids, action)
-    action: "created" | "updated" | "deleted" | "restored" | "imported"
+    action: "created" | "updated" | "deleted" | "restored" | "imported" |
+    "reconverted" (amount_base recomputed: new rates or a new base currency;
+    transaction_ids is then empty, categories all of them)
     categories: the set of categories whose totals may have moved (for an
     edit, both the old and the new one); sent once per request or import.
 """

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from accounts.models import User
+from ledger.currency.selectors import unconverted
 from ledger.transactions.selectors import transactions_between
 
 ZERO = Decimal("0.00")
@@ -33,14 +34,19 @@ def weekly_summary_recipients(*, week_start: datetime.date, week_end: datetime.d
 def weekly_summary_build(*, user: User, week_start: datetime.date, week_end: datetime.date) -> dict:
     from budgets.selectors import budget_list
 
-    week = transactions_between(user=user, start=week_start, end=week_end)
-    totals = week.aggregate(
-        spent=Sum("amount", filter=Q(amount__gt=0)),
-        received=Sum("amount", filter=Q(amount__lt=0)),
+    everything = transactions_between(user=user, start=week_start, end=week_end)
+    # Totals in the base currency: rows without an amount in it are listed in `unconverted`, never added at 1.
+    converted = Q(amount_base__isnull=False, base_currency=user.base_currency)
+    totals = everything.aggregate(
+        spent=Sum("amount_base", filter=converted & Q(amount_base__gt=0)),
+        received=Sum("amount_base", filter=converted & Q(amount_base__lt=0)),
         count=Count("id"),
     )
     by_category = list(
-        week.values("category").annotate(spent=Sum("amount"), count=Count("id")).order_by("-spent", "category")
+        everything.filter(converted)
+        .values("category")
+        .annotate(spent=Sum("amount_base"), count=Count("id"))
+        .order_by("-spent", "category")
     )
     budgets = {budget.category: budget for budget in budget_list(user=user)}
     categories = []
@@ -58,12 +64,14 @@ def weekly_summary_build(*, user: User, week_start: datetime.date, week_end: dat
             }
         )
     top_merchants = list(
-        week.filter(amount__gt=0)
+        everything.filter(converted, amount_base__gt=0)
         .values("merchant_raw")
-        .annotate(spent=Sum("amount"), count=Count("id"))
+        .annotate(spent=Sum("amount_base"), count=Count("id"))
         .order_by("-spent", "merchant_raw")[:5]
     )
     return {
+        "currency": user.base_currency,
+        "unconverted": unconverted(everything, base_currency=user.base_currency),
         "week_start": week_start,
         "week_end": week_end,
         "total_spent": totals["spent"] or ZERO,

@@ -70,7 +70,7 @@ def weekly_summary_send(*, user, week_start, week_end) -> bool:
     if WeeklySummaryDelivery.objects.filter(user=user, week_start=week_start).exists():
         return False
     summary = weekly_summary_build(user=user, week_start=week_start, week_end=week_end)
-    context = {"user": user, "summary": summary, "currency": (user.preferences or {}).get("currency", "USD")}
+    context = {"user": user, "summary": summary, "currency": summary["currency"]}
     subject = f"Your week in money: {week_start:%d %b} – {week_end:%d %b %Y}"
     message = EmailMultiAlternatives(
         subject,

@@ -1,8 +1,10 @@
 """Anomaly scoring: how unusual a charge is against the user's own history.
 
 A robust z-score, (amount - median) / (1.4826 * MAD), over the user's
-positive amounts in the same category in the 180 days up to the charge (the
-same merchant's history when it has enough points), mapped to 0..1 with
+positive amounts in the same category and currency in the 180 days up to
+the charge (the same merchant's history when it has enough points; per
+currency, so a charge is never compared with amounts in another unit, and
+scores never depend on exchange rates), mapped to 0..1 with
 1 - exp(-z / 2.175): z = 3.5, the usual outlier cut, scores 0.8. Fewer than
 5 history points, a refund or income, or a charge below the median score 0.
 A score >= 0.8 sends ``anomaly_alert`` once (a re-score that stays high does
@@ -59,12 +61,13 @@ def _history(points: list[tuple], *, tx_id, day: datetime.date, merchant: str, d
     return [float(p[1]) for p in window]
 
 
-def _points(*, user_id, category: str, since: datetime.date, until: datetime.date) -> list[tuple]:
+def _points(*, user_id, category: str, currency: str, since: datetime.date, until: datetime.date) -> list[tuple]:
     return list(
         Transaction.objects.live()
         .standard()
         .for_user(user_id)
         .in_category(category)
+        .filter(currency=currency)
         .spending()
         .between(since, until)
         .order_by("date")
@@ -92,6 +95,7 @@ def transaction_score_anomaly(*, transaction_id) -> dict:
                 "id",
                 "user_id",
                 "amount",
+                "currency",
                 "date",
                 "category",
                 "merchant_normalized",
@@ -109,6 +113,7 @@ def transaction_score_anomaly(*, transaction_id) -> dict:
             points = _points(
                 user_id=tx.user_id,
                 category=tx.category,
+                currency=tx.currency,
                 since=tx.date - datetime.timedelta(days=WINDOW_DAYS),
                 until=tx.date,
             )
@@ -145,23 +150,24 @@ def anomalies_rescore_unscored(*, today: datetime.date | None = None, user_ids=N
     unscored = Transaction.objects.live().standard().filter(anomaly_score__isnull=True)
     if user_ids is not None:
         unscored = unscored.filter(user_id__in=list(user_ids))
-    unscored = unscored.order_by("user_id", "category", "date").values_list(
-        "id", "user_id", "category", "date", "amount", "merchant_normalized", "merchant_raw"
+    unscored = unscored.order_by("user_id", "category", "currency", "date").values_list(
+        "id", "user_id", "category", "date", "amount", "merchant_normalized", "merchant_raw", "currency"
     )
     groups: dict[tuple, list[tuple]] = defaultdict(list)
     for row in unscored.iterator(chunk_size=5000):
-        groups[(row[1], row[2])].append(row)
+        groups[(row[1], row[2], row[7])].append(row)
     scored = alerted = 0
-    for (user_id, category), rows in groups.items():
+    for (user_id, category, currency), rows in groups.items():
         points = _points(
             user_id=user_id,
             category=category,
+            currency=currency,
             since=rows[0][3] - datetime.timedelta(days=WINDOW_DAYS),
             until=rows[-1][3],
         )
         dates = [p[0] for p in points]
         results = []
-        for tx_id, _user, _cat, day, amount, merchant, _raw in rows:
+        for tx_id, _user, _cat, day, amount, merchant, _raw, _currency in rows:
             history = _history(points, tx_id=tx_id, day=day, merchant=merchant, dates=dates) if amount > 0 else []
             results.append(robust_score(float(amount), history))
         with db_transaction.atomic():

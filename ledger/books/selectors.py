@@ -152,7 +152,8 @@ WITH accounts AS (
 )
 SELECT r.period, a.currency,
        COALESCE(SUM(a.opening_balance - r.spent) FILTER (WHERE NOT a.liability), 0) AS assets,
-       COALESCE(-SUM(a.opening_balance - r.spent) FILTER (WHERE a.liability), 0) AS liabilities
+       COALESCE(-SUM(a.opening_balance - r.spent) FILTER (WHERE a.liability), 0) AS liabilities,
+       count(DISTINCT a.id) AS accounts
 FROM running r JOIN accounts a ON a.id = r.account_id
 WHERE r.period >= %(start)s
 GROUP BY r.period, a.currency
@@ -160,22 +161,81 @@ ORDER BY r.period, a.currency
 """
 
 
+def _period_end(period: datetime.date, interval: str, until: datetime.date) -> datetime.date:
+    if interval == "day":
+        end = period
+    elif interval == "week":
+        end = period + datetime.timedelta(days=6)
+    else:
+        following = (period.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        end = following - datetime.timedelta(days=1)
+    return min(end, until)
+
+
 def net_worth_series(*, user, since: datetime.date, until: datetime.date, interval: str = "month") -> list:
     """Per period and currency: assets (balances of asset accounts),
     liabilities (what liability accounts owe, positive) and net worth, at
-    each period's end, over accounts with include_in_net_worth. One query;
-    amounts stay in their currency until the currency room converts them."""
+    each period's end, over accounts with include_in_net_worth; and the same
+    in the user's base currency, each currency's balances converted at the
+    ECB rate of the period's end (or up to 7 days before). A currency without
+    a rate is left out of `base` and listed in `unconverted` (never at 1).
+    Two queries: the balances, then every rate they need."""
+    from ledger.currency.selectors import conversions
+
     assert interval in INTERVALS
     start = _period_start(since, interval)
     with connection.cursor() as cursor:
         cursor.execute(_NET_WORTH_SQL, {"user": user.pk, "start": start, "until": until, "iv": interval})
         rows = cursor.fetchall()
+    base = user.base_currency
+    rates = conversions((currency, base, _period_end(period, interval, until)) for period, currency, *_ in rows)
     periods: dict = {}
-    for period, currency, assets, liabilities in rows:
-        periods.setdefault(period, []).append(
+    for period, currency, assets, liabilities, accounts in rows:
+        point = periods.setdefault(
+            period,
+            {
+                "period": period,
+                "currencies": [],
+                "base": {"currency": base, "assets": ZERO, "liabilities": ZERO, "net_worth": ZERO},
+                "unconverted": [],
+            },
+        )
+        point["currencies"].append(
             {"currency": currency, "assets": assets, "liabilities": liabilities, "net_worth": assets - liabilities}
         )
-    return [{"period": period, "currencies": items} for period, items in periods.items()]
+        rate = rates.get((currency, base, _period_end(period, interval, until)))
+        if rate is None:
+            point["unconverted"].append({"currency": currency, "count": accounts, "amount": assets - liabilities})
+            continue
+        converted_assets = amount_in(assets, rate)
+        converted_liabilities = amount_in(liabilities, rate)
+        point["base"]["assets"] += converted_assets
+        point["base"]["liabilities"] += converted_liabilities
+        point["base"]["net_worth"] += converted_assets - converted_liabilities
+    return list(periods.values())
+
+
+def amount_in(amount: Decimal, rate: Decimal) -> Decimal:
+    from ledger.currency.services import amount_convert
+
+    return amount_convert(amount, rate)
+
+
+def account_balances_base(*, user, accounts, on: datetime.date | None = None) -> dict:
+    """{account id: balance in the user's base currency or None (no rate)}, at
+    the ECB rate of ``on`` (default today, or up to 7 days before); one query."""
+    from django.utils import timezone
+
+    from ledger.currency.selectors import conversions
+
+    on = on or timezone.localdate()
+    base = user.base_currency
+    rates = conversions((account.currency, base, on) for account in accounts)
+    out = {}
+    for account in accounts:
+        rate = rates.get((account.currency, base, on))
+        out[account.id] = None if rate is None else amount_in(balance_of(account), rate)
+    return out
 
 
 def transfer_list(*, user):

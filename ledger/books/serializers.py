@@ -1,11 +1,13 @@
 """Shapes only: field validation here, rules in ledger.books.services."""
 
 import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
 from rest_framework import serializers
 
 from config.fields import AsciiDecimalField, BoundedDateField
-from ledger.books.selectors import INTERVALS, balance_of
+from ledger.books.selectors import INTERVALS, account_balances_base, balance_of
+from ledger.currency.serializers import UnconvertedSerializer
 from ledger.models import Account, Transfer, TransferSuggestion
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -15,7 +17,8 @@ class AccountOutputSerializer(serializers.ModelSerializer):
     classification = serializers.CharField(help_text="asset or liability, from the kind.")
     balance = serializers.SerializerMethodField(help_text="opening_balance − Σ amount of live rows.")
     balance_base = serializers.SerializerMethodField(
-        help_text="The balance in your base currency; null until the currency room converts it."
+        help_text="The balance in your base currency at today's ECB rate (or up to 7 days before); "
+        "null without a rate (never converted at 1)."
     )
     closed = serializers.SerializerMethodField()
 
@@ -48,7 +51,13 @@ class AccountOutputSerializer(serializers.ModelSerializer):
         return f"{balance_of(account):.2f}"
 
     def get_balance_base(self, account) -> str | None:
-        return None
+        converted = self.context.get("balances_base")
+        if converted is None:
+            request = self.context.get("request")
+            user = request.user if request is not None else account.user
+            converted = account_balances_base(user=user, accounts=[account])
+        value = converted.get(account.id)
+        return None if value is None else f"{value:.2f}"
 
     def get_closed(self, account) -> bool:
         return account.closed_at is not None
@@ -149,11 +158,21 @@ class LegSerializer(serializers.Serializer):
 class TransferOutputSerializer(serializers.ModelSerializer):
     out_leg = LegSerializer()
     in_leg = LegSerializer()
+    implied_rate = serializers.SerializerMethodField(
+        help_text="Across currencies: units of the in-leg's currency per unit of the out-leg's "
+        "(|in amount| / |out amount|, 6 places), what the bank actually applied; null within one currency."
+    )
 
     class Meta:
         model = Transfer
-        fields = ["id", "out_leg", "in_leg", "created_by", "created_at"]
+        fields = ["id", "out_leg", "in_leg", "implied_rate", "created_by", "created_at"]
         read_only_fields = fields
+
+    def get_implied_rate(self, transfer) -> str | None:
+        out_leg, in_leg = transfer.out_leg, transfer.in_leg
+        if out_leg.currency == in_leg.currency or not out_leg.amount:
+            return None
+        return f"{(abs(in_leg.amount) / abs(out_leg.amount)).quantize(Decimal('0.000001'), ROUND_HALF_UP)}"
 
 
 class TransferInputSerializer(serializers.Serializer):
@@ -195,7 +214,13 @@ class NetWorthCurrencySerializer(serializers.Serializer):
 
 class NetWorthPointSerializer(serializers.Serializer):
     period = BoundedDateField()
-    currencies = NetWorthCurrencySerializer(many=True)
+    currencies = NetWorthCurrencySerializer(many=True, help_text="Per account currency, unconverted.")
+    base = NetWorthCurrencySerializer(
+        help_text="All currencies with a rate at the period's end, converted to your base currency and added."
+    )
+    unconverted = UnconvertedSerializer(
+        many=True, help_text="Currencies left out of base (no rate): count is accounts, amount their net worth."
+    )
 
 
 class NetWorthSerializer(serializers.Serializer):

@@ -75,15 +75,21 @@ class AccountViewSet(viewsets.GenericViewSet):
 
     def _out(self, account, **kwargs):
         return Response(
-            AccountOutputSerializer(selectors.account_get(user=self.request.user, account_id=account.pk)).data, **kwargs
+            AccountOutputSerializer(
+                selectors.account_get(user=self.request.user, account_id=account.pk), context={"request": self.request}
+            ).data,
+            **kwargs,
         )
 
     def list(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(AccountOutputSerializer(page, many=True).data)
+        converted = selectors.account_balances_base(user=request.user, accounts=page)
+        return self.get_paginated_response(
+            AccountOutputSerializer(page, many=True, context={"balances_base": converted}).data
+        )
 
     def retrieve(self, request, pk=None):
-        return Response(AccountOutputSerializer(self._get(pk)).data)
+        return Response(AccountOutputSerializer(self._get(pk), context={"request": request}).data)
 
     def create(self, request):
         account = services.account_create(user=request.user, **_validated(AccountInputSerializer, request.data))
@@ -225,7 +231,8 @@ class NetWorthView(APIView):
         parameters=[NetWorthQuerySerializer],
         responses={200: NetWorthSerializer},
         description="Assets, liabilities (owed, positive) and net worth at the end of each period over the "
-        "accounts with include_in_net_worth, per currency (not converted yet).",
+        "accounts with include_in_net_worth, per currency and converted to your base currency at the ECB rate "
+        "of the period's end (`base`); currencies without a rate are listed in `unconverted`.",
     )
     def get(self, request):
         query = _validated(NetWorthQuerySerializer, request.query_params)

@@ -5,7 +5,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, F, Func, Q, QuerySet, Sum
 
 from config.currencies import ISO_4217
 from ledger.currency.services import FALLBACK_DAYS, amount_convert
@@ -78,3 +78,45 @@ def unconverted(queryset: QuerySet, *, base_currency: str, amount: str = "amount
         .order_by("currency")
     )
     return [{"currency": r["currency"], "count": r["count"], "amount": r["total"]} for r in rows]
+
+
+class ConvertedAmount(Func):
+    """SQL: ``amount`` in ``currency`` on ``on`` converted to ``to`` exactly as
+    a transaction is (NULL without a rate). For split lines and balances."""
+
+    function = "ledger_convert_amount"
+    output_field = DecimalField(max_digits=14, decimal_places=2)
+
+    def __init__(self, amount, currency, to, on, **extra):
+        super().__init__(amount, currency, to, on, **extra)
+
+
+def split_line_base(prefix: str = "transaction__") -> ConvertedAmount:
+    """A split line's amount in its transaction's base currency (as the parent's amount_base is)."""
+    return ConvertedAmount(F("amount"), F(f"{prefix}currency"), F(f"{prefix}base_currency"), F(f"{prefix}date"))
+
+
+def conversions(pairs) -> dict[tuple[str, str, datetime.date], Decimal | None]:
+    """Many (from, to, on) cross rates in one statement: {(from, to, on): rate or None}."""
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT v.f, v.t, v.d, fx.rate
+               FROM unnest(%s::varchar[], %s::varchar[], %s::date[]) AS v(f, t, d),
+                    LATERAL ledger_fx_rate(v.f, v.t, v.d) fx""",
+            [[p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs]],
+        )
+        return {(f, t, d): rate for f, t, d, rate in cursor.fetchall()}
+
+
+def unconverted_merge(*lists) -> list[dict]:
+    """Several unconverted lists as one, per currency."""
+    merged: dict[str, dict] = {}
+    for rows in lists:
+        for row in rows:
+            into = merged.setdefault(row["currency"], {"currency": row["currency"], "count": 0, "amount": Decimal(0)})
+            into["count"] += row["count"]
+            into["amount"] += row["amount"] or 0
+    return [merged[code] for code in sorted(merged)]

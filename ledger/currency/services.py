@@ -201,16 +201,41 @@ def rate_delete(*, rate: ExchangeRate) -> None:
 def transactions_reconvert(*, currencies, start: datetime.date, end: datetime.date) -> int:
     """Recompute amount_base for the rows rates of ``currencies`` dated
     ``start``..``end`` can convert (the trigger redoes the conversion when
-    base_currency is written). -> rows recomputed"""
+    base_currency is written); each user concerned hears about it once.
+    -> rows recomputed"""
     currencies = sorted(set(currencies))
     with connection.cursor() as cursor:
         cursor.execute(
-            """UPDATE ledger_transaction SET base_currency = base_currency
-               WHERE date BETWEEN %s AND %s AND currency <> base_currency
-                 AND (currency = ANY(%s) OR base_currency = ANY(%s))""",
+            """WITH touched AS (
+                   UPDATE ledger_transaction SET base_currency = base_currency
+                   WHERE date BETWEEN %s AND %s AND currency <> base_currency
+                     AND (currency = ANY(%s) OR base_currency = ANY(%s))
+                   RETURNING user_id
+               )
+               SELECT user_id, count(*) FROM touched GROUP BY user_id""",
             [start, end + datetime.timedelta(days=FALLBACK_DAYS), currencies, currencies],
         )
-        return cursor.rowcount
+        per_user = cursor.fetchall()
+    for user_id, _count in per_user:
+        _announce_reconverted(user_id)
+    return sum(count for _, count in per_user)
+
+
+def _announce_reconverted(user_id) -> None:
+    """Totals of every category may have moved: budgets drop their cached
+    status and re-evaluate alerts, once, after commit."""
+    from ledger.events import transactions_changed
+    from merchants.categories import CATEGORY_NAMES
+
+    db_transaction.on_commit(
+        lambda: transactions_changed.send(
+            sender=Transaction,
+            user_id=user_id,
+            categories=set(CATEGORY_NAMES),
+            transaction_ids=[],
+            action="reconverted",
+        )
+    )
 
 
 def user_amounts_recompute(*, user_id) -> int:
@@ -224,6 +249,7 @@ def user_amounts_recompute(*, user_id) -> int:
             cursor.execute("UPDATE ledger_transaction SET base_currency = '' WHERE user_id = %s", [user_id])
             count = cursor.rowcount
         base_currency_recompute_finish(user_id=user_id)
+        _announce_reconverted(user_id)
     return count
 
 

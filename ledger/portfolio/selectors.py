@@ -92,9 +92,43 @@ def _figures(rows: list[tuple[Decimal, Decimal | None, bool]]) -> dict:
     }
 
 
+def _totals_in_base(*, user, by_currency: dict, on: datetime.date) -> tuple[dict, list]:
+    """Every currency's cost basis and market value converted to the user's
+    base currency at the ECB rate of ``on`` (or up to 7 days before) and
+    added; currencies without a rate are left out and listed (never at 1)."""
+    from ledger.currency.selectors import conversions
+    from ledger.currency.services import amount_convert
+
+    base = user.base_currency
+    rates = conversions((currency, base, on) for currency in by_currency)
+    cost, market = Decimal("0.00"), Decimal("0.00")
+    unconverted = []
+    for currency, rows in sorted(by_currency.items()):
+        figures = _figures(rows)
+        rate = rates.get((currency, base, on))
+        if rate is None:
+            unconverted.append({"currency": currency, "count": len(rows), "amount": figures["market_value"]})
+            continue
+        cost += amount_convert(Decimal(figures["cost_basis"]), rate)
+        market += amount_convert(Decimal(figures["market_value"]), rate)
+    gain = market - cost
+    return (
+        {
+            "currency": base,
+            "cost_basis": money_str(cost),
+            "market_value": money_str(market),
+            "unrealised_gain": money_str(gain),
+            "unrealised_gain_pct": money_str(gain_percent(gain, cost)),
+        },
+        unconverted,
+    )
+
+
 def portfolio_summary(*, user, now: datetime.datetime | None = None) -> dict:
     """Totals per currency and per (currency, asset type), counts and the stale
-    holdings, from one query. Currencies are never added together."""
+    holdings, from one query; beside them, the totals in the base currency
+    (``totals_base``, converted at today's ECB rates) and the currencies that
+    had no rate (``unconverted``)."""
     now = now or timezone.now()
     holdings = list(holding_list(user=user))
     by_currency: dict[str, list] = {}
@@ -116,8 +150,12 @@ def portfolio_summary(*, user, now: datetime.datetime | None = None) -> dict:
                     "valued_at": iso_utc(holding.valued_at),
                 }
             )
+    totals_base, unconverted = _totals_in_base(user=user, by_currency=by_currency, on=now.date())
     return {
         "as_of": iso_utc(now),
+        "base_currency": user.base_currency,
+        "totals_base": totals_base,
+        "unconverted": unconverted,
         "stale_after_hours": int(STALE_AFTER.total_seconds() // 3600),
         "holding_count": len(holdings),
         "valued_count": sum(1 for h in holdings if h.last_valuation is not None),

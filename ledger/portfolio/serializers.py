@@ -3,6 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from config.fields import AsciiDecimalField
+from ledger.currency.serializers import UnconvertedSerializer
 from ledger.models import PortfolioHolding
 
 AssetType = PortfolioHolding.AssetType
@@ -98,8 +99,23 @@ class StaleHoldingSerializer(serializers.Serializer):
     valued_at = serializers.DateTimeField(allow_null=True)
 
 
+class SummaryBaseSerializer(serializers.Serializer):
+    currency = serializers.CharField(help_text="Your base currency.")
+    cost_basis = Money()
+    market_value = Money()
+    unrealised_gain = Money()
+    unrealised_gain_pct = Percent(allow_null=True)
+
+
 class PortfolioSummarySerializer(serializers.Serializer):
     as_of = serializers.DateTimeField()
+    base_currency = serializers.CharField()
+    totals_base = SummaryBaseSerializer(
+        help_text="Every currency with a rate today (ECB, or up to 7 days before) converted and added."
+    )
+    unconverted = UnconvertedSerializer(
+        many=True, help_text="Currencies left out of totals_base (no rate): count is holdings, amount market value."
+    )
     stale_after_hours = serializers.IntegerField()
     holding_count = serializers.IntegerField()
     valued_count = serializers.IntegerField()

@@ -5,7 +5,7 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from config.errors import Invalid, NotFound
@@ -114,13 +114,17 @@ def category_spent(*, user, category: str, start, end) -> Decimal:
 
 
 def category_totals(*, user, since, until) -> dict[str, Decimal]:
-    """Net spending per category over live rows (refunds, being negative,
-    lower it); a split transaction counts through its lines, by their category."""
+    """Net spending per category in the user's base currency over live rows
+    (refunds, being negative, lower it); a split transaction counts through
+    its lines, by their category. Rows without an amount in the base
+    currency (no rate) are left out."""
+    from ledger.currency.selectors import split_line_base
+
     rows = (
         transactions_between(user=user, start=since, end=until)
-        .filter(is_split=False)
+        .filter(is_split=False, amount_base__isnull=False, base_currency=F("user__base_currency"))
         .values("category")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum("amount_base"))
         .order_by()
     )
     totals = {row["category"]: row["total"] for row in rows}
@@ -131,9 +135,11 @@ def category_totals(*, user, since, until) -> dict[str, Decimal]:
             transaction__kind=Transaction.Kind.STANDARD,
             transaction__date__gte=since,
             transaction__date__lte=until,
+            transaction__amount_base__isnull=False,
+            transaction__base_currency=F("transaction__user__base_currency"),
         )
         .values("category")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum(split_line_base()))
         .order_by()
     )
     for row in lines:

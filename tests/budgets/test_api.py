@@ -175,6 +175,8 @@ def test_status_reports_totals_and_lists(auth_client, user):
 
     assert response.status_code == 200
     assert response.json() == {
+        "currency": "USD",
+        "unconverted": [],
         "budget_count": 2,
         "total_budgeted": "150.00",
         "total_spent": "165.00",

@@ -192,10 +192,15 @@ def test_net_worth_per_currency(auth_client, user):
         {
             "period": "2026-02-01",
             "currencies": [{"currency": "USD", "assets": "1000.00", "liabilities": "200.00", "net_worth": "800.00"}],
+            # All in the base currency already: the same figures, nothing left out.
+            "base": {"currency": "USD", "assets": "1000.00", "liabilities": "200.00", "net_worth": "800.00"},
+            "unconverted": [],
         },
         {
             "period": "2026-03-01",
             "currencies": [{"currency": "USD", "assets": "900.00", "liabilities": "200.00", "net_worth": "700.00"}],
+            "base": {"currency": "USD", "assets": "900.00", "liabilities": "200.00", "net_worth": "700.00"},
+            "unconverted": [],
         },
     ]
 

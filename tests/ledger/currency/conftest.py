@@ -24,3 +24,20 @@ def rates(db):
         for code, value in codes.items()
     )
     return RATES
+
+
+@pytest.fixture
+def auth_client_for(db):
+    """An API client signed in as the given user (a real session and token)."""
+    from rest_framework.test import APIClient
+
+    from tests.conftest import TEST_PASSWORD, login
+
+    def make(user):
+        user.set_password(TEST_PASSWORD)
+        user.save(update_fields=["password"])
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {login(client, user)['access']}")
+        return client
+
+    return make
