@@ -200,17 +200,27 @@ def rate_delete(*, rate: ExchangeRate) -> None:
 
 def transactions_reconvert(*, currencies, start: datetime.date, end: datetime.date) -> int:
     """Recompute amount_base for the rows rates of ``currencies`` dated
-    ``start``..``end`` can convert (the trigger redoes the conversion when
-    base_currency is written); each user concerned hears about it once.
-    -> rows recomputed"""
+    ``start``..``end`` (plus the 7 fallback days) can convert: one
+    ledger_fx_rate call per distinct (currency, base, date), one UPDATE that
+    writes only the rows whose figure actually changes; each user concerned
+    hears about it once. -> rows changed"""
     currencies = sorted(set(currencies))
     with connection.cursor() as cursor:
         cursor.execute(
-            """WITH touched AS (
-                   UPDATE ledger_transaction SET base_currency = base_currency
+            """WITH affected AS (
+                   SELECT DISTINCT currency, base_currency, date FROM ledger_transaction
                    WHERE date BETWEEN %s AND %s AND currency <> base_currency
                      AND (currency = ANY(%s) OR base_currency = ANY(%s))
-                   RETURNING user_id
+               ), rates AS (
+                   SELECT a.currency, a.base_currency, a.date, fx.rate, fx.rate_date
+                   FROM affected a, LATERAL ledger_fx_rate(a.currency, a.base_currency, a.date) fx
+               ), touched AS (
+                   UPDATE ledger_transaction t
+                   SET amount_base = round(t.amount * r.rate, 2), rate_date = r.rate_date
+                   FROM rates r
+                   WHERE t.currency = r.currency AND t.base_currency = r.base_currency AND t.date = r.date
+                     AND (t.amount_base, t.rate_date) IS DISTINCT FROM (round(t.amount * r.rate, 2), r.rate_date)
+                   RETURNING t.user_id
                )
                SELECT user_id, count(*) FROM touched GROUP BY user_id""",
             [start, end + datetime.timedelta(days=FALLBACK_DAYS), currencies, currencies],
@@ -240,14 +250,27 @@ def _announce_reconverted(user_id) -> None:
 
 def user_amounts_recompute(*, user_id) -> int:
     """After a base-currency change: every row of the user converted to the
-    new base, in one statement, then the recompute flag cleared. Idempotent."""
+    new base in one statement (one ledger_fx_rate call per distinct currency
+    and date, not per row), then the recompute flag cleared. Idempotent."""
     from accounts.services import base_currency_recompute_finish
 
-    with db_transaction.atomic():
-        with connection.cursor() as cursor:
-            # '' is never a base: the trigger writes the user's current one.
-            cursor.execute("UPDATE ledger_transaction SET base_currency = '' WHERE user_id = %s", [user_id])
-            count = cursor.rowcount
+    with db_transaction.atomic(), converted_by_caller(), connection.cursor() as cursor:
+        cursor.execute(
+            """WITH base AS (
+                   SELECT base_currency AS code FROM accounts_user WHERE id = %(user)s
+               ), pairs AS (
+                   SELECT DISTINCT currency, date FROM ledger_transaction WHERE user_id = %(user)s
+               ), rates AS (
+                   SELECT p.currency, p.date, fx.rate, fx.rate_date
+                   FROM pairs p CROSS JOIN base b, LATERAL ledger_fx_rate(p.currency, b.code, p.date) fx
+               )
+               UPDATE ledger_transaction t
+               SET base_currency = b.code, amount_base = round(t.amount * r.rate, 2), rate_date = r.rate_date
+               FROM rates r CROSS JOIN base b
+               WHERE t.user_id = %(user)s AND t.currency = r.currency AND t.date = r.date""",
+            {"user": user_id},
+        )
+        count = cursor.rowcount
         base_currency_recompute_finish(user_id=user_id)
         _announce_reconverted(user_id)
     return count
