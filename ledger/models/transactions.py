@@ -171,11 +171,11 @@ class Transaction(TimeStampedModel):
                 condition=Q(is_deleted=False),
             ),
             # Budget spending: a sum per (user, category) over a date range,
-            # answered from the index alone (amount is included).
+            # answered from the index alone (what the sum reads is included).
             models.Index(
                 fields=["user", "category", "date"],
                 name="ledger_tx_user_cat_date_idx",
-                include=["amount", "kind"],
+                include=["amount", "kind", "is_split", "amount_base", "base_currency"],
                 condition=Q(is_deleted=False),
             ),
             # Balances and their series: a sum per account and day, index-only.
