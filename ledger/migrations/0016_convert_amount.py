@@ -11,7 +11,7 @@ $$;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0014_currency")]
+    dependencies = [("ledger", "0015_currency")]
 
     operations = [
         migrations.RunSQL(

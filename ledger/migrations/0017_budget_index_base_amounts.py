@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0015_convert_amount'),
+        ('ledger', '0016_convert_amount'),
         ('merchants', '0003_gin_fastupdate_off'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -13,6 +13,6 @@ def remove(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workers", "0008_webhook_schedules")]
+    dependencies = [("workers", "0009_drop_celery_backend_cleanup")]
 
     operations = [migrations.RunPython(create, remove)]

@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_user_base_currency'),
-        ('ledger', '0013_imports'),
+        ('ledger', '0014_category_labels_merkle_batches'),
     ]
 
     operations = [
