@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from config.fields import AsciiDecimalField, BoundedDateField
+from ledger.currency.serializers import UnconvertedSerializer
 from ledger.reports.selectors import INTERVALS, SPENDING_GROUPS
 
 MAX_RANGE_DAYS = 3653  # ten years
@@ -42,12 +43,6 @@ class SpendingQuerySerializer(ReportQuerySerializer):
 
 class TrendsQuerySerializer(ReportQuerySerializer):
     pass
-
-
-class UnconvertedSerializer(serializers.Serializer):
-    currency = serializers.CharField()
-    count = serializers.IntegerField()
-    amount = AsciiDecimalField(max_digits=14, decimal_places=2)
 
 
 class _ReportBase(serializers.Serializer):
