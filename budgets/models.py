@@ -51,7 +51,8 @@ class BudgetPeriod(models.Model):
     start_date = models.DateField()
     end_date = models.DateField()
     amount = models.DecimalField(max_digits=12, decimal_places=2)
-    spent = models.DecimalField(max_digits=12, decimal_places=2)
+    # A sum of amounts of up to 12 digits each: wider than any one of them.
+    spent = models.DecimalField(max_digits=20, decimal_places=2)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -17,6 +17,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     Max,
@@ -29,7 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Round
+from django.db.models.functions import Coalesce, Greatest, Least, Round
 from django.utils import timezone
 
 from budgets.models import Budget, BudgetPeriod
@@ -38,8 +39,13 @@ from ledger.currency.selectors import split_line_base, unconverted, unconverted_
 from ledger.models import SplitLine, Transaction
 from ledger.transactions.selectors import transactions_between
 
-MONEY = DecimalField(max_digits=12, decimal_places=2)
+# Sums: each amount has up to 12 digits, a sum of many has more.
+MONEY = DecimalField(max_digits=20, decimal_places=2)
 CENT = Decimal("0.01")
+# Percentages are clamped to +-PERCENT_MAX: 10 billion of spending against a 0.01 budget is
+# "over", and the figure must still fit its field (12 digits, one decimal).
+PERCENT_MAX = Decimal("9999999999.9")
+PERCENT = DecimalField(max_digits=12, decimal_places=1)
 ZERO = Decimal("0.00")
 
 STATUS_HEALTHY = "healthy"
@@ -68,7 +74,8 @@ def money(value) -> Decimal:
 def percent(part: Decimal, whole: Decimal) -> Decimal | None:
     if not whole:
         return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return max(-PERCENT_MAX, min(PERCENT_MAX, value))
 
 
 def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
@@ -122,8 +129,16 @@ def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
         spent=spent,
         # Rows the figure had to leave out (no amount in the base currency): budgets_unconverted lists them.
         unconverted_count=Count("period_transactions", filter=~converted) + Coalesce(split_left_out, Value(0)),
-        remaining=F("amount") - spent,
-        percentage=Round(spent * Value(Decimal(100)) / F("amount"), 1, output_field=DecimalField()),
+        remaining=ExpressionWrapper(F("amount") - spent, output_field=MONEY),
+        percentage=Least(
+            Greatest(
+                Round(spent * Value(Decimal(100)) / F("amount"), 1, output_field=PERCENT),
+                Value(-PERCENT_MAX),
+                output_field=PERCENT,
+            ),
+            Value(PERCENT_MAX),
+            output_field=PERCENT,
+        ),
         status=Case(
             When(Q(spent__gte=F("amount")), then=Value(STATUS_OVER)),
             When(Q(spent__gte=F("amount") * Value(Decimal(AT_RISK_PERCENT) / 100)), then=Value(STATUS_AT_RISK)),

@@ -3,13 +3,19 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from budgets.models import Budget, BudgetPeriod
-from budgets.selectors import STATUSES
+from budgets.selectors import STATUSES, percent
 from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.currency.serializers import UnconvertedSerializer
 from merchants.fields import CategoryField
 
 
 def Money(**kwargs):  # noqa: N802 - reads like a field class
+    """A figure out: a sum of many amounts has more digits than one amount."""
+    return AsciiDecimalField(max_digits=20, decimal_places=2, **kwargs)
+
+
+def MoneyIn(**kwargs):  # noqa: N802
+    """An amount in: what a budget can store."""
     return AsciiDecimalField(max_digits=12, decimal_places=2, **kwargs)
 
 
@@ -19,7 +25,7 @@ def Percentage(**kwargs):  # noqa: N802
 
 class BudgetInputSerializer(serializers.Serializer):
     category = CategoryField()
-    amount = Money(min_value=Decimal("0.01"))
+    amount = MoneyIn(min_value=Decimal("0.01"))
     start_date = BoundedDateField(required=False)
     end_date = BoundedDateField(required=False)
     auto_renew = serializers.BooleanField(required=False)
@@ -33,7 +39,7 @@ class BudgetInputSerializer(serializers.Serializer):
 
 class BudgetUpdateInputSerializer(BudgetInputSerializer):
     category = CategoryField(required=False)
-    amount = Money(min_value=Decimal("0.01"), required=False)
+    amount = MoneyIn(min_value=Decimal("0.01"), required=False)
 
 
 class BudgetOutputSerializer(serializers.ModelSerializer):
@@ -72,6 +78,17 @@ class BudgetRenewInputSerializer(serializers.Serializer):
     catch_up = serializers.BooleanField(default=False)
 
 
+class BudgetRenewOutputSerializer(BudgetOutputSerializer):
+    periods_renewed = serializers.IntegerField(help_text="Periods this request closed (at most 36).")
+    caught_up = serializers.BooleanField(
+        help_text="false: the budget is still behind after 36 periods; renew again with catch_up=true."
+    )
+
+    class Meta(BudgetOutputSerializer.Meta):
+        fields = [*BudgetOutputSerializer.Meta.fields, "periods_renewed", "caught_up"]
+        read_only_fields = fields
+
+
 class BudgetPeriodOutputSerializer(serializers.ModelSerializer):
     amount = Money()
     spent = Money()
@@ -97,7 +114,7 @@ class BudgetPeriodOutputSerializer(serializers.ModelSerializer):
         return f"{period.amount - period.spent:.2f}"
 
     def get_percentage(self, period) -> float:
-        return float((period.spent * 100 / period.amount).quantize(Decimal("0.1")))
+        return float(percent(period.spent, period.amount))
 
 
 class StatusRowSerializer(serializers.Serializer):

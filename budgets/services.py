@@ -22,6 +22,9 @@ STATUS_CACHE_SECONDS = 30
 # Alert levels in percent of the budget, lowest first (DESIGN.md budget_alert).
 ALERT_LEVELS = ((80, "warning"), (90, "critical"), (100, "exceeded"), (110, "severe"))
 ALERT_REPEAT_COOLDOWN_SECONDS = 3600
+# Periods one renewal closes at most: a request's work stays bounded (three years of
+# months); a budget further behind is renewed again where this one stopped.
+MAX_CATCH_UP_PERIODS = 36
 
 _UPDATABLE_FIELDS = ("category", "amount", "start_date", "end_date", "auto_renew")
 
@@ -184,11 +187,19 @@ def _close_and_advance(budget: Budget) -> BudgetPeriod:
     return period
 
 
-def budget_renew(*, budget: Budget, catch_up: bool = False, today: datetime.date | None = None) -> Budget:
+def budget_renew(
+    *,
+    budget: Budget,
+    catch_up: bool = False,
+    today: datetime.date | None = None,
+    max_periods: int = MAX_CATCH_UP_PERIODS,
+) -> Budget:
     """Close the budget's ended period into a BudgetPeriod and move the budget
     to the next one. 409 if the period has not ended (or was just renewed);
     409 if it ended more than one period ago, unless ``catch_up``, which
-    renews period by period until the current one contains today."""
+    renews period by period until the current one contains today, at most
+    ``max_periods`` of them. The budget comes back with ``periods_renewed``
+    and ``caught_up`` (False: renew again to continue)."""
     today = today or timezone.localdate()
     with transaction.atomic():
         # Lock first and decide on the locked row: two renewals (a user's click
@@ -213,10 +224,13 @@ def budget_renew(*, budget: Budget, catch_up: bool = False, today: datetime.date
                 "Renew with catch_up=true to renew it period by period up to today.",
                 code=BudgetErrorCode.PERIODS_MISSED,
             )
-        while budget.end_date < today:
+        renewed = 0
+        while budget.end_date < today and renewed < max_periods:
             _close_and_advance(budget)
+            renewed += 1
         budget.save()
         budget_status_invalidate(user_id=budget.user_id)
+    budget.periods_renewed, budget.caught_up = renewed, budget.end_date >= today
     return budget
 
 
@@ -229,7 +243,9 @@ def renew_due_budgets(*, today: datetime.date | None = None) -> int:
     due_ids = Budget.objects.filter(auto_renew=True, end_date__lt=today).values_list("pk", flat=True)
     for budget_id in list(due_ids):
         try:
-            budget_renew(budget=Budget(pk=budget_id), catch_up=True, today=today)
+            # One transaction per MAX_CATCH_UP_PERIODS periods, so no lock is held for long.
+            while not budget_renew(budget=Budget(pk=budget_id), catch_up=True, today=today).caught_up:
+                pass
         except Conflict:
             continue  # renewed meanwhile by the user or a parallel run
         except Budget.DoesNotExist:

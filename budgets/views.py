@@ -12,6 +12,7 @@ from budgets.serializers import (
     BudgetOutputSerializer,
     BudgetPeriodOutputSerializer,
     BudgetRenewInputSerializer,
+    BudgetRenewOutputSerializer,
     BudgetStatusOutputSerializer,
     BudgetSuggestionsOutputSerializer,
     BudgetUpdateInputSerializer,
@@ -116,15 +117,19 @@ class BudgetViewSet(
 
     @extend_schema(
         request=BudgetRenewInputSerializer,
-        responses={200: BudgetOutputSerializer, 409: ConflictErrorResponseSerializer},
-        description="Close the ended period and start the next one; catch_up=true renews period by period to today.",
+        responses={200: BudgetRenewOutputSerializer, 409: ConflictErrorResponseSerializer},
+        description="Close the ended period and start the next one; catch_up=true renews period by period to "
+        "today, at most 36 periods per request (caught_up=false: call again to continue).",
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def renew(self, request, pk=None):
         budget = self.get_object()
         data = self.validated(BudgetRenewInputSerializer)
-        services.budget_renew(budget=budget, catch_up=data["catch_up"])
-        return self._output(selectors.budget_get(user=request.user, budget_id=budget.pk))
+        renewed = services.budget_renew(budget=budget, catch_up=data["catch_up"])
+        output = selectors.budget_get(user=request.user, budget_id=budget.pk)
+        output.suggested_amount = self._suggested().get(output.category)
+        output.periods_renewed, output.caught_up = renewed.periods_renewed, renewed.caught_up
+        return Response(BudgetRenewOutputSerializer(output).data)
 
     @extend_schema(responses={200: BudgetPeriodOutputSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None, serializer_class=BudgetPeriodOutputSerializer)

@@ -20,6 +20,7 @@ from ledger.currency.services import BulkConverter, converted_by_caller
 from ledger.imports.leases import import_lease
 from ledger.imports.previews import ROW_BATCH, import_rows_classify, merchant_text
 from ledger.models import Import, ImportRow, Transaction, Transfer
+from ledger.models.transactions import NOTES_MAX_LENGTH
 from ledger.rules.engine import Outcome, RuleSet
 from ledger.rules.fields import Draft
 from ledger.transactions.services import CategoryResolver, _after_transactions_committed
@@ -152,7 +153,7 @@ def _notes(data: dict) -> str:
     something more) and the file's notes."""
     payee, description = data.get("payee"), data.get("description")
     extra = description if payee and description and description.strip() != payee.strip() else ""
-    return " ".join(part for part in (extra, data.get("notes")) if part).strip()
+    return " ".join(part for part in (extra, data.get("notes")) if part).strip()[:NOTES_MAX_LENGTH]
 
 
 def _write(source: Import) -> None:

@@ -8,12 +8,12 @@ from itertools import islice
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 
+from config.spreadsheets import spreadsheet_safe as _safe
 from ledger.transactions.selectors import transaction_rows
 from ledger.transactions.serializers import transaction_row
 
 CSV_COLUMNS = ("date", "amount", "currency", "merchant", "category", "notes", "external_id", "source", "id", "tags")
 CHUNK = 2000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class _Echo:
@@ -21,25 +21,21 @@ class _Echo:
         return value
 
 
-def _safe(text: str) -> str:
-    # Spreadsheets run cells starting with these as formulas; the importer strips the apostrophe again.
-    return f"'{text}" if text and text[0] in _FORMULA_START else text
-
-
 def stream_csv(queryset):
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
+    # Every text cell is made safe, the ones no user types included: a cell is text to a spreadsheet.
     for row in transaction_rows(queryset).iterator(chunk_size=CHUNK):
         yield writer.writerow(
             (
                 row["date"].isoformat(),
                 f"{row['amount']:.2f}",
-                row["currency"],
+                _safe(row["currency"]),
                 _safe(row["merchant_raw"]),
-                row["category"],
+                _safe(row["category"]),
                 _safe(row["notes"]),
-                row["external_id"],
-                row["source"],
+                _safe(row["external_id"]),
+                _safe(row["source"]),
                 str(row["id"]),
                 _safe(";".join(row["tag_names"] or [])),
             )

@@ -14,7 +14,10 @@ from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from config.exceptions import DomainError
+from config.fields import DATE_RANGE_MESSAGE, date_in_range
 from ledger.errors import LedgerErrorCode
+from ledger.imports.parsers.records import CsvRecords
+from ledger.models.transactions import NOTES_MAX_LENGTH
 from merchants.categories import CATEGORY_NAMES
 
 COLUMN_ALIASES = {
@@ -35,16 +38,16 @@ COLUMN_ALIASES = {
 REQUIRED = ("date", "amount", "merchant")
 MAX_AMOUNT = Decimal("9999999999.99")
 _CATEGORIES = {name.lower(): name for name in CATEGORY_NAMES}
-_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_DAY_FIRST_DOTS = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-_SLASHED = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$", re.ASCII)
+_DAY_FIRST_DOTS = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", re.ASCII)
+_SLASHED = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$", re.ASCII)
 _TEXT_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y")
 _CURRENCY_NOISE = re.compile(r"[\s$€£¥\u00a0]|^[A-Z]{3}|[A-Z]{3}$")
 # A leading apostrophe our export adds to defuse spreadsheet formulas.
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Fast paths for the common shapes (plain "-12.50", ISO dates); anything else takes the general parser.
-_PLAIN_AMOUNT = re.compile(r"-?\d{1,10}(?:\.\d{1,2})?")
+_PLAIN_AMOUNT = re.compile(r"-?\d{1,10}(?:\.\d{1,2})?", re.ASCII)
 _ZERO = Decimal(0)
 _fromisoformat = datetime.date.fromisoformat
 
@@ -83,12 +86,20 @@ def decode(content: bytes | str) -> str:
 
 
 def count_lines(text: str) -> int:
-    return max(text.count("\n") - 1, 0) + (0 if text.endswith("\n") else 1)
+    breaks = text.count("\n") or text.count("\r")  # classic-Mac files end lines with CR alone
+    return max(breaks - 1, 0) + (0 if text.endswith(("\n", "\r")) else 1)
+
+
+def _header_cells(text: str) -> list[str] | None:
+    # newline="": csv itself finds the line ends, CR-only ones included.
+    try:
+        return next(csv.reader(io.StringIO(text, newline="")), None)
+    except csv.Error as exc:
+        raise DomainError(f"The header cannot be read: {exc}.", code=LedgerErrorCode.BAD_HEADER)
 
 
 def _header(text: str) -> dict[str, int]:
-    reader = csv.reader(io.StringIO(text[: text.find("\n") + 1 if "\n" in text else len(text)]))
-    first = next(reader, None)
+    first = _header_cells(text)
     if not first or not any(cell.strip() for cell in first):
         raise DomainError("The file is empty.", code=LedgerErrorCode.EMPTY)
     columns: dict[str, int] = {}
@@ -140,7 +151,7 @@ def parse_amount(raw: str) -> Decimal:
             text = text.replace(",", "")  # 1,234,567
         else:
             raise RowError(f"Ambiguous amount {raw!r}: use a decimal point (1234.00) or a decimal comma (1234,00).")
-    if not re.fullmatch(r"\d+(\.\d+)?", text):
+    if not re.fullmatch(r"\d+(\.\d+)?", text, re.ASCII):
         raise RowError(f"Amount {raw!r} is not a number.")
     try:
         value = Decimal(text)
@@ -166,6 +177,15 @@ def _day_first(texts: list[str]) -> bool:
 
 
 def parse_date(raw: str, *, day_first: bool) -> datetime.date:
+    parsed = _parse_date(raw, day_first=day_first)
+    if not date_in_range(parsed):
+        raise RowError(f"Date {raw!r} is out of range. {DATE_RANGE_MESSAGE}")
+    return parsed
+
+
+def _parse_date(raw: str, *, day_first: bool) -> datetime.date:
+    if not raw.isascii():
+        raise RowError(f"Date {raw!r} is not a recognised date (use YYYY-MM-DD).")
     if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
         try:
             return _fromisoformat(raw)
@@ -213,21 +233,29 @@ def _tags(cell: str) -> tuple:
 def parse_csv(content: bytes | str, *, max_rows: int = 1_000_000) -> ParsedFile:
     text = decode(content)
     columns = _header(text)
-    reader = csv.reader(io.StringIO(text))
-    next(reader)
-    raw_rows = []
-    for line in reader:
+    header_size = len(_header_cells(text))
+    # The tabular parser's records: CR-only line ends, a cell over csv's field limit and an
+    # unbalanced quote (which would swallow the rows after it) each become one row's error.
+    records = CsvRecords(content if isinstance(content, bytes) else content.encode(), "utf-8-sig", ",")
+    records.expected = header_size
+    raw_rows, errors = [], []
+    for number, problem, line in records:
+        if number == 1:
+            continue  # the header
+        if problem is not None:
+            errors.append((number, str(problem)))
+            continue
         if not any(cell.strip() for cell in line):
             continue
-        raw_rows.append((reader.line_num, line))
+        raw_rows.append((number, line))
         if len(raw_rows) > max_rows:
             raise DomainError(f"The file has more than {max_rows} rows.", code=LedgerErrorCode.TOO_MANY_ROWS)
-    if not raw_rows:
+    if not raw_rows and not errors:
         raise DomainError("The file has a header but no transactions.", code=LedgerErrorCode.EMPTY)
 
     date_index = columns["date"]
     day_first = _day_first([line[date_index] for _, line in raw_rows if len(line) > date_index])
-    rows, errors = [], []
+    rows = []
     append = rows.append
     min_len = max(columns[name] for name in REQUIRED) + 1
     i_date, i_amount, i_merchant = columns["date"], columns["amount"], columns["merchant"]
@@ -239,6 +267,14 @@ def parse_csv(content: bytes | str, *, max_rows: int = 1_000_000) -> ParsedFile:
             size = len(line)
             if size < min_len:
                 raise RowError("The row has fewer columns than the header.")
+            if size > header_size and any(cell.strip() for cell in line[header_size:]):
+                # 2026-11-04,1,234,Tesco under date,amount,merchant: never merchant "234", amount 1.
+                raise RowError(
+                    f"The row has {size} cells but the header has {header_size} "
+                    "(an unquoted comma in an amount or a text?)."
+                )
+            if "\x00" in "".join(line):
+                raise RowError("The row contains a NUL byte (binary data in a text file).")
             i_category, i_currency, i_notes, i_external = (
                 index if index is not None and index < size else None for index in optional
             )
@@ -258,6 +294,8 @@ def parse_csv(content: bytes | str, *, max_rows: int = 1_000_000) -> ParsedFile:
             if currency and not _CURRENCY.fullmatch(currency):
                 raise RowError(f"Currency {currency!r} is not a 3-letter ISO code.")
             external_id = line[i_external].strip() if i_external is not None else ""
+            if external_id[:1] == "'":
+                external_id = _unescape(external_id)
             if len(external_id) > 128:
                 raise RowError("external_id is longer than 128 characters.")
             notes = line[i_notes].strip() if i_notes is not None else ""
@@ -270,7 +308,7 @@ def parse_csv(content: bytes | str, *, max_rows: int = 1_000_000) -> ParsedFile:
                     merchant,
                     category or None,
                     currency,
-                    _unescape(notes) if notes[:1] == "'" else notes,
+                    (_unescape(notes) if notes[:1] == "'" else notes)[:NOTES_MAX_LENGTH],
                     external_id,
                     tags,
                 )

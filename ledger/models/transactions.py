@@ -11,6 +11,9 @@ from django.utils import timezone
 from config.models import TimeStampedModel
 from merchants.categories import CATEGORY_MAX_LENGTH, Category
 
+# A note is a sentence or a paragraph (the API refuses more; imports cut a longer memo).
+NOTES_MAX_LENGTH = 2000
+
 
 class _ConvertedByTheDatabase:
     """A column the ledger_transaction_convert trigger writes on every

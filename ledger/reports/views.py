@@ -11,6 +11,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.spreadsheets import spreadsheet_safe
 from ledger.books.selectors import account_get
 from ledger.reports import selectors
 from ledger.reports import serializers as s
@@ -31,7 +32,11 @@ class CSVRenderer(BaseRenderer):
         if rows:
             writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
             writer.writeheader()
-            writer.writerows(rows)
+            # Names (merchants, accounts) are the user's text: never a formula in a spreadsheet.
+            writer.writerows(
+                {key: spreadsheet_safe(value) if isinstance(value, str) else value for key, value in row.items()}
+                for row in rows
+            )
         return out.getvalue().encode()
 
 

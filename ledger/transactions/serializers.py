@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.models import Transaction
+from ledger.models.transactions import NOTES_MAX_LENGTH
 from merchants.fields import CategoryField
 
 
@@ -118,9 +119,6 @@ class TransactionOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
-
-# A note is a sentence or a paragraph; a megabyte of it is a probe, and it is full-text indexed.
-NOTES_MAX_LENGTH = 2000
 
 _TAGS_HELP = "Tag names (created when new, matched whatever their case)."
 

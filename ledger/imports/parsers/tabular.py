@@ -370,7 +370,8 @@ class TableParse:
         raw = {}
         for position, cell in enumerate(cells[:64]):
             name = self.header_names[position] if position < len(self.header_names) else f"column {position + 1}"
-            raw[name or f"column {position + 1}"] = cell[:1000]
+            # PostgreSQL's jsonb cannot hold a NUL character.
+            raw[name or f"column {position + 1}"] = cell[:1000].replace("\x00", "\ufffd")
         return raw
 
     def _row(self, number: int, cells: list[str]):
@@ -410,6 +411,8 @@ class TableParse:
         if currency and not _CURRENCY.fullmatch(currency):
             raise RowProblem(f"Currency {currency!r} is not a 3-letter ISO code.", self._name(self.i_currency))
         external_id = _strip_quotes(cells[self.i_external].strip()) if self.i_external is not None else ""
+        if self.unescape:
+            external_id = _unescape(external_id)
         balance = None
         if self.i_balance is not None:
             try:
