@@ -20,7 +20,7 @@ from config.errors import Invalid, NotFound
 from ledger.models import Account, Transaction, Transfer, TransferSuggestion
 
 INTERVALS = ("day", "week", "month")
-MONEY = DecimalField(max_digits=14, decimal_places=2)
+MONEY = DecimalField(max_digits=20, decimal_places=2)
 ZERO = Decimal("0.00")
 
 

@@ -11,6 +11,8 @@ from ledger.currency.serializers import UnconvertedSerializer
 from ledger.models import Account, Transfer, TransferSuggestion
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+# Balances and totals are sums of amounts: wider than one amount.
+SUM = {"max_digits": 20, "decimal_places": 2}
 
 
 class AccountOutputSerializer(serializers.ModelSerializer):
@@ -111,9 +113,9 @@ class BalanceQuerySerializer(serializers.Serializer):
 
 class BalancePointSerializer(serializers.Serializer):
     period = BoundedDateField(help_text="The period's first day.")
-    balance = AsciiDecimalField(**MONEY, help_text="At the period's end.")
-    money_in = AsciiDecimalField(**MONEY)
-    money_out = AsciiDecimalField(**MONEY)
+    balance = AsciiDecimalField(**SUM, help_text="At the period's end.")
+    money_in = AsciiDecimalField(**SUM)
+    money_out = AsciiDecimalField(**SUM)
 
 
 class BalanceSeriesSerializer(serializers.Serializer):
@@ -132,8 +134,8 @@ class ReconcileOutputSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     date = BoundedDateField()
     statement_balance = AsciiDecimalField(**MONEY)
-    balance_before = AsciiDecimalField(**MONEY, help_text="Tally's balance at that date before adjusting.")
-    difference = AsciiDecimalField(**MONEY, help_text="statement_balance − balance_before.")
+    balance_before = AsciiDecimalField(**SUM, help_text="Tally's balance at that date before adjusting.")
+    difference = AsciiDecimalField(**SUM, help_text="statement_balance − balance_before.")
     adjustment_id = serializers.UUIDField(allow_null=True)
     reconciled_count = serializers.IntegerField()
 
@@ -207,9 +209,9 @@ class NetWorthQuerySerializer(BalanceQuerySerializer):
 
 class NetWorthCurrencySerializer(serializers.Serializer):
     currency = serializers.CharField()
-    assets = AsciiDecimalField(max_digits=14, decimal_places=2)
-    liabilities = AsciiDecimalField(max_digits=14, decimal_places=2, help_text="Owed, positive.")
-    net_worth = AsciiDecimalField(max_digits=14, decimal_places=2)
+    assets = AsciiDecimalField(max_digits=20, decimal_places=2)
+    liabilities = AsciiDecimalField(max_digits=20, decimal_places=2, help_text="Owed, positive.")
+    net_worth = AsciiDecimalField(max_digits=20, decimal_places=2)
 
 
 class NetWorthPointSerializer(serializers.Serializer):

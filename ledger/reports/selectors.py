@@ -37,6 +37,8 @@ _ROWS = """
     )
 """
 
+SAVINGS_RATE_MAX = Decimal("9999999.9")
+
 
 def base_currency(user) -> str:
     return user.base_currency
@@ -117,6 +119,8 @@ def cashflow_report(*, user, since, until, interval="month", accounts=None) -> d
     for row in rows:
         net = row["income"] - row["spending"]
         rate = (net * 100 / row["income"]).quantize(Decimal("0.1")) if row["income"] > 0 else None
+        if rate is not None:  # a cent of income against billions spent: clamped to fit the field
+            rate = max(-SAVINGS_RATE_MAX, min(SAVINGS_RATE_MAX, rate))
         periods.append({**row, "net": net, "savings_rate": rate})
     return {
         "currency": params["base"],

@@ -53,13 +53,13 @@ class _ReportBase(serializers.Serializer):
 
 class SpendingGroupSerializer(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
-    amount = AsciiDecimalField(max_digits=14, decimal_places=2)
+    amount = AsciiDecimalField(max_digits=20, decimal_places=2)
     count = serializers.IntegerField()
 
 
 class SpendingPeriodSerializer(serializers.Serializer):
     period = BoundedDateField()
-    total = AsciiDecimalField(max_digits=14, decimal_places=2)
+    total = AsciiDecimalField(max_digits=20, decimal_places=2)
     groups = SpendingGroupSerializer(many=True)
 
 
@@ -72,9 +72,9 @@ class SpendingReportSerializer(_ReportBase):
 
 class CashflowPeriodSerializer(serializers.Serializer):
     period = BoundedDateField()
-    income = AsciiDecimalField(max_digits=14, decimal_places=2)
-    spending = AsciiDecimalField(max_digits=14, decimal_places=2)
-    net = AsciiDecimalField(max_digits=14, decimal_places=2)
+    income = AsciiDecimalField(max_digits=20, decimal_places=2)
+    spending = AsciiDecimalField(max_digits=20, decimal_places=2)
+    net = AsciiDecimalField(max_digits=20, decimal_places=2)
     savings_rate = AsciiDecimalField(max_digits=8, decimal_places=1, allow_null=True, help_text="net/income %")
 
 
@@ -86,11 +86,11 @@ class CashflowReportSerializer(_ReportBase):
 
 class TrendRowSerializer(serializers.Serializer):
     key = serializers.CharField(allow_null=True)
-    amount = AsciiDecimalField(max_digits=14, decimal_places=2)
-    previous = AsciiDecimalField(max_digits=14, decimal_places=2)
-    average_3 = AsciiDecimalField(max_digits=14, decimal_places=2)
-    change = AsciiDecimalField(max_digits=14, decimal_places=2)
-    change_vs_average = AsciiDecimalField(max_digits=14, decimal_places=2)
+    amount = AsciiDecimalField(max_digits=20, decimal_places=2)
+    previous = AsciiDecimalField(max_digits=20, decimal_places=2)
+    average_3 = AsciiDecimalField(max_digits=20, decimal_places=2)
+    change = AsciiDecimalField(max_digits=20, decimal_places=2)
+    change_vs_average = AsciiDecimalField(max_digits=20, decimal_places=2)
 
 
 class TrendsReportSerializer(_ReportBase):

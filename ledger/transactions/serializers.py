@@ -227,7 +227,7 @@ class MerchantStatsRowSerializer(serializers.Serializer):
     canonical_name = serializers.CharField()
     category = serializers.CharField()
     transaction_count = serializers.IntegerField()
-    total_spent = AsciiDecimalField(max_digits=14, decimal_places=2, coerce_to_string=True)
+    total_spent = AsciiDecimalField(max_digits=20, decimal_places=2, coerce_to_string=True)
 
 
 class MerchantStatsOutputSerializer(serializers.Serializer):

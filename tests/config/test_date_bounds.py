@@ -3,6 +3,7 @@
 import pytest
 
 from budgets.models import Budget
+from ledger.anomalies.services import transaction_score_anomaly
 from ledger.models import Account, Transaction
 from tests.ledger.factories import AccountFactory
 
@@ -144,3 +145,20 @@ def test_rule_date_conditions_out_of_range_are_a_400(client):
     assert refused.json()["errors"][0]["attr"] == "conditions.all[0].value"
     assert RANGE_ERROR in refused.json()["errors"][0]["detail"]
     assert accepted.status_code == 201, accepted.content
+
+
+def test_the_earliest_date_is_safe_for_anomaly_scoring(client, user):
+    # A 0001-01-01 row made scoring fail (OverflowError); the bound keeps every stored date far from it.
+    for amount in ("5.00", "6.00", "7.00", "500.00"):
+        response = client.post(
+            "/api/v1/transactions",
+            {"amount": amount, "date": "1900-01-01", "merchant_raw": "Tesco", "allow_duplicate": True},
+            format="json",
+        )
+        assert response.status_code == 201, response.content
+    last = Transaction.objects.get(amount="500.00")
+
+    transaction_score_anomaly(transaction_id=last.pk)
+
+    last.refresh_from_db()
+    assert last.anomaly_score is not None
