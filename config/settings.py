@@ -326,6 +326,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "CategoryEnum": "merchants.categories.Category",
+        "BudgetStatusEnum": "budgets.selectors.STATUSES",
         "AccountKindEnum": "ledger.models.books.Account.Kind",
         "TransactionKindEnum": "ledger.models.transactions.Transaction.Kind",
         "ImportStatusEnum": "ledger.models.imports.Import.Status",
