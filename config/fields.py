@@ -58,3 +58,13 @@ class AsciiDecimalFormField(forms.DecimalField):
 
 class AsciiNumberFilter(NumberFilter):
     field_class = AsciiDecimalFormField
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    default_error_messages = {"date_out_of_range": DATE_RANGE_MESSAGE}
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        if not date_in_range(parsed.date()):
+            self.fail("date_out_of_range")
+        return parsed

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from config.fields import AsciiDecimalField
+from config.fields import AsciiDecimalField, BoundedDateTimeField
 from ledger.currency.serializers import UnconvertedSerializer
 from ledger.models import PortfolioHolding
 
@@ -49,7 +49,7 @@ class HoldingUpdateInputSerializer(serializers.Serializer):
 
 class ValuationInputSerializer(serializers.Serializer):
     price = Units(min_value=Decimal(0), help_text="Price per unit, in the holding's currency.")
-    valued_at = serializers.DateTimeField(required=False, help_text="When the price was quoted; default now.")
+    valued_at = BoundedDateTimeField(required=False, help_text="When the price was quoted; default now.")
     source = serializers.CharField(max_length=32, required=False, default="manual")
 
 

@@ -5,7 +5,7 @@ import pytest
 from budgets.models import Budget
 from ledger.anomalies.services import transaction_score_anomaly
 from ledger.models import Account, Transaction
-from tests.ledger.factories import AccountFactory
+from tests.ledger.factories import AccountFactory, PortfolioHoldingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +162,17 @@ def test_the_earliest_date_is_safe_for_anomaly_scoring(client, user):
 
     last.refresh_from_db()
     assert last.anomaly_score is not None
+
+
+@pytest.mark.parametrize("valued_at", ["0001-01-01T00:00:00Z", "9999-12-31T23:00:00Z", "1899-12-31T12:00:00Z"])
+def test_portfolio_valuation_time_out_of_range_is_a_400(client, user, valued_at):
+    holding = PortfolioHoldingFactory(user=user)
+
+    response = client.post(
+        f"/api/v1/portfolio/holdings/{holding.pk}/valuation", {"price": "10", "valued_at": valued_at}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert first_error(response) == {"code": "date_out_of_range", "detail": RANGE_ERROR, "attr": "valued_at"}
+    holding.refresh_from_db()
+    assert holding.valued_at is None
