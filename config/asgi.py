@@ -1,6 +1,7 @@
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -21,7 +22,24 @@ def _leave_multipart_to_django() -> None:
 _leave_multipart_to_django()
 
 # Django must be set up before anything imports models (the WS middleware does).
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from config.error_pages import api_error_response, is_api_path  # noqa: E402
+
+
+class ApiASGIHandler(ASGIHandler):
+    """Django's ASGI handler (what get_asgi_application returns), except that a request
+    it refuses before any middleware runs (a query string that is not UTF-8: an empty
+    400) is answered in the error shape under /api/."""
+
+    def create_request(self, scope, body_file):
+        request, refusal = super().create_request(scope, body_file)
+        if refusal is not None and is_api_path(scope.get("path", "")):
+            return None, api_error_response(refusal.status_code)
+        return request, refusal
+
+
+django_asgi_app = ApiASGIHandler()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

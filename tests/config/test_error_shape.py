@@ -1,5 +1,6 @@
 """Every answer under /api/ is JSON in the error shape, in DEBUG and production alike."""
 
+import json
 import uuid
 
 import pytest
@@ -121,3 +122,28 @@ def test_pages_outside_api_keep_django_html(debug, db):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+async def test_a_query_string_that_is_not_utf8_is_a_json_400_under_asgi(db):
+    from config.asgi import application
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": "/api/v1/transactions", "raw_path": b"/api/v1/transactions", "query_string": b"q=\xff",
+        "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+    }  # fmt: skip
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await application(scope, receive, send)
+
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    assert start["status"] == 400
+    assert (b"Content-Type", b"application/json") in start["headers"]
+    assert json.loads(body)["errors"][0]["code"] == "bad_request"
