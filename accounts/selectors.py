@@ -1,6 +1,7 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts import session_cache
 from accounts.models import Session, User
 
 
@@ -14,6 +15,21 @@ def session_get_active(*, session_id, user_id, now=None) -> Session | None:
         )
     except (ValueError, TypeError):
         return None
+
+
+def session_user_get_active(*, session_id, user_id, now=None) -> User | None:
+    """The live session's active user, for the check every API request makes:
+    from the cache when it knows the session (no query), else from the
+    database, which then fills the cache (accounts/session_cache.py)."""
+    now = now or timezone.now()
+    user, known = session_cache.cached_user(session_id=session_id, user_id=user_id, now=now)
+    if known:
+        return user if user is not None and user.is_active else None
+    session = session_get_active(session_id=session_id, user_id=user_id, now=now)
+    if session is None or not session.user.is_active:
+        return None
+    session_cache.remember(session=session, now=now)
+    return session.user
 
 
 def session_list(*, user: User) -> QuerySet[Session]:

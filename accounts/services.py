@@ -19,7 +19,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import throttling
+from accounts import session_cache, throttling
 from accounts.models import Session, User, default_preferences
 from accounts.signals import base_currency_changed, session_ended
 from accounts.tokens import (
@@ -308,6 +308,10 @@ def session_revoke(*, session: Session) -> Session:
         session.revoked_at = timezone.now()
         session.save(update_fields=["revoked_at"])
         session_id, user_id = session.id, session.user_id
+        # The cached check refuses it from now on; written again after the
+        # commit in case a reader re-filled the key from the old row meanwhile.
+        session_cache.mark_ended(session_id)
+        transaction.on_commit(lambda: session_cache.mark_ended(session_id))
         # After commit: open sockets of the session close (realtime listens).
         transaction.on_commit(lambda: session_ended.send(sender=Session, session_id=session_id, user_id=user_id))
     _blacklist_jti(session.refresh_jti)

@@ -44,7 +44,7 @@ from merchants.categories import CATEGORY_NAMES  # noqa: E402
 WORDS = ["coffee", "grocer", "market", "fuel", "cinema", "pharmacy", "books", "rail", "taxi", "bakery", "hotel"]
 COLUMNS = (
     "id, created_at, updated_at, user_id, amount, currency, date, merchant_raw, merchant_normalized, category, "
-    "source, notes, external_id, confidence, blockchain_hash, ipfs_cid, is_deleted, account_id"
+    "source, notes, external_id, confidence, blockchain_hash, ipfs_cid, is_deleted, account_id, kind"
 )
 
 
@@ -90,6 +90,7 @@ def seed(user_ids, rows_per_user, rng):
                             "",
                             False,
                             accounts[user_id],
+                            "standard",
                         )
                     )
     # Autovacuum's steady state: sets the visibility map so counts can be index-only.

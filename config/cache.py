@@ -38,3 +38,17 @@ def cache_set(key: str, value, timeout: float | None) -> bool:
 
 def cache_delete(key: str) -> bool:
     return best_effort(lambda: cache.delete(key) or True, default=False, what=f"cache delete of {key}")
+
+
+def cache_get_many(keys: list[str]) -> dict:
+    return best_effort(lambda: cache.get_many(keys), default={}, what=f"cache read of {len(keys)} keys")
+
+
+def cache_add(key: str, value, timeout: float | None) -> bool:
+    """Set only if absent (what a reader filling a miss wants: it never
+    overwrites a newer value, such as a revocation's tombstone)."""
+    return best_effort(lambda: cache.add(key, value, timeout), default=False, what=f"cache add of {key}")
+
+
+def cache_delete_many(keys: list[str]) -> bool:
+    return best_effort(lambda: cache.delete_many(keys) or True, default=False, what=f"cache delete of {len(keys)} keys")

@@ -7,6 +7,9 @@ import time
 
 import structlog
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.utils.functional import SimpleLazyObject, empty
 
 from config.error_pages import api_error_response, is_api_path
@@ -51,6 +54,40 @@ class SyncChainMiddleware:
 
     def __call__(self, request):
         return self.get_response(request)
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith(settings.API_PATH_PREFIX)
+
+
+# Cookie sessions, their user and flash messages are for the admin and the
+# pages. The JSON API authenticates every request by its bearer token and never
+# reads a cookie session, so there these three do nothing (subclasses, so the
+# admin's checks still find them).
+
+
+class BrowserSessionMiddleware(SessionMiddleware):
+    def process_request(self, request):
+        if not _is_api(request):
+            super().process_request(request)
+
+    def process_response(self, request, response):
+        return response if _is_api(request) else super().process_response(request, response)
+
+
+class BrowserAuthenticationMiddleware(AuthenticationMiddleware):
+    def process_request(self, request):
+        if not _is_api(request):
+            super().process_request(request)
+
+
+class BrowserMessageMiddleware(MessageMiddleware):
+    def process_request(self, request):
+        if not _is_api(request):
+            super().process_request(request)
+
+    def process_response(self, request, response):
+        return response if _is_api(request) else super().process_response(request, response)
 
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
