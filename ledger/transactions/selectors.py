@@ -2,12 +2,15 @@
 `transaction_get_any` (restore) and admin."""
 
 import datetime
+import hashlib
 from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from config.cache import cache_get, cache_set
 from config.errors import Invalid, NotFound
 from config.selectors import get_or_not_found
 from ledger.models import Account, Attachment, SplitLine, Tag, Transaction, TransactionChange
@@ -55,6 +58,34 @@ def transaction_list(*, user, filters=None):
     if account_id and not Account.objects.filter(user=user, id=account_id).exists():
         raise NotFound("Account not found.")  # someone else's account is a 404, not an empty list
     return filterset.qs
+
+
+COUNT_CACHE_SECONDS = 600
+
+
+def ledger_version(*, user_id) -> int:
+    """Moves on every statement that writes one of the user's transactions (a
+    trigger, migration 0015), including COPY and raw SQL; 0 before the first."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM ledger_count_version WHERE user_id = %s", [user_id])
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def transaction_count(queryset, *, user_id) -> int:
+    """The exact count of ``queryset`` (one user's transactions, filtered),
+    counted once per ledger version: the list's pages reuse it until a write
+    to the user's rows moves the version. Only for filters on
+    ledger_transaction's own columns (a tag or attachment change does not
+    move the version). Redis away: counted every time."""
+    sql, params = queryset.query.sql_with_params()
+    digest = hashlib.sha1(f"{sql}|{params!r}".encode()).hexdigest()
+    key = f"ledger:count:{user_id}:{ledger_version(user_id=user_id)}:{digest}"
+    count = cache_get(key)
+    if count is None:
+        count = queryset.count()
+        cache_set(key, count, COUNT_CACHE_SECONDS)
+    return count
 
 
 def attachment_count():
