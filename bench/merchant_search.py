@@ -10,6 +10,7 @@ line.
 """
 
 import argparse
+import importlib
 import json
 import os
 import random
@@ -17,6 +18,7 @@ import re
 import statistics
 import sys
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -26,7 +28,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
 from merchants.models import Merchant  # noqa: E402
@@ -74,53 +77,150 @@ def misspell(name: str, rng: random.Random) -> str:
     return "".join(chars)
 
 
+def load(names: list[str]) -> None:
+    """COPY the merchants in with the secondary indexes dropped, then build
+    them again (building an index once is far cheaper than maintaining it
+    row by row: 1M rows in minutes, not most of an hour). The unique name
+    index stays, so the load cannot break the table's rules."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'merchants_merchant' "
+            "AND indexname NOT IN ('merchants_merchant_pkey', 'merchants_canonical_name_ci_unique')"
+        )
+        indexes = cursor.fetchall()
+        try:
+            for name, _ in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+            columns = "id, created_at, updated_at, canonical_name, normalized_name, category, country, "
+            columns += "aliases, tags, alias_keys"
+            with cursor.connection.cursor().copy(f"COPY merchants_merchant ({columns}) FROM STDIN") as copy:
+                for index, name in enumerate(names):
+                    aliases = aliases_for(name, index)
+                    fields = merchant_fields(canonical_name=name, aliases=aliases)
+                    copy.write_row(
+                        (
+                            uuid.uuid4(),
+                            now,
+                            now,
+                            name,
+                            fields["normalized_name"],
+                            CATEGORY_NAMES[index % len(CATEGORY_NAMES)],
+                            "US",
+                            aliases,
+                            json.dumps([BENCH_TAG]),
+                            fields["alias_keys"],
+                        )
+                    )
+        finally:
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            for _, definition in indexes:
+                cursor.execute(definition)
+
+
 def percentile(values, pct):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
+TIERS = ("exact", "alias", "prefix", "prefix_heads", "fuzzy")
+
+
+def _walk(node):
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _walk(child)
+
+
+def _tier_summary(node) -> dict:
+    nodes = list(_walk(node))
+    return {
+        "ran": node.get("Actual Loops", 0) > 0,
+        "ms": round(node.get("Actual Total Time", 0.0), 3),
+        "rows": node.get("Actual Rows", 0),
+        "indexes": sorted({n["Index Name"] for n in nodes if "Index Name" in n}),
+        "seq_scans": sum(n["Node Type"] == "Seq Scan" for n in nodes),
+    }
+
+
 def explain(query: str) -> dict:
+    """EXPLAIN ANALYZE of the whole statement, summarised per tier: the
+    UNION ALL's branches in order (exact, alias, prefix, word-head prefix,
+    fuzzy), each with its time, rows, the indexes it used, whether it ran at
+    all, and any sequential scan."""
     sql, params = merchant_search_sql(q=query, limit=20)
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    indexes = sorted(set(re.findall(r"(?:Index|Bitmap Index) Scan (?:Backward )?(?:using|on) (\w+)", plan)))
-    seq_scans = len(re.findall(r"Seq Scan on merchants_merchant", plan))
-    total = re.search(r"Execution Time: ([\d.]+) ms", plan)
-    return {"indexes": indexes, "seq_scans": seq_scans, "execution_ms": float(total.group(1)) if total else None}
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params)
+        document = cursor.fetchone()[0]
+    document = json.loads(document) if isinstance(document, str) else document
+    root = document[0]["Plan"]
+    nodes = list(_walk(root))
+    append = next(n for n in nodes if n["Node Type"] == "Append")
+    tiers = {name: _tier_summary(branch) for name, branch in zip(TIERS, append["Plans"], strict=True)}
+    ctes = {
+        n["Subplan Name"].removeprefix("CTE "): _tier_summary(n)
+        for n in nodes
+        if n.get("Subplan Name", "").startswith("CTE ")
+    }
+    for name in ("exact_hits", "alias_hits"):  # the tiers' own lookups run as CTEs
+        if name in ctes:
+            tiers[name.removesuffix("_hits")]["lookup"] = ctes[name]
+    if tiers["fuzzy"]["ran"]:
+        tiers["fuzzy"]["inside"] = explain_fuzzy_candidates(params)
+    return {
+        "execution_ms": document[0].get("Execution Time"),
+        "seq_scans": sum(n["Node Type"] == "Seq Scan" for n in nodes),
+        "tiers": tiers,
+    }
+
+
+def explain_fuzzy_candidates(params) -> dict:
+    """The fuzzy tier runs inside merchants_fuzzy_candidates (migration 0005),
+    which EXPLAIN shows as one Function Scan: EXPLAIN its candidate query at
+    each of its two thresholds instead, in a transaction rolled back after."""
+    fuzzy = importlib.import_module("merchants.migrations.0005_fuzzy_candidates")
+    body = fuzzy.CANDIDATES.replace("%", "%%")
+    names = {
+        "query": "nq",
+        "only_category": "category_or_null",
+        "max_rows": "tier_limit",
+        "min_similarity": "fuzzy_min",
+    }
+    for name, key in names.items():
+        body = re.sub(rf"\b{name}\b", f"%({key})s", body)
+    stages = {}
+    with connection.cursor() as cursor:
+        for stage, threshold in (("strict", fuzzy.STRICT), ("wide", fuzzy.WIDE)):
+            with transaction.atomic():
+                cursor.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {float(threshold)}")
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + body, params)
+                document = cursor.fetchone()[0]
+                transaction.set_rollback(True)
+            document = json.loads(document) if isinstance(document, str) else document
+            stages[stage] = {"word_similarity_threshold": threshold, **_tier_summary(document[0]["Plan"])}
+    return stages
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--merchants", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=400, help="Total queries, split over the four kinds.")
-    parser.add_argument("--batch-size", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="Leave the generated merchants in place.")
+    parser.add_argument(
+        "--reuse", action="store_true", help="Use merchants a --keep run with the same --merchants/--seed left."
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    Merchant.objects.filter(tags__contains=[BENCH_TAG]).delete()
     names = synthetic_names(args.merchants, rng)
+    reuse = args.reuse and Merchant.objects.filter(tags__contains=[BENCH_TAG]).count() == len(names)
+    if not reuse:
+        Merchant.objects.filter(tags__contains=[BENCH_TAG]).delete()
     started = time.perf_counter()
     try:
-        batch = []
-        for index, name in enumerate(names):
-            aliases = aliases_for(name, index)
-            batch.append(
-                Merchant(
-                    canonical_name=name,
-                    category=CATEGORY_NAMES[index % len(CATEGORY_NAMES)],
-                    country="US",
-                    aliases=aliases,
-                    tags=[BENCH_TAG],
-                    **merchant_fields(canonical_name=name, aliases=aliases),
-                )
-            )
-            if len(batch) >= args.batch_size:
-                Merchant.objects.bulk_create(batch)
-                batch = []
-        Merchant.objects.bulk_create(batch)
+        if not reuse:
+            load(names)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE merchants_merchant")
         load_seconds = time.perf_counter() - started
@@ -163,9 +263,9 @@ def main():
             "found_rate": {kind: round(found[kind] / len(timings[kind]), 3) for kind in timings},
             "explain": plans,
             "load_seconds": round(load_seconds, 1),
-            "target_p95_ms": 50,
+            "target_p95_ms": 20,
         }
-        result["pass"] = result["p95_ms"] <= 50 and all(p["seq_scans"] == 0 for p in plans.values())
+        result["pass"] = result["p95_ms"] <= 20 and all(p["seq_scans"] == 0 for p in plans.values())
     finally:
         if not args.keep:
             Merchant.objects.filter(tags__contains=[BENCH_TAG]).delete()

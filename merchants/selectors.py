@@ -9,7 +9,7 @@ Indexes the search relies on (see migrations 0001/0002):
 Both GIN indexes have fastupdate off: the merchant list is read on every
 transaction and written rarely, so no query should pay for a pending list.
 - merchants_norm_name_trgm     GIN gin_trgm_ops on normalized_name: the fuzzy
-  tier (%), candidates then ordered by distance (<->).
+  tier (%>, word similarity), candidates then ordered by distance (<->).
 """
 
 import json
@@ -35,27 +35,39 @@ def _word_heads(normalized: str) -> list[str]:
 # planner trusts its generic estimate for && on an array (~1% of rows) and
 # picks a sequential scan "until 20 rows are found", which reads the whole
 # table when the alias matches nothing. Exact alias hits are a handful of rows.
+#
+# The trigram tier does no work when the name or an alias matched exactly
+# (the NOT EXISTS are uncorrelated: one-time filters, so the function below
+# them is never called). Its candidates (merchants_fuzzy_candidates, migration
+# 0005) come from the GIN index through %> (word similarity of the query to
+# the name above 0.45, set on the function alone), ranked by similarity and
+# limited inside; it widens its threshold only when nothing close turned up
+# and no name starts with the query: a misspelt name keeps most of its trigrams, while % at 0.3
+# let every name sharing one common word ("market") through to be ranked,
+# which at 1M merchants was tens of thousands of rows per search.
 _SEARCH_SQL = """
 WITH alias_hits AS MATERIALIZED (
     SELECT id FROM merchants_merchant
     WHERE alias_keys && %(alias_probe)s::varchar[]{category}
+), exact_hits AS MATERIALIZED (
+    SELECT id FROM merchants_merchant
+    WHERE (normalized_name = %(nq)s OR lower(canonical_name) = %(ql)s){category}
+    LIMIT %(tier_limit)s
+), prefix_hits AS MATERIALIZED (
+    SELECT id FROM merchants_merchant
+    WHERE normalized_name LIKE %(like)s{category}
+    ORDER BY normalized_name
+    LIMIT %(tier_limit)s
 )
 SELECT m.*, h.score, h.match
 FROM (
     SELECT DISTINCT ON (t.id) t.id, t.score, t.match, t.tier
     FROM (
-        (SELECT id, 1.0::float8 AS score, 'exact'::text AS match, 1 AS tier
-         FROM merchants_merchant
-         WHERE (normalized_name = %(nq)s OR lower(canonical_name) = %(ql)s){category}
-         LIMIT %(tier_limit)s)
+        (SELECT id, 1.0::float8 AS score, 'exact'::text AS match, 1 AS tier FROM exact_hits)
         UNION ALL
         (SELECT id, 0.9::float8, 'alias', 2 FROM alias_hits LIMIT %(tier_limit)s)
         UNION ALL
-        (SELECT id, 0.7::float8, 'prefix', 3
-         FROM merchants_merchant
-         WHERE normalized_name LIKE %(like)s{category}
-         ORDER BY normalized_name
-         LIMIT %(tier_limit)s)
+        (SELECT id, 0.7::float8, 'prefix', 3 FROM prefix_hits)
         UNION ALL
         (SELECT id, 0.7::float8, 'prefix', 3
          FROM merchants_merchant
@@ -63,16 +75,11 @@ FROM (
          LIMIT %(tier_limit)s)
         UNION ALL
         (SELECT id, (1 - dist)::float8, 'fuzzy', 4
-         FROM (
-            -- %% is what the trigram GIN index serves (pg_trgm.similarity_threshold,
-            -- 0.3 by default); <-> is 1 - similarity, computed once per candidate.
-            SELECT id, normalized_name <-> %(nq)s AS dist
-            FROM merchants_merchant
-            WHERE normalized_name %% %(nq)s{category}
-         ) AS candidates
-         WHERE dist <= 1 - %(fuzzy_min)s
-         ORDER BY dist
-         LIMIT %(tier_limit)s)
+         FROM merchants_fuzzy_candidates(
+             %(nq)s::text, %(category_or_null)s::text, %(tier_limit)s::integer, %(fuzzy_min)s::float8,
+             NOT EXISTS (SELECT 1 FROM prefix_hits)
+         )
+         WHERE NOT EXISTS (SELECT 1 FROM exact_hits) AND NOT EXISTS (SELECT 1 FROM alias_hits))
     ) AS t
     ORDER BY t.id, t.score DESC, t.tier
 ) AS h
@@ -102,6 +109,7 @@ def merchant_search_sql(*, q: str, category: str | None = None, limit: int = 20,
         "min_score": min_score,
         "tier_limit": limit,
         "limit": limit,
+        "category_or_null": category or None,
     }
     category_sql = ""
     if category:
@@ -114,8 +122,9 @@ def merchant_search(*, q: str, category: str | None = None, limit: int = 20, min
     """Tiered search, best first, each merchant once, each carrying ``score``
     and ``match``: exact name 1.0, alias 0.9, prefix 0.7 (the name starts with
     the query, or the query starts with the whole name), trigram similarity
-    >= 0.3 (score = similarity). One SQL statement: a UNION ALL of the tiers,
-    each limited, so no tier can scan the table."""
+    >= 0.3 (score = similarity) among names holding most of the query's
+    trigrams, only when no name or alias matched exactly. One SQL statement:
+    a UNION ALL of the tiers, each limited, so no tier can scan the table."""
     query = merchant_search_sql(q=q, category=category, limit=limit, min_score=min_score)
     if query is None:
         return []
