@@ -65,7 +65,7 @@ COUNT_CACHE_SECONDS = 600
 
 def ledger_version(*, user_id) -> int:
     """Moves on every statement that writes one of the user's transactions (a
-    trigger, migration 0015), including COPY and raw SQL; 0 before the first."""
+    trigger, migration 0018), including COPY and raw SQL; 0 before the first."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT version FROM ledger_count_version WHERE user_id = %s", [user_id])
         row = cursor.fetchone()

@@ -49,6 +49,6 @@ DROP SEQUENCE IF EXISTS ledger_count_version_seq;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0014_category_labels_merkle_batches")]
+    dependencies = [("ledger", "0017_budget_index_base_amounts")]
 
     operations = [migrations.RunSQL(BUMP, DROP)]
