@@ -1,8 +1,9 @@
-"""Schema pieces for errors the standard set does not cover (409, 413, 429, 503),
+"""Schema pieces for errors the standard set does not cover (409, 413),
 so views can document them with ``extend_schema(responses=...)``."""
 
 from http import HTTPStatus
 
+from drf_standardized_errors.openapi import AutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from rest_framework import serializers
 
@@ -27,6 +28,34 @@ class PayloadTooLargeErrorResponseSerializer(serializers.Serializer):
 class ThrottledErrorResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
     errors = ClientErrorSerializer(many=True)
+
+
+# The first path segment after /api/v1/ names the area, except these.
+_TAG_OF_SEGMENT = {
+    "import-profiles": "imports",
+    "categories": "merchants",
+    "notifications": "realtime",
+    "tags": "transactions",
+    "attachments": "transactions",
+}
+_TAG_OF_PREFIX = {"transactions/import": "imports"}
+
+
+def tag_for_path(path: str) -> str:
+    """The area an API path belongs to (its one OpenAPI tag)."""
+    rest = path.removeprefix("/api/v1/").strip("/")
+    for prefix, tag in _TAG_OF_PREFIX.items():
+        if rest == prefix or rest.startswith(prefix + "/"):
+            return tag
+    segment = rest.split("/", 1)[0]
+    return _TAG_OF_SEGMENT.get(segment, segment)
+
+
+class TallyAutoSchema(AutoSchema):
+    """drf-standardized-errors' schema (the error responses) with one tag per area."""
+
+    def get_tags(self) -> list[str]:
+        return [tag_for_path(self.path)]
 
 
 class ServiceUnavailableErrorResponseSerializer(serializers.Serializer):
