@@ -28,8 +28,9 @@ from accounts.throttling import (
     login_attempt_reserve,
     password_reset_wait,
 )
-from config.api import TallyAPIMixin
+from config.api import UUID_PATTERN, TallyAPIMixin
 from config.openapi import (
+    ClientErrorResponseSerializer,
     ConflictErrorResponseSerializer,
     ServiceUnavailableErrorResponseSerializer,
     ThrottledErrorResponseSerializer,
@@ -91,10 +92,12 @@ class LoginView(PublicAPIView):
         request=LoginInputSerializer,
         responses={
             200: TokenPairOutputSerializer,
+            401: ClientErrorResponseSerializer,
             429: ThrottledErrorResponseSerializer,
             503: ServiceUnavailableErrorResponseSerializer,
         },
-        description="5 failed attempts per client IP per 15 minutes, then 429 with Retry-After. "
+        description="A wrong e-mail or password is a 401. "
+        "5 failed attempts per client IP per 15 minutes, then 429 with Retry-After. "
         "10 failed attempts for one account from any address lock it for 15 minutes (429 with Retry-After; "
         "the owner is mailed). 503 with Retry-After while the counters are unavailable.",
     )
@@ -127,7 +130,11 @@ class LoginView(PublicAPIView):
 
 
 class RefreshView(PublicAPIView):
-    @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairOutputSerializer})
+    @extend_schema(
+        request=RefreshInputSerializer,
+        responses={200: TokenPairOutputSerializer, 401: ClientErrorResponseSerializer},
+        description="A refresh token that is invalid, expired, revoked or already rotated is a 401.",
+    )
     def post(self, request):
         data = self.validated(RefreshInputSerializer)
         pair = services.session_refresh(refresh_token=data["refresh"])
@@ -225,6 +232,7 @@ class VerifyEmailConfirmView(PublicAPIView):
 
 class SessionViewSet(TallyAPIMixin, mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     serializer_class = SessionOutputSerializer
+    lookup_value_regex = UUID_PATTERN
     pagination_class = None
 
     schema_model = Session

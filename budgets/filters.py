@@ -2,13 +2,14 @@ import django_filters
 
 from budgets.models import Budget
 from budgets.selectors import STATUSES
+from config.fields import StrictBooleanFilter
 from merchants.categories import Category
 
 
 class BudgetFilterSet(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=Category.choices)
     status = django_filters.ChoiceFilter(choices=[(s, s) for s in STATUSES])
-    auto_renew = django_filters.BooleanFilter()
+    auto_renew = StrictBooleanFilter()
 
     class Meta:
         model = Budget

@@ -8,7 +8,7 @@
 import datetime
 
 from django import forms
-from django_filters import DateFilter, NumberFilter
+from django_filters import BooleanFilter, DateFilter, NumberFilter
 from rest_framework import serializers
 
 DATE_MIN = datetime.date(1900, 1, 1)
@@ -68,3 +68,26 @@ class BoundedDateTimeField(serializers.DateTimeField):
         if not date_in_range(parsed.date()):
             self.fail("date_out_of_range")
         return parsed
+
+
+class StrictBooleanFormField(forms.Field):
+    """true/false (or 1/0); empty means "not filtered"; anything else is an error, not
+    silently "not filtered" as django-filter's NullBooleanField makes it."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": "Must be true or false."}
+    _VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        parsed = self._VALUES.get(str(value).strip().lower())
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+
+class StrictBooleanFilter(BooleanFilter):
+    field_class = StrictBooleanFormField

@@ -1,33 +1,80 @@
-"""Schema pieces for errors the standard set does not cover (409, 413),
-so views can document them with ``extend_schema(responses=...)``."""
+"""The OpenAPI schema's central rules (config.openapi.TallyAutoSchema is DRF's
+DEFAULT_SCHEMA_CLASS): every operation documents the one error shape for each
+status it can answer, query bounds, the media types a client should send, and
+one tag for its area. Views only add what is theirs (a 409 they raise, an
+example)."""
 
 from http import HTTPStatus
 
+from drf_spectacular.utils import PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum, ValidationErrorEnum
 from rest_framework import serializers
 
-
-class ClientErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
+from config.fields import BoundedDateField
 
 
-class ConflictErrorResponseSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = ClientErrorSerializer(many=True)
-    existing_id = serializers.CharField(required=False, help_text="The id of the object the request collided with.")
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable and stable, e.g. required, invalid, not_found.")
+    detail = serializers.CharField(help_text="The message for a person.")
+    attr = serializers.CharField(allow_null=True, help_text="The field it is about (dotted for nested), or null.")
 
 
-class PayloadTooLargeErrorResponseSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = ClientErrorSerializer(many=True)
+def _error_response(name: str, error_type, doc: str, **extra_fields):
+    fields = {
+        "type": serializers.ChoiceField(choices=error_type.choices),
+        "errors": ErrorSerializer(many=True),
+        **extra_fields,
+        "Meta": type("Meta", (), {"ref_name": name}),
+        "__doc__": doc,
+    }
+    return type(f"{name}Serializer", (serializers.Serializer,), fields)
 
 
-class ThrottledErrorResponseSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = ClientErrorSerializer(many=True)
+ValidationErrorResponseSerializer = _error_response(
+    "ValidationErrorResponse", ValidationErrorEnum, "The request's data broke a rule: one entry per problem."
+)
+ClientErrorResponseSerializer = _error_response(
+    "ClientErrorResponse", ClientErrorEnum, "The request cannot be served as sent (see the status and code)."
+)
+ConflictErrorResponseSerializer = _error_response(
+    "ConflictErrorResponse",
+    ClientErrorEnum,
+    "The request collides with the current state.",
+    existing_id=serializers.CharField(required=False, help_text="The id of the object the request collided with."),
+)
+ServerErrorResponseSerializer = _error_response("ServerErrorResponse", ServerErrorEnum, "Our fault; retry later.")
+ServiceUnavailableErrorResponseSerializer = _error_response(
+    "ServiceUnavailableErrorResponse", ServerErrorEnum, "A service we depend on is down; retry after Retry-After."
+)
+# Kept for views that name them (same shape as ClientErrorResponse).
+PayloadTooLargeErrorResponseSerializer = ClientErrorResponseSerializer
+ThrottledErrorResponseSerializer = ClientErrorResponseSerializer
+
+BadRequestResponseSerializer = PolymorphicProxySerializer(
+    component_name="BadRequestResponse",
+    serializers={
+        "validation_error": ValidationErrorResponseSerializer,
+        "client_error": ClientErrorResponseSerializer,
+    },
+    resource_type_field_name="type",
+)
+
+# What each error status is documented with (drf-standardized-errors' ERROR_SCHEMAS).
+ERROR_SCHEMAS = {
+    "400": BadRequestResponseSerializer,
+    "401": ClientErrorResponseSerializer,
+    "403": ClientErrorResponseSerializer,
+    "404": ClientErrorResponseSerializer,
+    "405": ClientErrorResponseSerializer,
+    "406": ClientErrorResponseSerializer,
+    "409": ConflictErrorResponseSerializer,
+    "413": ClientErrorResponseSerializer,
+    "415": ClientErrorResponseSerializer,
+    "429": ClientErrorResponseSerializer,
+    "500": ServerErrorResponseSerializer,
+}
+ERROR_STATUS_CODES = list(ERROR_SCHEMAS)
 
 
 # The first path segment after /api/v1/ names the area, except these.
@@ -51,16 +98,116 @@ def tag_for_path(path: str) -> str:
     return _TAG_OF_SEGMENT.get(segment, segment)
 
 
+def _has_file_field(serializer) -> bool:
+    fields = getattr(serializer, "fields", None)
+    if fields is None:
+        return False
+    return any(isinstance(field, serializers.FileField) for field in fields.values())
+
+
+# config.fields' date bounds (1900-01-01 .. 2100-12-31) as a pattern next to format: date.
+DATE_PATTERN = r"^(?:19\d\d|20\d\d|2100)-\d\d-\d\d$"
+_ANY_BUT_NULL = [{"type": t} for t in ("object", "array", "string", "number", "boolean")]
+
+
+def _exact_field_schema(field, direction: str, schema: dict) -> dict:
+    """What a field accepts, as the field checks it (drf-spectacular's defaults are looser)."""
+    if not isinstance(schema, dict):
+        return schema
+    if isinstance(field, BoundedDateField) and schema.get("format") == "date":
+        schema["pattern"] = DATE_PATTERN
+    elif isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+        # At least one digit: "" and "-" are not numbers (spectacular's pattern admits them).
+        whole = (field.max_digits - field.decimal_places) if field.max_digits is not None else None
+        whole_q = f"{{1,{whole}}}" if whole else "+"
+        frac_q = f"{{1,{field.decimal_places}}}" if field.decimal_places is not None else "+"
+        schema["pattern"] = rf"^-?(?:\d{whole_q}(?:\.\d{frac_q.replace('{1,', '{0,')})?|\.\d{frac_q})$"
+    elif isinstance(field, serializers.JSONField) and not field.allow_null and direction == "request":
+        # Any JSON value but null (the field refuses null).
+        return {"anyOf": _ANY_BUT_NULL, **{k: v for k, v in schema.items() if k not in ("type", "nullable")}}
+    elif isinstance(field, serializers.CharField) and direction == "request":
+        if schema.get("format") in ("email", "uri") and field.allow_blank:
+            schema.pop("format")  # "" is valid too
+        if "pattern" not in schema and "format" not in schema and "enum" not in schema:
+            schema["pattern"] = r"^[^\u0000]*$"  # DRF refuses NUL characters in any text
+    elif isinstance(field, serializers.EmailField | serializers.URLField) and direction == "response":
+        if getattr(field, "allow_blank", False) or _model_field_is_blank(field):
+            schema.pop("format", None)  # "" is answered too
+    return schema
+
+
+def _model_field_is_blank(field) -> bool:
+    model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
+    try:
+        return bool(model and model._meta.get_field(field.source).blank)
+    except Exception:  # not a model field (a property, a method): nothing to learn
+        return False
+
+
 class TallyAutoSchema(AutoSchema):
-    """drf-standardized-errors' schema (the error responses) with one tag per area."""
+    """drf-standardized-errors' schema (an error response per status) with our rules on top."""
 
     def get_tags(self) -> list[str]:
         return [tag_for_path(self.path)]
 
+    def get_examples(self):
+        from config.openapi_examples import OPERATION_EXAMPLES
 
-class ServiceUnavailableErrorResponseSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
-    errors = ClientErrorSerializer(many=True)
+        return [*super().get_examples(), *OPERATION_EXAMPLES.get(self.get_operation_id(), [])]
+
+    def map_parsers(self) -> list:
+        # A JSON API: clients send JSON, or multipart where a file is uploaded. Form
+        # encoding is parsed too but not offered (nested and decimal fields lose their types in it).
+        media_types = super().map_parsers()
+        wanted = "multipart/form-data" if _has_file_field(self._request_serializer_instance()) else "application/json"
+        return [wanted] if wanted in media_types else media_types
+
+    def _request_serializer_instance(self):
+        serializer = self.get_request_serializer()
+        if isinstance(serializer, type):
+            try:
+                return serializer()
+            except TypeError:
+                return None
+        return serializer
+
+    def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code in responses:
+            return False
+        has_body = self.method in ("PUT", "PATCH", "POST") and bool(self.map_parsers())
+        if status_code == "400":
+            return True
+        if status_code == "409":
+            return False  # only where the view says it raises one
+        if status_code in ("413", "415"):
+            return has_body
+        return super()._should_add_error_response(responses, status_code)
+
+    def _get_allowed_error_status_codes(self) -> list[str]:
+        return ERROR_STATUS_CODES
+
+    def _get_error_response_serializer(self, status_code: str):
+        return ERROR_SCHEMAS[status_code]
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        return _exact_field_schema(field, direction, schema)
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        # Validators add formats back (EmailValidator -> email): a blank-able field answers "" too.
+        if schema.get("format") in ("email", "uri") and (
+            getattr(field, "allow_blank", False) or _model_field_is_blank(field)
+        ):
+            schema.pop("format")
+
+    def _get_parameters(self):
+        # An optional query parameter sent empty (?since=) counts as not sent: django-filter and
+        # DRF's serializers both read it so. Say it, or a client (or fuzzer) cannot know.
+        return [
+            {**p, "allowEmptyValue": True} if p.get("in") == "query" and not p.get("required") else p
+            for p in super()._get_parameters()
+        ]
 
 
 def add_reason_phrases(result, generator, request, public):

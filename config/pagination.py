@@ -33,3 +33,21 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         if offset < 0:
             raise ValidationError({"offset": ["Must be zero or more."]}, code="out_of_range")
         return offset
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.limit_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page, 1 to {self.max_limit} (default {self.default_limit}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit, "default": self.default_limit},
+            },
+            {
+                "name": self.offset_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Rows to skip (default 0).",
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+            },
+        ]

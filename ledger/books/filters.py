@@ -1,12 +1,13 @@
 import django_filters
 
+from config.fields import StrictBooleanFilter
 from ledger.models import Account
 
 
 class AccountFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Account.Kind.choices)
     currency = django_filters.CharFilter(method="filter_currency", help_text="ISO 4217 code.")
-    closed = django_filters.BooleanFilter(field_name="closed_at", lookup_expr="isnull", exclude=True)
+    closed = StrictBooleanFilter(field_name="closed_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Account

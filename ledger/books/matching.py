@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.db import connection
 from django.utils import timezone
 
-from config.exceptions import Conflict, DomainError
+from config.exceptions import Conflict, DomainError, NotFound
 from ledger.books import fx
 from ledger.models import Account, Transaction, Transfer, TransferSuggestion
 from merchants.categories import Category
@@ -190,7 +190,7 @@ def transfers_link(*, user, pairs: list[tuple], created_by: str) -> tuple[list[T
     for out_id, in_id in pairs:
         out_leg, in_leg = legs.get(out_id), legs.get(in_id)
         if out_leg is None or in_leg is None:
-            raise DomainError("Both legs must be two live transactions of yours.", code="not_found")
+            raise NotFound("Both legs must be two live transactions of yours.")
         if out_leg.transfer_id or in_leg.transfer_id or out_leg.kind != _STANDARD or in_leg.kind != _STANDARD:
             raise Conflict(
                 "One of these transactions is already a transfer leg or an adjustment.", code="already_linked"

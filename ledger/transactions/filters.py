@@ -6,7 +6,7 @@ from django.db.models.functions import Lower
 from drf_spectacular.utils import extend_schema_field
 
 from config.errors import NotFound
-from config.fields import AsciiNumberFilter, BoundedDateFilter
+from config.fields import AsciiNumberFilter, BoundedDateFilter, StrictBooleanFilter
 from ledger.models import Account, Attachment, Transaction
 from merchants.categories import Category
 
@@ -70,7 +70,7 @@ class TransactionFilterSet(django_filters.FilterSet):
     anomalous = django_filters.ChoiceFilter(
         choices=(("true", "true"), ("false", "false")), method="filter_anomalous", help_text="Anomaly score above 0.5."
     )
-    has_attachments = django_filters.BooleanFilter(
+    has_attachments = StrictBooleanFilter(
         method="filter_has_attachments", help_text="true: with at least one attachment; false: with none."
     )
     tag = TagFilter(help_text="Tag name, repeatable (tag=a&tag=b): rows with any of them, or all with tag_mode=all.")

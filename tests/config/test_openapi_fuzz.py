@@ -1,0 +1,130 @@
+"""Schemathesis over /api/schema/, in-process (the WSGI app on the test
+database), every operation with every check, as a real user with data.
+
+One pytest item per operation (xdist spreads them). A schema-valid request may
+still break a rule the schema cannot state (a wrong current password, a range
+longer than ten years): DOMAIN_REJECTIONS lists those answers per operation,
+and only for them the positive-data check is waived; every other check still
+runs on that response."""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import (
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_schema_conformance,
+    unsupported_method,
+)
+
+from config.wsgi import application
+from tests.conftest import access_token_for
+
+FUZZ_CONFIG = schemathesis.Config.from_dict(
+    {
+        "generation": {"mode": "all", "max-examples": 5, "deterministic": True},
+        "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
+        "checks": {"enabled": True},
+    }
+)
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=FUZZ_CONFIG)
+
+# "METHOD path": {(attr, code), ...}: 400s that answer a well-formed request which breaks a rule
+# no schema can express (state, secrets, relations between fields).
+DOMAIN_REJECTIONS: dict[str, set[tuple[str | None, str]]] = {
+    # Secrets and tokens the fuzzer cannot know; password strength (similarity, common words).
+    "POST /api/v1/auth/password/change": {("old_password", "wrong_password"), ("new_password", "weak_password")},
+    "POST /api/v1/auth/password/reset/confirm": {("token", "invalid_token"), ("new_password", "weak_password")},
+    "POST /api/v1/auth/verify-email/confirm": {("token", "invalid_token")},
+    "POST /api/v1/auth/register": {("password", "weak_password")},
+    # Relations between fields.
+    "GET /api/v1/reports/cashflow": {("until", "invalid")},
+    "GET /api/v1/reports/spending": {("until", "invalid")},
+    "GET /api/v1/reports/trends": {("until", "invalid")},
+    "GET /api/v1/reports/net-worth": {("until", "invalid"), ("since", "too_long")},
+    "POST /api/v1/notifications/read": {("non_field_errors", "invalid")},
+    "POST /api/v1/transactions/bulk": {(None, "invalid")},
+    "POST /api/v1/budgets": {("end_date", "invalid")},
+    # A currency code must be a real ISO 4217 one; a webhook URL must be http(s).
+    "POST /api/v1/accounts": {(None, "invalid_currency"), ("currency", "invalid")},
+    "POST /api/v1/portfolio/holdings": {("currency", "invalid")},
+    "PATCH /api/v1/auth/me": {("current_password", "wrong_password"), ("preferences.currency", "invalid")},
+    "POST /api/v1/webhooks": {("url", "invalid_scheme"), ("url", "invalid")},
+    # Rule conditions and actions are a small language of their own, checked by its parser.
+    "POST /api/v1/rules": {("conditions", "invalid"), ("actions", "invalid")},
+    "PATCH /api/v1/rules/{id}": {("conditions", "invalid"), ("actions", "invalid")},
+    "POST /api/v1/rules/test": {("conditions", "invalid"), ("actions", "invalid"), ("transaction", "invalid")},
+    # An uploaded file's content.
+    "POST /api/v1/transactions/import": {(None, "encoding"), (None, "bad_header"), (None, "empty")},
+}
+
+
+# Open findings, not yet fixed: the check named is waived for that operation only (every other
+# check still runs). Each entry is a bug to fix, in the service or the schema; remove it then.
+KNOWN_GAPS: dict[str, set] = {
+    # ?cursor= answers {next_cursor, results}, documented only as the offset page.
+    "GET /api/v1/transactions": {response_schema_conformance},
+    # TRACE on export answers 404, not 405.
+    "GET /api/v1/transactions/export": {unsupported_method},
+    # DRF's BooleanField takes "true", 1, "yes" in a JSON body; the schema says boolean.
+    "POST /api/v1/budgets": {negative_data_rejection},
+    "POST /api/v1/transactions": {negative_data_rejection},
+    # ?unread=null&unread=null is read as "not given".
+    "GET /api/v1/notifications": {negative_data_rejection},
+    # Profile fields (JSON inside multipart, header_signature, category_map) are looser in the schema.
+    "POST /api/v1/import-profiles": {positive_data_acceptance},
+    "PATCH /api/v1/import-profiles/{id}": {positive_data_acceptance},
+    "POST /api/v1/imports": {positive_data_acceptance},
+    # account=<uuid> repeated in the query: items not declared as UUIDs the way they are parsed.
+    "GET /api/v1/reports/cashflow": {positive_data_acceptance},
+    "GET /api/v1/reports/spending": {positive_data_acceptance},
+    "GET /api/v1/reports/trends": {positive_data_acceptance},
+    # color's pattern in the schema is wider than the field's.
+    "POST /api/v1/tags": {positive_data_acceptance},
+    "PATCH /api/v1/tags/{id}": {positive_data_acceptance},
+}
+
+
+def _attr_matches(attr, allowed_attr) -> bool:
+    if attr == allowed_attr:
+        return True
+    return bool(attr and allowed_attr) and attr.startswith((f"{allowed_attr}[", f"{allowed_attr}."))
+
+
+def _is_domain_rejection(case, response) -> bool:
+    allowed = DOMAIN_REJECTIONS.get(f"{case.method.upper()} {case.path}")
+    if not allowed or response.status_code != 400:
+        return False
+    errors = response.json().get("errors", [])
+    return bool(errors) and all(
+        any(_attr_matches(e.get("attr"), attr) and e.get("code") == code for attr, code in allowed) for e in errors
+    )
+
+
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """Django's WSGI handler closes the connection after each request; the test's
+    transaction must survive it (django.test.Client does the same)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def bearer(user):
+    return {"Authorization": f"Bearer {access_token_for(user)}"}
+
+
+@schema.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+def test_operation_conforms_to_schema(case, bearer):
+    response = case.call(headers=bearer)
+    excluded = list(KNOWN_GAPS.get(f"{case.method.upper()} {case.path}", ()))
+    if _is_domain_rejection(case, response):
+        excluded.append(positive_data_acceptance)
+    case.validate_response(response, headers=bearer, excluded_checks=excluded)
