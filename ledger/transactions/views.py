@@ -165,7 +165,12 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
         tx = services.transaction_create(user=request.user, source=Transaction.Source.MANUAL, **data)
         return Response(transaction_data(tx), status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=TransactionUpdateInputSerializer, responses={200: TransactionOutputSerializer})
+    @extend_schema(
+        request=TransactionUpdateInputSerializer,
+        responses={200: TransactionOutputSerializer, 409: ConflictErrorResponseSerializer},
+        description="A change to an anchored fact (amount, date, merchant) is a 409 anchored: book a correction "
+        "with POST transactions/correct instead.",
+    )
     def partial_update(self, request, pk=None):
         tx = self._get(pk)
         serializer = TransactionUpdateInputSerializer(data=request.data, partial=True)
@@ -222,7 +227,7 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         request=BulkInputSerializer,
-        responses={200: BulkOutputSerializer},
+        responses={200: BulkOutputSerializer, 409: ConflictErrorResponseSerializer},
         description="Change or delete many transactions at once: `ids` (up to 10,000; any id that is not one of "
         "yours is a 404 and nothing changes) or `filter` (the list's filters), and `set` or `delete`. Atomic, "
         "audited, one event.",
