@@ -129,7 +129,10 @@ class ImportViewSet(TallyAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSe
 
 @extend_schema_view(
     list=extend_schema(description="Built-in profiles (read-only, `builtin: true`) and your own."),
-    create=extend_schema(request=ImportProfileInputSerializer, responses={201: ImportProfileOutputSerializer}),
+    create=extend_schema(
+        request=ImportProfileInputSerializer,
+        responses={201: ImportProfileOutputSerializer, 409: ConflictErrorResponseSerializer},
+    ),
     partial_update=extend_schema(
         request=ImportProfileUpdateInputSerializer, responses={200: ImportProfileOutputSerializer}
     ),
