@@ -79,6 +79,8 @@ ERROR_STATUS_CODES = list(ERROR_SCHEMAS)
 
 # The first path segment after /api/v1/ names the area, except these.
 _TAG_OF_SEGMENT = {
+    "rates": "currency",
+    "currencies": "currency",
     "import-profiles": "imports",
     "categories": "merchants",
     "notifications": "realtime",
@@ -107,6 +109,7 @@ def _has_file_field(serializer) -> bool:
 
 # config.fields' date bounds (1900-01-01 .. 2100-12-31) as a pattern next to format: date.
 DATE_PATTERN = r"^(?:19\d\d|20\d\d|2100)-\d\d-\d\d$"
+MONTH_PATTERN = r"^(?:19\d\d|20\d\d|2100)-(?:0[1-9]|1[0-2])$"
 _ANY_BUT_NULL = [{"type": t} for t in ("object", "array", "string", "number", "boolean")]
 
 
@@ -114,7 +117,10 @@ def _exact_field_schema(field, direction: str, schema: dict) -> dict:
     """What a field accepts, as the field checks it (drf-spectacular's defaults are looser)."""
     if not isinstance(schema, dict):
         return schema
-    if isinstance(field, BoundedDateField) and schema.get("format") == "date":
+    if isinstance(field, BoundedDateField) and list(getattr(field, "input_formats", None) or []) == ["%Y-%m"]:
+        schema.pop("format", None)  # a month, YYYY-MM
+        schema["pattern"] = MONTH_PATTERN
+    elif isinstance(field, BoundedDateField) and schema.get("format") == "date":
         schema["pattern"] = DATE_PATTERN
     elif isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
         # At least one digit: "" and "-" are not numbers (spectacular's pattern admits them).

@@ -344,6 +344,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "recurrences", "description": "Recurring payments found in the ledger."},
         {"name": "portfolio", "description": "Holdings and their valuation."},
         {"name": "ledger", "description": "Nightly anchoring batches (staff)."},
+        {"name": "currency", "description": "Currencies and exchange rates."},
         {"name": "realtime", "description": "Notifications and WebSocket tickets."},
         {"name": "webhooks", "description": "Webhook endpoints and deliveries."},
     ],

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import TallyAPIMixin
+from config.openapi import ClientErrorResponseSerializer
 from ledger.currency import selectors, services
 from ledger.currency import serializers as s
 
@@ -36,7 +37,7 @@ class RateListView(TallyAPIMixin, APIView):
 
     @extend_schema(
         request=s.RateInputSerializer,
-        responses={201: s.RateOutputSerializer},
+        responses={201: s.RateOutputSerializer, 403: ClientErrorResponseSerializer},
         description="Staff only: store (or correct) one rate. Zero, negative or above 1,000,000 per euro is a 400; "
         "the transactions it can convert are recomputed.",
     )

@@ -58,7 +58,9 @@ DOMAIN_REJECTIONS: dict[str, set[tuple[str | None, str]]] = {
         ("current_password", "wrong_password"),
         ("current_password", "required"),  # only when the e-mail changes
         ("preferences.currency", "invalid"),
+        ("base_currency", "unknown_currency"),
     },
+    "GET /api/v1/rates": {("date", "future_date"), ("currency", "unknown_currency")},
     "POST /api/v1/webhooks": {("url", "invalid_scheme"), ("url", "invalid")},
     # Rule conditions and actions are a small language of their own, checked by its parser.
     "POST /api/v1/rules": {("conditions", "*"), ("actions", "*")},
