@@ -11,7 +11,6 @@ import datetime
 import json
 import os
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -28,6 +27,7 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.timing import timed  # noqa: E402
 from ledger.books import selectors  # noqa: E402
 from ledger.books import services as books  # noqa: E402
 from ledger.imports import services as import_services  # noqa: E402
@@ -50,21 +50,6 @@ KINDS = [
     "other",
     "savings",
 ]
-
-
-def percentiles(samples_ms):
-    ordered = sorted(samples_ms)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return {"p50_ms": round(statistics.median(ordered), 2), "p95_ms": round(p95, 2)}
-
-
-def timed(fn, iterations):
-    samples = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return percentiles(samples)
 
 
 def seed(user, accounts, *, transactions, days, rng):

@@ -12,7 +12,6 @@ import datetime
 import json
 import os
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -29,27 +28,13 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.timing import percentiles, timed  # noqa: E402
 from budgets import selectors, services  # noqa: E402
 from budgets.models import Budget  # noqa: E402
 from ledger.books.guards import account_default  # noqa: E402
 from ledger.models import Transaction  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
 from realtime import services as realtime_services  # noqa: E402
-
-
-def percentiles(samples_ms):
-    ordered = sorted(samples_ms)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return {"p50_ms": round(statistics.median(ordered), 2), "p95_ms": round(p95, 2)}
-
-
-def timed(fn, iterations):
-    samples = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return percentiles(samples)
 
 
 def seed(user, *, transactions, budgets, days, batch=5000):

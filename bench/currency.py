@@ -24,7 +24,6 @@ import io
 import json
 import os
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -42,6 +41,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.timing import percentiles  # noqa: E402
 from budgets import selectors as budget_selectors  # noqa: E402
 from budgets.models import Budget  # noqa: E402
 from ledger.currency import selectors as currency_selectors  # noqa: E402
@@ -53,12 +53,6 @@ from merchants.categories import CATEGORY_NAMES  # noqa: E402
 # The packaged history ends 2026-10-30: seed within the year before it.
 LAST_RATE_DAY = datetime.date(2026, 10, 30)
 FIRST_DAY = LAST_RATE_DAY - datetime.timedelta(days=364)
-
-
-def percentiles(samples_ms):
-    ordered = sorted(samples_ms)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return {"p50_ms": round(statistics.median(ordered), 2), "p95_ms": round(p95, 2)}
 
 
 def statement(count: int, rng: random.Random) -> bytes:

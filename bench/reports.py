@@ -11,7 +11,6 @@ import datetime
 import json
 import os
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -28,24 +27,10 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench.timing import timed  # noqa: E402
 from ledger.models import Account, Transaction  # noqa: E402
 from ledger.reports import selectors  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
-
-
-def percentiles(samples_ms):
-    ordered = sorted(samples_ms)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return {"p50_ms": round(statistics.median(ordered), 2), "p95_ms": round(p95, 2)}
-
-
-def timed(fn, iterations):
-    samples = []
-    for _ in range(iterations):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return percentiles(samples)
 
 
 def seed(user, *, transactions, days, batch=5000):
