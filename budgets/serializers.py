@@ -192,3 +192,47 @@ class BudgetSuggestionsOutputSerializer(serializers.Serializer):
     currency = _currency_field()
     unconverted = UnconvertedSerializer(many=True, help_text="Rows of the 90 days left out: no rate yet.")
     results = SuggestionOutputSerializer(many=True)
+
+
+class BudgetReportQuerySerializer(serializers.Serializer):
+    months = serializers.IntegerField(
+        min_value=1, max_value=120, default=12, help_text="Calendar months back, this one included (at most 120)."
+    )
+    account = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=50, help_text="Only these accounts (repeatable)."
+    )
+    format = serializers.ChoiceField(choices=["json", "csv"], required=False, help_text="csv answers text/csv.")
+
+
+class BudgetReportPeriodSerializer(serializers.Serializer):
+    start_date = BoundedDateField()
+    end_date = BoundedDateField()
+    is_current = serializers.BooleanField(help_text="The budget's running period (the rest are closed).")
+    budget = Money()
+    spent = Money(help_text="Recomputed from the ledger: later edits and splits show.")
+    remaining = Money()
+    percentage = Percentage(allow_null=True)
+    status = serializers.ChoiceField(choices=STATUSES)
+
+
+class BudgetReportBudgetSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    category = serializers.CharField()
+    periods = BudgetReportPeriodSerializer(many=True, help_text="Oldest first.")
+
+
+class BudgetReportTotalsSerializer(serializers.Serializer):
+    budgeted = Money()
+    spent = Money()
+    percentage = Percentage(allow_null=True)
+    periods_over = serializers.IntegerField()
+
+
+class BudgetReportSerializer(serializers.Serializer):
+    currency = _currency_field()
+    months = serializers.IntegerField()
+    since = BoundedDateField()
+    until = BoundedDateField()
+    budgets = BudgetReportBudgetSerializer(many=True)
+    totals = BudgetReportTotalsSerializer()
+    unconverted = UnconvertedSerializer(many=True, help_text="Rows of the periods left out of spent: no rate yet.")

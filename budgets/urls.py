@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from budgets import views
@@ -9,4 +10,4 @@ app_name = "budgets"
 router = SimpleRouter(trailing_slash=False)
 router.register("budgets", views.BudgetViewSet, basename="budget")
 
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("reports/budgets", views.BudgetReportView.as_view(), name="report-budgets")]

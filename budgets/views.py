@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from budgets import selectors, services
 from budgets.filters import BudgetFilterSet
 from budgets.models import Budget
+from budgets.reports import budget_performance_report
 from budgets.serializers import (
     BudgetComparisonOutputSerializer,
     BudgetInputSerializer,
@@ -13,6 +14,8 @@ from budgets.serializers import (
     BudgetPeriodOutputSerializer,
     BudgetRenewInputSerializer,
     BudgetRenewOutputSerializer,
+    BudgetReportQuerySerializer,
+    BudgetReportSerializer,
     BudgetStatusOutputSerializer,
     BudgetSuggestionsOutputSerializer,
     BudgetUpdateInputSerializer,
@@ -21,6 +24,7 @@ from budgets.serializers import (
 from config.api import TallyAPIMixin
 from config.cache import cache_get, cache_set
 from config.openapi import ConflictErrorResponseSerializer
+from ledger.reports.views import ReportView
 
 
 class BudgetViewSet(
@@ -137,3 +141,19 @@ class BudgetViewSet(
         budget = self.get_object()
         page = self.paginate_queryset(selectors.budget_period_list(budget=budget))
         return self.get_paginated_response(BudgetPeriodOutputSerializer(page, many=True).data)
+
+
+class BudgetReportView(ReportView):
+    query_serializer = BudgetReportQuerySerializer
+
+    @extend_schema(
+        parameters=[BudgetReportQuerySerializer],
+        responses={200: BudgetReportSerializer},
+        description="Each budget's periods that overlap the last `months` calendar months, oldest first: "
+        "budgeted, spent (recomputed from the ledger in the base currency; transfers, adjustments and deleted "
+        "rows excluded, split lines by their own category), remaining, percentage and status.",
+    )
+    def get(self, request):
+        data = budget_performance_report(user=request.user, **self.query(request))
+        rows = [{"category": b["category"], **p} for b in data["budgets"] for p in b["periods"]]
+        return self.answer(data, BudgetReportSerializer, rows)

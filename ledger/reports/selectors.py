@@ -1,6 +1,7 @@
 """Report reads: each report is one SQL statement over `report_rows`, the
 user's live standard rows in the period (transfer legs and reconciliation
-adjustments never count as spending or income).
+adjustments never count as spending or income; a split transaction counts
+as its lines, each by its own category).
 
 Amounts are summed in the user's base currency: each row's stored
 amount_base (ECB rate of its date, ledger.currency). A row without one (no
@@ -22,18 +23,36 @@ SPENDING_GROUPS = {
     "account": "r.account_name",
 }
 
-# The rows every report reads. %(accounts)s is an array of account ids or NULL (all accounts).
+# The rows every report reads. %(accounts)s is an array of account ids or NULL
+# (all accounts). A split transaction is replaced by its lines, each under its
+# own category and converted at its parent's rate (as the parent's amount_base is).
 _ROWS = """
-    WITH report_rows AS (
-        SELECT t.id, t.date, t.amount, t.currency, t.category, t.merchant_raw,
-               m.canonical_name AS merchant_name, a.name AS account_name,
+    WITH report_tx AS (
+        SELECT t.id, t.date, t.amount, t.currency, t.category, t.merchant_raw, t.is_split,
+               t.merchant_id, t.account_id,
                CASE WHEN t.base_currency = %(base)s THEN t.amount_base END AS amount_base
         FROM ledger_transaction t
-        JOIN ledger_account a ON a.id = t.account_id
-        LEFT JOIN merchants_merchant m ON m.id = t.merchant_id
         WHERE t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard'
           AND t.date BETWEEN %(since)s AND %(until)s
           AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))
+    ),
+    report_lines AS (
+        SELECT t.id, t.date, t.amount, t.currency, t.category, t.merchant_raw, t.merchant_id, t.account_id,
+               t.amount_base
+        FROM report_tx t WHERE NOT t.is_split
+        UNION ALL
+        SELECT t.id, t.date, s.amount, t.currency, s.category, t.merchant_raw, t.merchant_id, t.account_id,
+               CASE WHEN t.amount_base IS NOT NULL
+                    THEN ledger_convert_amount(s.amount, t.currency, %(base)s, t.date) END
+        FROM report_tx t JOIN ledger_splitline s ON s.transaction_id = t.id
+        WHERE t.is_split
+    ),
+    report_rows AS (
+        SELECT r.id, r.date, r.amount, r.currency, r.category, r.merchant_raw, r.amount_base,
+               m.canonical_name AS merchant_name, a.name AS account_name
+        FROM report_lines r
+        JOIN ledger_account a ON a.id = r.account_id
+        LEFT JOIN merchants_merchant m ON m.id = r.merchant_id
     )
 """
 

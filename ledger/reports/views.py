@@ -43,7 +43,9 @@ class CSVRenderer(BaseRenderer):
 CSV_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="With format=csv: the report's rows as text/csv.")
 
 
-class _ReportView(APIView):
+class ReportView(APIView):
+    """A report endpoint: JSON or CSV, a validated query whose account filters are the caller's."""
+
     renderer_classes = [JSONRenderer, CSVRenderer]
     query_serializer = s.ReportQuerySerializer
 
@@ -67,7 +69,7 @@ def _unconverted_rows(data):
     return [{"period": "", "key": f"unconverted {u['currency']}", "amount": u["amount"]} for u in data["unconverted"]]
 
 
-class SpendingReportView(_ReportView):
+class SpendingReportView(ReportView):
     query_serializer = s.SpendingQuerySerializer
 
     @extend_schema(
@@ -87,7 +89,7 @@ class SpendingReportView(_ReportView):
         return self.answer(data, s.SpendingReportSerializer, rows)
 
 
-class CashflowReportView(_ReportView):
+class CashflowReportView(ReportView):
     @extend_schema(
         parameters=[s.ReportQuerySerializer],
         responses={200: s.CashflowReportSerializer},
@@ -99,7 +101,7 @@ class CashflowReportView(_ReportView):
         return self.answer(data, s.CashflowReportSerializer, data["periods"])
 
 
-class TrendsReportView(_ReportView):
+class TrendsReportView(ReportView):
     query_serializer = s.TrendsQuerySerializer
 
     @extend_schema(

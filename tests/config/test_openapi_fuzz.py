@@ -102,6 +102,7 @@ KNOWN_GAPS: dict[str, set] = {
     "GET /api/v1/reports/cashflow": {positive_data_acceptance, content_type_conformance, response_schema_conformance},
     "GET /api/v1/reports/spending": {positive_data_acceptance, content_type_conformance, response_schema_conformance},
     "GET /api/v1/reports/trends": {positive_data_acceptance, content_type_conformance, response_schema_conformance},
+    "GET /api/v1/reports/budgets": {positive_data_acceptance, content_type_conformance, response_schema_conformance},
     # color's pattern in the schema is wider than the field's.
     "POST /api/v1/tags": {positive_data_acceptance},
     "PATCH /api/v1/tags/{id}": {positive_data_acceptance},

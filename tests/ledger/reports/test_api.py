@@ -148,3 +148,52 @@ def test_bad_input_is_400_in_the_error_shape(auth_client, url, params, attr):
     body = response.json()
     assert body["type"] == "validation_error"
     assert body["errors"][0]["attr"] == attr
+
+
+def test_split_lines_count_by_their_own_category_and_converted_rows_count_in_base(auth_client, user):
+    # June 2026: a 90.00 Shopping row split 40.00 Groceries / 50.00 Shopping; EUR 100.00
+    # Travel on 2026-06-02 at 1.08 USD per EUR = 108.00; a 20.00 EUR Groceries line of a
+    # split EUR 30.00 row (10.00 Travel) converts at the parent's rate: 21.60 and 10.80.
+    from ledger.models import ExchangeRate
+    from ledger.transactions.splits import transaction_splits_replace
+
+    ExchangeRate.objects.create(currency="USD", date=D(2026, 6, 2), rate=Decimal("1.08"), source="ecb_history")
+    euro = AccountFactory(user=user, name="Euro", currency="EUR")
+    parent = TransactionFactory(user=user, amount=Decimal("90.00"), date=D(2026, 6, 3), category="Shopping")
+    transaction_splits_replace(
+        transaction=parent,
+        user=user,
+        lines=[
+            {"amount": Decimal("40.00"), "category": "Groceries"},
+            {"amount": Decimal("50.00"), "category": "Shopping"},
+        ],
+    )
+    TransactionFactory(
+        user=user, account=euro, currency="EUR", amount=Decimal("100.00"), date=D(2026, 6, 2), category="Travel"
+    )
+    euro_split = TransactionFactory(
+        user=user, account=euro, currency="EUR", amount=Decimal("30.00"), date=D(2026, 6, 2), category="Travel"
+    )
+    transaction_splits_replace(
+        transaction=euro_split,
+        user=user,
+        lines=[
+            {"amount": Decimal("20.00"), "category": "Groceries"},
+            {"amount": Decimal("10.00"), "category": "Travel"},
+        ],
+    )
+
+    body = auth_client.get(SPENDING, {"since": "2026-06-01", "until": "2026-06-30"}).json()
+
+    assert body["periods"] == [
+        {
+            "period": "2026-06-01",
+            "total": "230.40",
+            "groups": [
+                {"key": "Travel", "amount": "118.80", "count": 2},
+                {"key": "Groceries", "amount": "61.60", "count": 2},
+                {"key": "Shopping", "amount": "50.00", "count": 1},
+            ],
+        }
+    ]
+    assert body["unconverted"] == []
