@@ -52,6 +52,7 @@ WITH alias_hits AS MATERIALIZED (
 ), exact_hits AS MATERIALIZED (
     SELECT id FROM merchants_merchant
     WHERE (normalized_name = %(nq)s OR lower(canonical_name) = %(ql)s){category}
+    ORDER BY canonical_name
     LIMIT %(tier_limit)s
 ), prefix_hits AS MATERIALIZED (
     SELECT id FROM merchants_merchant
@@ -75,10 +76,7 @@ FROM (
          LIMIT %(tier_limit)s)
         UNION ALL
         (SELECT id, (1 - dist)::float8, 'fuzzy', 4
-         FROM merchants_fuzzy_candidates(
-             %(nq)s::text, %(category_or_null)s::text, %(tier_limit)s::integer, %(fuzzy_min)s::float8,
-             NOT EXISTS (SELECT 1 FROM prefix_hits)
-         )
+         FROM {fuzzy}
          WHERE NOT EXISTS (SELECT 1 FROM exact_hits) AND NOT EXISTS (SELECT 1 FROM alias_hits))
     ) AS t
     ORDER BY t.id, t.score DESC, t.tier
@@ -88,6 +86,22 @@ WHERE h.score >= %(min_score)s
 ORDER BY h.score DESC, h.tier, m.canonical_name
 LIMIT %(limit)s
 """
+
+
+# The search box's candidates (wide recall, word similarity) and the
+# matcher's (similarity at the cut-off, migration 0006): a cut-off of 0.5
+# lets the GIN index prune to names that hold half the query's trigrams,
+# ~15x fewer index reads than the word-similarity search for a payee that
+# matches nothing, and the best of them by distance is the best overall.
+_SEARCH_FUZZY = """merchants_fuzzy_candidates(
+             %(nq)s::text, %(category_or_null)s::text, %(tier_limit)s::integer, %(fuzzy_min)s::float8,
+             NOT EXISTS (SELECT 1 FROM prefix_hits)
+         )"""
+_MATCH_FUZZY = """merchants_similar_candidates(
+             %(nq)s::text, %(category_or_null)s::text, %(tier_limit)s::integer, %(fuzzy_min)s::float8
+         )"""
+# From this minimum score on, a search is a match (match_merchant's cut-off).
+MATCH_SIMILARITY = 0.5
 
 
 def merchant_search_sql(*, q: str, category: str | None = None, limit: int = 20, min_score: float = 0.0):
@@ -115,7 +129,8 @@ def merchant_search_sql(*, q: str, category: str | None = None, limit: int = 20,
     if category:
         category_sql = " AND category = %(category)s"
         params["category"] = category
-    return _SEARCH_SQL.format(category=category_sql), params
+    fuzzy = _SEARCH_FUZZY if min_score < MATCH_SIMILARITY else _MATCH_FUZZY
+    return _SEARCH_SQL.format(category=category_sql, fuzzy=fuzzy), params
 
 
 def merchant_search(*, q: str, category: str | None = None, limit: int = 20, min_score: float = 0.0) -> list[Merchant]:
@@ -132,51 +147,55 @@ def merchant_search(*, q: str, category: str | None = None, limit: int = 20, min
     return list(Merchant.objects.raw(sql, params))
 
 
-# The same tiers for many statement strings at once: one statement, each
-# probe's tiered search run as a LATERAL subquery (the indexes above serve
-# each probe as they serve one search), so an import pays one round trip per
-# batch of distinct payees, not one per row. Exact-name hits are settled
-# first in one set-based join: nothing can outrank an exact name (score 1.0,
-# tier 1), so those probes never reach the trigram tier.
-_EXACT_BULK_SQL = """
-SELECT DISTINCT ON (p.nq) p.nq, m.*
-FROM unnest(%(nqs)s::varchar[]) AS p(nq)
-JOIN merchants_merchant m ON m.normalized_name = p.nq
-ORDER BY p.nq, m.canonical_name
-"""
-
-_TIERED_BULK_SQL = """
-SELECT p.nq, best.score, best.match, m.*
-FROM jsonb_to_recordset(%(probes)s::jsonb)
-     AS p(nq varchar, ql text, alias_probe varchar[], like_pattern text, heads varchar[])
-CROSS JOIN LATERAL (
-    SELECT t.id, t.score, t.match
-    FROM (
-        (SELECT id, 1.0::float8 AS score, 'exact'::text AS match, 1 AS tier
+# The same tiers for many statement strings at once, in two statements
+# whatever their number (an import's distinct payees).
+#
+# 1. The named tiers (exact name, alias, prefix) for every probe in one
+#    set-based statement: each probe's tiers are index lookups in a LATERAL
+#    subquery, the best kept per probe. The prefix tier is a range on the
+#    pattern index (LIKE cannot use an index when the pattern comes from a
+#    column rather than a constant), re-checked by left().
+# 2. The trigram tier only for the probes no name or alias matched exactly
+#    (as in the single search, nothing a trigram finds can outrank those),
+#    through merchants_similar_candidates at the cut-off, one LATERAL call
+#    per probe, LIMIT 1 inside.
+_NAMED_BULK_SQL = """
+SELECT best.nq, best.score, best.match, m.*
+FROM (
+    SELECT DISTINCT ON (p.nq) p.nq, t.id, t.score, t.match
+    FROM jsonb_to_recordset(%(probes)s::jsonb)
+         AS p(nq varchar, ql text, alias_probe varchar[], upper_bound text, heads varchar[])
+    CROSS JOIN LATERAL (
+        (SELECT id, canonical_name, 1.0::float8 AS score, 'exact'::text AS match, 1 AS tier
          FROM merchants_merchant
          WHERE normalized_name = p.nq OR lower(canonical_name) = p.ql
-         LIMIT 1)
+         ORDER BY canonical_name LIMIT 1)
         UNION ALL
-        (SELECT id, 0.9::float8, 'alias', 2 FROM merchants_merchant WHERE alias_keys && p.alias_probe LIMIT 1)
+        (SELECT id, canonical_name, 0.9::float8, 'alias', 2
+         FROM merchants_merchant WHERE alias_keys && p.alias_probe
+         ORDER BY canonical_name LIMIT 1)
         UNION ALL
-        (SELECT id, 0.7::float8, 'prefix', 3
-         FROM merchants_merchant WHERE normalized_name LIKE p.like_pattern
+        (SELECT id, canonical_name, 0.7::float8, 'prefix', 3
+         FROM merchants_merchant
+         WHERE normalized_name ~>=~ p.nq AND normalized_name ~<~ p.upper_bound
+               AND left(normalized_name, length(p.nq)) = p.nq
          ORDER BY normalized_name LIMIT 1)
         UNION ALL
-        (SELECT id, 0.7::float8, 'prefix', 3 FROM merchants_merchant WHERE normalized_name = ANY(p.heads) LIMIT 1)
-        UNION ALL
-        (SELECT id, (1 - dist)::float8, 'fuzzy', 4
-         FROM (SELECT id, normalized_name <-> p.nq AS dist FROM merchants_merchant
-               WHERE normalized_name %% p.nq) AS candidates
-         WHERE dist <= 1 - %(fuzzy_min)s
-         ORDER BY dist LIMIT 1)
+        (SELECT id, canonical_name, 0.7::float8, 'prefix', 3
+         FROM merchants_merchant WHERE normalized_name = ANY(p.heads)
+         ORDER BY canonical_name LIMIT 1)
     ) AS t
-    JOIN merchants_merchant mm ON mm.id = t.id
     WHERE t.score >= %(min_score)s
-    ORDER BY t.score DESC, t.tier, mm.canonical_name
-    LIMIT 1
+    ORDER BY p.nq, t.score DESC, t.tier, t.canonical_name
 ) AS best
 JOIN merchants_merchant m ON m.id = best.id
+"""
+
+_FUZZY_BULK_SQL = """
+SELECT p.nq, (1 - c.dist)::float8 AS score, m.*
+FROM unnest(%(nqs)s::varchar[]) AS p(nq)
+CROSS JOIN LATERAL merchants_similar_candidates(p.nq::text, NULL::text, 1, %(fuzzy_min)s::float8) AS c
+JOIN merchants_merchant m ON m.id = c.id
 """
 
 
@@ -186,7 +205,8 @@ def _probe(q: str, normalized: str) -> dict:
         "nq": normalized,
         "ql": q.strip().lower(),
         "alias_probe": [normalized, *heads],
-        "like_pattern": _like_escape(normalized) + "%",
+        # Above every string that starts with the probe (the highest code point), for the index range.
+        "upper_bound": normalized + "\U0010ffff",
         "heads": heads,
     }
 
@@ -194,22 +214,38 @@ def _probe(q: str, normalized: str) -> dict:
 def merchant_best_matches(*, texts: dict[str, str], min_score: float) -> dict[str, tuple[Merchant, float, str]]:
     """{normalized: raw} -> {normalized: (merchant, score, match)} for the
     probes that have a hit at or above min_score: the tiered search's top hit
-    for each, in two statements whatever the number of probes."""
+    for each (best score, then tier, then name), in at most two statements
+    whatever the number of probes."""
     if not texts:
         return {}
     found: dict[str, tuple[Merchant, float, str]] = {}
-    for merchant in Merchant.objects.raw(_EXACT_BULK_SQL, {"nqs": list(texts)}):
-        found[merchant.nq] = (merchant, 1.0, "exact")
-    rest = [_probe(raw, normalized) for normalized, raw in texts.items() if normalized not in found]
-    if rest:
-        params = {
-            "probes": json.dumps(rest),
-            "fuzzy_min": max(SEARCH_MIN_SIMILARITY, min_score),
-            "min_score": min_score,
-        }
-        for merchant in Merchant.objects.raw(_TIERED_BULK_SQL, params):
-            found[merchant.nq] = (merchant, float(merchant.score), merchant.match)
+    params = {"probes": json.dumps([_probe(raw, normalized) for normalized, raw in texts.items()]),
+              "min_score": min_score}  # fmt: skip
+    for merchant in Merchant.objects.raw(_NAMED_BULK_SQL, params):
+        found[merchant.nq] = (merchant, float(merchant.score), merchant.match)
+    # A prefix hit (0.7) can still lose to a closer trigram match; exact and alias hits cannot.
+    fuzzy = [nq for nq in texts if nq not in found or found[nq][2] == "prefix"]
+    if fuzzy:
+        params = {"nqs": fuzzy, "fuzzy_min": max(SEARCH_MIN_SIMILARITY, min_score)}
+        for merchant in Merchant.objects.raw(_FUZZY_BULK_SQL, params):
+            score = float(merchant.score)
+            named = found.get(merchant.nq)
+            if score < min_score:
+                continue
+            if named is None or _outranks(score, 4, merchant, named):
+                found[merchant.nq] = (merchant, score, "fuzzy")
     return found
+
+
+_TIER = {"exact": 1, "alias": 2, "prefix": 3, "fuzzy": 4}
+
+
+def _outranks(score: float, tier: int, merchant: Merchant, named: tuple[Merchant, float, str]) -> bool:
+    """The single search's order: score, then tier, then name; the same
+    merchant found twice keeps its better entry."""
+    other, other_score, other_match = named
+    key = (-score, tier, merchant.canonical_name)
+    return key < (-other_score, _TIER[other_match], other.canonical_name)
 
 
 _CONFLICT_SQL = """

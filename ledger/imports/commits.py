@@ -242,9 +242,12 @@ def _finish(source: Import) -> None:
     """Transfers, counts, status and events, over every row the import
     wrote (by this delivery or an earlier one)."""
     user = source.user
-    live = Transaction.objects.filter(source_import=source)
-    ids = list(live.values_list("id", flat=True))
-    categories = set(live.values_list("category", flat=True).distinct())
+    ids, categories = [], set()
+    for tx_id, category in (
+        Transaction.objects.filter(source_import=source).values_list("id", "category").iterator(chunk_size=COMMIT_BATCH)
+    ):
+        ids.append(tx_id)
+        categories.add(category)
     matched = transfers_match(user=user, transaction_ids=ids, created_by=Transfer.CreatedBy.IMPORT)
     source.transfers_matched = len(matched.transfers)
     if matched.touched_ids:

@@ -101,39 +101,33 @@ def _store_rows(source: Import, stream, *, currency: str) -> int:
     return stored
 
 
-# Fates of every row that is not an error, decided again from scratch:
-# (1) a row with an external id matches a live row of the account with that
-# id, or repeats an earlier row of the same file; (2) without one, the k-th
-# identical (date, amount, normalised payee) row of the file matches the
-# k-th such live row of the account, in creation order.
+# Fates of every row that is not an error, decided again from scratch in
+# one statement: (1) a row with an external id matches the account's oldest
+# live row with that id, or else repeats the file's first row with that id;
+# (2) without one, the k-th identical (date, amount, normalised payee) row of
+# the file matches the k-th such live row of the account, in creation order.
+# Only rows whose fate changes are written: a commit re-checks the preview
+# (the ledger may have moved), and usually nothing has, so it writes nothing.
 _CLASSIFY_SQL = """
-UPDATE ledger_importrow SET fate = 'new', duplicate_of = NULL, message = ''
-WHERE source_import_id = %(imp)s AND fate IN ('new', 'duplicate', 'transfer');
-
-UPDATE ledger_importrow r
-SET fate = 'duplicate', duplicate_of = hit.id, message = 'Same external id as a transaction in the account.'
-FROM ledger_importrow src
-CROSS JOIN LATERAL (
-    SELECT t.id FROM ledger_transaction t
-    WHERE t.account_id = %(account)s AND NOT t.is_deleted AND t.external_id = src.external_id
-    ORDER BY t.created_at, t.id LIMIT 1
-) AS hit
-WHERE src.source_import_id = %(imp)s AND src.fate = 'new' AND src.external_id <> '' AND r.id = src.id;
-
-UPDATE ledger_importrow r
-SET fate = 'duplicate', message = 'Repeats row ' || first.row_number || ' of this file (same external id).'
-FROM (
-    SELECT id, external_id, row_number, min(row_number) OVER (PARTITION BY external_id) AS first_row
-    FROM ledger_importrow WHERE source_import_id = %(imp)s AND fate = 'new' AND external_id <> ''
-) AS dup
-JOIN ledger_importrow first ON first.source_import_id = %(imp)s AND first.row_number = dup.first_row
-WHERE r.id = dup.id AND dup.row_number <> dup.first_row;
-
-WITH file_rows AS (
-    SELECT id, date, amount, merchant_normalized,
-           row_number() OVER (PARTITION BY date, amount, merchant_normalized ORDER BY row_number) AS k
-    FROM ledger_importrow
-    WHERE source_import_id = %(imp)s AND fate = 'new' AND external_id = ''
+WITH live AS (
+    SELECT id, row_number, date, amount, merchant_normalized, external_id FROM ledger_importrow
+    WHERE source_import_id = %(imp)s AND fate IN ('new', 'duplicate', 'transfer')
+), by_external AS (
+    SELECT l.id, hit.id AS hit, min(l.row_number) OVER (PARTITION BY l.external_id) AS first_row, l.row_number
+    FROM live AS l
+    LEFT JOIN LATERAL (
+        SELECT t.id FROM ledger_transaction t
+        WHERE t.user_id = %(user)s AND t.external_id = l.external_id AND t.external_id <> ''
+          AND t.account_id = %(account)s AND NOT t.is_deleted
+        ORDER BY t.created_at, t.id LIMIT 1
+    ) AS hit ON true
+    WHERE l.external_id <> ''
+), file_rows AS (
+    SELECT live.id, live.date, live.amount, live.merchant_normalized,
+           row_number() OVER (PARTITION BY live.date, live.amount, live.merchant_normalized
+                              ORDER BY live.row_number) AS k
+    FROM live
+    WHERE live.external_id = ''
 ), ledger_rows AS (
     SELECT t.id, t.date, t.amount, t.merchant_normalized,
            row_number() OVER (PARTITION BY t.date, t.amount, t.merchant_normalized ORDER BY t.created_at, t.id) AS k
@@ -141,12 +135,25 @@ WITH file_rows AS (
     WHERE t.account_id = %(account)s AND NOT t.is_deleted
       AND t.date BETWEEN %(since)s AND %(until)s
       AND (t.date, t.amount, t.merchant_normalized) IN (SELECT date, amount, merchant_normalized FROM file_rows)
+), decided AS (
+    SELECT e.id,
+           CASE WHEN e.hit IS NOT NULL OR e.row_number <> e.first_row THEN 'duplicate' ELSE 'new' END AS fate,
+           e.hit AS duplicate_of,
+           CASE WHEN e.hit IS NOT NULL THEN 'Same external id as a transaction in the account.'
+                WHEN e.row_number <> e.first_row
+                THEN 'Repeats row ' || e.first_row || ' of this file (same external id).'
+                ELSE '' END AS message
+    FROM by_external e
+    UNION ALL
+    SELECT f.id, CASE WHEN l.id IS NULL THEN 'new' ELSE 'duplicate' END, l.id,
+           CASE WHEN l.id IS NULL THEN '' ELSE 'Same date, amount and payee as a transaction in the account.' END
+    FROM file_rows f LEFT JOIN ledger_rows l USING (date, amount, merchant_normalized, k)
 )
 UPDATE ledger_importrow r
-SET fate = 'duplicate', duplicate_of = l.id,
-    message = 'Same date, amount and payee as a transaction in the account.'
-FROM file_rows f JOIN ledger_rows l USING (date, amount, merchant_normalized, k)
-WHERE r.id = f.id;
+SET fate = d.fate, duplicate_of = d.duplicate_of, message = d.message
+FROM decided d
+WHERE r.id = d.id
+  AND (r.fate <> d.fate OR r.duplicate_of IS DISTINCT FROM d.duplicate_of OR r.message <> d.message)
 """
 
 
@@ -159,10 +166,9 @@ def import_rows_classify(source: Import) -> None:
         )
         since, until = cursor.fetchone()
         if since is not None:
-            params = {"imp": source.id, "account": source.account_id, "since": since, "until": until}
-            for statement in _CLASSIFY_SQL.split(";\n"):
-                if statement.strip():
-                    cursor.execute(statement, params)
+            params = {"imp": source.id, "user": source.user_id, "account": source.account_id, "since": since,
+                      "until": until}  # fmt: skip
+            cursor.execute(_CLASSIFY_SQL, params)
     counts = dict(ImportRow.objects.filter(source_import=source).values_list("fate").annotate(n=Count("id")).order_by())
     source.new_count = counts.get(Fate.NEW, 0)
     source.duplicate_count = counts.get(Fate.DUPLICATE, 0)
