@@ -20,15 +20,15 @@ database on the same queue would take the tasks and find no rows.
         --events 1000 --endpoints 10 --concurrency 2 --rate 10
 
 Measured 2026-12-02 on the shared 2-core dev machine (other helpers' test
-runs on it), worker concurrency 2:
-  --events 100 --rate 2 (20 deliveries/s, under capacity):
-    {"expected": 1000, "delivered_unique": 1000, "duplicates": 0, "lost": 0, "bad_signatures": 0,
-     "latency_ms": {"p50": 140.0, "p95": 303.58, "p99": 409.27, "max": 600.82}, "deliveries_per_s": 20.1}
-  --events 200 --rate 10 (100 deliveries/s offered, above what 2 processes sent there):
-    {"expected": 2000, "delivered_unique": 2000, "duplicates": 0, "lost": 0, "bad_signatures": 0,
-     "latency_ms": {"p50": 27058.72, "p95": 44774.02, "p99": 46113.05, "max": 46591.18}, "deliveries_per_s": 30.0}
-  None lost or duplicated; p95 <= 1 s holds while the offered rate stays below
-  the worker's throughput (about 30 deliveries/s here), beyond it the queue grows.
+runs on it), worker concurrency 2, --events 1000 --endpoints 10 --rate 10
+(100 deliveries/s offered):
+  one task and one HTTP request per delivery (load average 6.0 -> 8.7):
+    {"expected": 10000, "delivered_unique": 10000, "duplicates": 0, "lost": 0, "bad_signatures": 0,
+     "latency_ms": {"p50": 99066.67, "p95": 161829.89, "p99": 170180.1, "max": 172555.03}, "deliveries_per_s": 36.7}
+  one task per event, its deliveries sent concurrently over kept-alive
+  connections, one transaction to claim and one to record (load 9.8 -> 9.7):
+    {"expected": 10000, "delivered_unique": 10000, "duplicates": 0, "lost": 0, "bad_signatures": 0,
+     "latency_ms": {"p50": 65.04, "p95": 1757.63, "p99": 2296.3, "max": 2406.19}, "deliveries_per_s": 98.0}
 """
 
 import argparse

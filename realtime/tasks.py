@@ -2,7 +2,7 @@ from celery import shared_task
 
 from config.tasks import MAX_RETRIES_DATABASE, TallyTask
 from realtime import services
-from realtime.webhooks.tasks import cleanup_webhook_deliveries, webhook_deliver, webhook_sweep  # noqa: F401
+from realtime.webhooks.tasks import cleanup_webhook_deliveries, webhook_deliver, webhook_deliver_batch, webhook_sweep  # noqa: F401
 
 
 @shared_task(name="realtime.broadcast_send")

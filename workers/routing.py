@@ -25,6 +25,7 @@ TASK_ROUTES = {
     "ledger.recompute_base_amounts": {"queue": "default"},
     "realtime.cleanup_old_notifications": {"queue": "low_priority"},
     "realtime.webhook_deliver": {"queue": "default"},
+    "realtime.webhook_deliver_batch": {"queue": "default"},
     "realtime.webhook_sweep": {"queue": "default"},
     "realtime.cleanup_webhook_deliveries": {"queue": "low_priority"},
 }

@@ -5,6 +5,7 @@ the one place every event is written."""
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 from realtime.models import Notification, WebhookDelivery, WebhookEndpoint
@@ -14,15 +15,19 @@ logger = logging.getLogger(__name__)
 
 
 def queue_deliveries(delivery_ids) -> None:
-    """Queues attempts; a broker that is down loses nothing: the periodic
-    sweep (realtime.webhook_sweep) sends every due delivery."""
-    from realtime.webhooks.tasks import webhook_deliver  # the task module imports the services, which import this
+    """Queues attempts, one task per WEBHOOK_BATCH_SIZE deliveries (an event's
+    deliveries to all its endpoints go out together, concurrently); a broker
+    that is down loses nothing: the periodic sweep (realtime.webhook_sweep)
+    sends every due delivery."""
+    from realtime.webhooks.tasks import webhook_deliver_batch  # the task module imports the services, which import this
 
-    for delivery_id in delivery_ids:
+    ids = [str(delivery_id) for delivery_id in delivery_ids]
+    size = settings.WEBHOOK_BATCH_SIZE
+    for start in range(0, len(ids), size):
         try:
-            webhook_deliver.delay(str(delivery_id))
+            webhook_deliver_batch.delay(ids[start : start + size])
         except Exception as exc:  # broker errors of every kind: the sweep retries
-            logger.warning("webhook delivery %s not queued (%s); the sweep will send it", delivery_id, exc)
+            logger.warning("%d webhook deliveries not queued (%s); the sweep will send them", len(ids) - start, exc)
             return
 
 

@@ -1,9 +1,11 @@
 """Every webhook write: endpoints, secrets, delivery attempts, redelivery.
 
-A delivery attempt claims its row (a short lease in next_attempt_at, so a
-duplicate task or the sweep skips it), sends outside any transaction, then
-records the attempt, the retry schedule and the endpoint's failure count
-under row locks taken endpoint first, delivery second."""
+A task attempts a batch (an event's deliveries to all its endpoints, or a
+slice of the sweep's due ones): it claims the rows (a short lease in
+next_attempt_at, so a duplicate task or the sweep skips them), sends them
+concurrently outside any transaction, then records the attempts, the retry
+schedules and the endpoints' failure counts in one transaction, under row
+locks taken endpoints first, deliveries second, each in id order."""
 
 import json
 import random
@@ -105,25 +107,32 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(seconds=base / 2 + random.uniform(0, base / 2))
 
 
-def _claim(delivery_id, now, *, force: bool):
+def _claim(delivery_ids, now, *, force: bool) -> list[WebhookDelivery]:
+    """Locks the pending rows (in id order, as _record does), fails those whose
+    endpoint is disabled and leases the rest; one transaction for the batch."""
     with transaction.atomic():
-        delivery = (
+        rows = list(
             WebhookDelivery.objects.select_for_update(of=("self",))
             .select_related("endpoint")
-            .filter(pk=delivery_id)
-            .first()
+            .filter(pk__in=list(delivery_ids), status=WebhookDelivery.Status.PENDING)
+            .order_by("pk")
         )
-        if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
-            return None
-        if not force and delivery.next_attempt_at and delivery.next_attempt_at > now:
-            return None  # not due, or claimed by another worker
-        if not delivery.endpoint.enabled and not delivery.is_test:
-            delivery.status, delivery.last_error, delivery.next_attempt_at = "failed", "endpoint disabled", None
-            delivery.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
-            return None
-        delivery.next_attempt_at = now + timedelta(seconds=CLAIM_SECONDS)
-        delivery.save(update_fields=["next_attempt_at", "updated_at"])
-        return delivery
+        if not force:
+            rows = [d for d in rows if not (d.next_attempt_at and d.next_attempt_at > now)]  # not due, or claimed
+        off = {d.pk for d in rows if not d.endpoint.enabled and not d.is_test}
+        if off:
+            WebhookDelivery.objects.filter(pk__in=off).update(
+                status=WebhookDelivery.Status.FAILED,
+                last_error="endpoint disabled",
+                next_attempt_at=None,
+                updated_at=now,
+            )
+        claimed = [d for d in rows if d.pk not in off]
+        if claimed:
+            WebhookDelivery.objects.filter(pk__in=[d.pk for d in claimed]).update(
+                next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS), updated_at=now
+            )
+        return claimed
 
 
 def _send(delivery: WebhookDelivery, now) -> sender.SendResult:
@@ -136,7 +145,9 @@ def _send(delivery: WebhookDelivery, now) -> sender.SendResult:
     headers = signing.signature_headers(
         msg_id=f"msg_{delivery.id.hex}", timestamp=now, body=body, secrets_=_signing_secrets(endpoint, now)
     )
-    return sender.send(target, body=body.encode(), headers={"Content-Type": "application/json", **headers})
+    return sender.send(
+        sender.Request(target, body.encode(), {"Content-Type": "application/json", **headers}),
+    )
 
 
 def _disable(endpoint: WebhookEndpoint, now) -> None:
@@ -151,48 +162,88 @@ def _disable(endpoint: WebhookEndpoint, now) -> None:
     )
 
 
-def _record(delivery: WebhookDelivery, result: sender.SendResult, now) -> WebhookDelivery:
+def _record(claimed: list[WebhookDelivery], results: list[sender.SendResult], now) -> list[WebhookDelivery]:
+    """The batch's attempts in one transaction: attempt logs in one INSERT,
+    deliveries in one UPDATE; endpoints are locked (before the deliveries)
+    only when one failed, and a success resets a failure count in one UPDATE."""
+    outcomes = list(zip(claimed, results, strict=True))
+    failing = sorted({d.endpoint_id for d, r in outcomes if not d.is_test and not r.succeeded})
+    succeeding = {d.endpoint_id for d, r in outcomes if not d.is_test and r.succeeded} - set(failing)
     with transaction.atomic():
-        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-        delivery.endpoint = endpoint
-        delivery.attempt += 1
-        WebhookAttempt.objects.create(
-            delivery=delivery,
-            number=delivery.attempt,
-            succeeded=result.succeeded,
-            response_code=result.response_code,
-            duration_ms=result.duration_ms,
-            response_body=result.response_body,
-            error=result.error,
-            created_at=now,
+        endpoints = WebhookEndpoint.objects.select_for_update().in_bulk(failing) if failing else {}
+        current = dict(
+            WebhookDelivery.objects.select_for_update()
+            .filter(pk__in=[d.pk for d in claimed])
+            .order_by("pk")
+            .values_list("pk", "attempt")
         )
-        delivery.response_code, delivery.duration_ms, delivery.last_error = (
-            result.response_code,
-            result.duration_ms,
-            result.error,
+        attempts, recorded = [], []
+        for delivery, result in outcomes:
+            if delivery.pk not in current:
+                continue  # deleted with its endpoint while it was being sent
+            delivery.attempt = current[delivery.pk] + 1
+            attempts.append(
+                WebhookAttempt(
+                    delivery=delivery,
+                    number=delivery.attempt,
+                    succeeded=result.succeeded,
+                    response_code=result.response_code,
+                    duration_ms=result.duration_ms,
+                    response_body=result.response_body,
+                    error=result.error,
+                    created_at=now,
+                )
+            )
+            delivery.response_code, delivery.duration_ms, delivery.last_error = (
+                result.response_code,
+                result.duration_ms,
+                result.error,
+            )
+            max_attempts = 1 if delivery.is_test else settings.WEBHOOK_MAX_ATTEMPTS
+            if result.succeeded:
+                delivery.status, delivery.delivered_at, delivery.next_attempt_at = "succeeded", now, None
+            elif delivery.attempt >= max_attempts:
+                delivery.status, delivery.next_attempt_at = "failed", None
+            else:
+                delivery.next_attempt_at = now + retry_delay(delivery.attempt)
+            delivery.updated_at = now
+            if delivery.endpoint_id in endpoints:
+                delivery.endpoint = endpoints[delivery.endpoint_id]
+                if not delivery.is_test:
+                    _count(delivery.endpoint, result.succeeded, now)
+            recorded.append((delivery, result))
+        WebhookAttempt.objects.bulk_create(attempts)
+        WebhookDelivery.objects.bulk_update(
+            [d for d, _ in recorded],
+            [
+                "attempt",
+                "response_code",
+                "duration_ms",
+                "last_error",
+                "status",
+                "delivered_at",
+                "next_attempt_at",
+                "updated_at",
+            ],
         )
-        max_attempts = 1 if delivery.is_test else settings.WEBHOOK_MAX_ATTEMPTS
-        if result.succeeded:
-            delivery.status, delivery.delivered_at, delivery.next_attempt_at = "succeeded", now, None
-        elif delivery.attempt >= max_attempts:
-            delivery.status, delivery.next_attempt_at = "failed", None
-        else:
-            delivery.next_attempt_at = now + retry_delay(delivery.attempt)
-        delivery.save()
-        if not delivery.is_test:
-            _count(endpoint, result.succeeded, now)
-    transaction.on_commit(
-        lambda: webhook_attempted.send(
+        if succeeding:
+            WebhookEndpoint.objects.filter(pk__in=succeeding).exclude(
+                consecutive_failures=0, failing_since=None
+            ).update(consecutive_failures=0, failing_since=None, updated_at=now)
+    transaction.on_commit(lambda: _signal_attempts(recorded))
+    return [d for d, _ in recorded]
+
+
+def _signal_attempts(recorded) -> None:
+    for delivery, result in recorded:
+        webhook_attempted.send(
             sender=WebhookDelivery,
-            endpoint_id=endpoint.id,
+            endpoint_id=delivery.endpoint_id,
             event_type=delivery.event_type,
             succeeded=result.succeeded,
             response_code=result.response_code,
             duration_ms=result.duration_ms,
         )
-    )
-    return delivery
 
 
 def _count(endpoint: WebhookEndpoint, succeeded: bool, now) -> None:
@@ -213,14 +264,22 @@ def _count(endpoint: WebhookEndpoint, succeeded: bool, now) -> None:
     endpoint.save()
 
 
-def delivery_attempt(*, delivery_id, now=None, force: bool = False) -> WebhookDelivery | None:
-    """One attempt of a due delivery (the task's body); None when there was
-    nothing to do (not due, claimed elsewhere, finished, endpoint disabled)."""
+def deliveries_attempt(*, delivery_ids, now=None, force: bool = False) -> list[WebhookDelivery]:
+    """One attempt of each due delivery of the batch (a task's body), sent
+    concurrently outside any transaction; the deliveries attempted (not the
+    ones not due, claimed elsewhere, finished or of a disabled endpoint)."""
     now = now or timezone.now()
-    delivery = _claim(delivery_id, now, force=force)
-    if delivery is None:
-        return None
-    return _record(delivery, _send(delivery, now), now)
+    claimed = _claim(delivery_ids, now, force=force)
+    if not claimed:
+        return []
+    results = sender.concurrently(lambda delivery: _send(delivery, now), claimed)
+    return _record(claimed, results, now)
+
+
+def delivery_attempt(*, delivery_id, now=None, force: bool = False) -> WebhookDelivery | None:
+    """One attempt of one delivery; None when there was nothing to do."""
+    attempted = deliveries_attempt(delivery_ids=[delivery_id], now=now, force=force)
+    return attempted[0] if attempted else None
 
 
 def delivery_redeliver(*, delivery: WebhookDelivery, now=None) -> WebhookDelivery:

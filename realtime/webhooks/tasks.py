@@ -4,10 +4,22 @@ from config.tasks import MAX_RETRIES_DATABASE, TallyTask
 from realtime.webhooks import services
 
 
+@shared_task(name="realtime.webhook_deliver_batch", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)
+def webhook_deliver_batch(delivery_ids: list[str]) -> dict:
+    """One attempt of each due delivery of the batch, sent concurrently; HTTP
+    failures are recorded and rescheduled by the service (the sweep queues
+    them), not raised."""
+    attempted = services.deliveries_attempt(delivery_ids=delivery_ids)
+    return {
+        "queued": len(delivery_ids),
+        "attempted": len(attempted),
+        "succeeded": sum(d.status == "succeeded" for d in attempted),
+    }
+
+
 @shared_task(name="realtime.webhook_deliver", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)
 def webhook_deliver(delivery_id: str) -> dict:
-    """One attempt of a due delivery; HTTP failures are recorded and rescheduled
-    by the service (the sweep queues them), not raised."""
+    """One delivery (messages queued before batches existed; new ones use webhook_deliver_batch)."""
     delivery = services.delivery_attempt(delivery_id=delivery_id)
     if delivery is None:
         return {"delivery_id": delivery_id, "skipped": True}

@@ -18,15 +18,27 @@ class Received:
 
 
 class Receiver:
-    def __init__(self):
+    """keep_alive: answers HTTP/1.1 and keeps connections open (like most
+    receivers); otherwise HTTP/1.0, one connection per request."""
+
+    def __init__(self, keep_alive: bool = False):
         self.requests: list[Received] = []
+        self.connections = 0
         self.responses: list[tuple[int, bytes, dict]] = []  # consumed in order; then `default`
         self.default = (200, b"ok", {})
+        self.by_path: dict[str, tuple[int, bytes, dict]] = {}  # a path's fixed answer, before `responses`
         self.secrets: list[str] = []
         self._lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+            def setup(self):
+                super().setup()
+                with receiver._lock:
+                    receiver.connections += 1
+
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -38,7 +50,10 @@ class Receiver:
                         item.verified[secret] = f"error: {exc}"
                 with receiver._lock:
                     receiver.requests.append(item)
-                    code, payload, extra = receiver.responses.pop(0) if receiver.responses else receiver.default
+                    if self.path in receiver.by_path:
+                        code, payload, extra = receiver.by_path[self.path]
+                    else:
+                        code, payload, extra = receiver.responses.pop(0) if receiver.responses else receiver.default
                 self.send_response(code)
                 for name, value in extra.items():
                     self.send_header(name, value)
