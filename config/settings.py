@@ -213,8 +213,8 @@ USE_I18N = True
 USE_TZ = True
 
 # Attachments (receipts) go through Django's default storage: the file system under
-# MEDIA_ROOT, or any S3-compatible store with ATTACHMENT_STORAGE=s3 (django-storages;
-# needs boto3 installed, configured by the AWS_* variables it reads).
+# MEDIA_ROOT, or any S3-compatible store with ATTACHMENT_STORAGE=s3 (django-storages
+# and boto3, configured by the AWS_* variables boto3 reads).
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = "media/"
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)

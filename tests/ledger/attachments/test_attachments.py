@@ -1,4 +1,5 @@
 import hashlib
+import uuid
 
 import pytest
 from django.core.files.storage import default_storage
@@ -150,6 +151,25 @@ def test_soft_deleted_transactions_keep_attachments_and_purging_removes_files(
         Transaction.objects.filter(pk=tx.pk).delete()  # a purge: rows and files go
 
     assert not Attachment.objects.exists() and not default_storage.exists(name)
+
+
+def test_deleting_a_user_removes_their_files_and_no_one_elses(
+    auth_client, other_client, user, other_user, django_capture_on_commit_callbacks
+):
+    mine = [
+        _upload(auth_client, TransactionFactory(user=user).id, content).json() for content in (files.JPEG, files.pdf())
+    ]
+    theirs = _upload(other_client, TransactionFactory(user=other_user).id, files.png()).json()
+    names = {a.pk: a.file.name for a in Attachment.objects.all()}
+    assert all(default_storage.exists(name) for name in names.values())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user.delete()
+
+    assert list(Attachment.objects.values_list("id", flat=True)) == [uuid.UUID(theirs["id"])]
+    for body in mine:
+        assert not default_storage.exists(names[uuid.UUID(body["id"])])
+    assert default_storage.exists(names[uuid.UUID(theirs["id"])])
 
 
 def test_transaction_list_shows_counts_and_filters_on_attachments(auth_client, user, tx):
