@@ -13,7 +13,7 @@ def default_preferences():
     return {
         "currency": "USD",
         "theme": "system",
-        "notifications": {"email": True, "push": True, "weekly_summary": True},
+        "notifications": {"email": True, "push": True, "weekly_summary": True, "monthly_report": True},
     }
 
 

@@ -28,6 +28,7 @@ class NotificationPreferencesSerializer(serializers.Serializer):
     email = serializers.BooleanField(required=False)
     push = serializers.BooleanField(required=False)
     weekly_summary = serializers.BooleanField(required=False)
+    monthly_report = serializers.BooleanField(required=False)
 
 
 class PreferencesSerializer(serializers.Serializer):

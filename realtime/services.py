@@ -49,6 +49,8 @@ EVENT_TYPES = frozenset(
         "integrity_alert",
         # A webhook endpoint was switched off after repeated failures.
         "webhook_disabled",
+        # Last month in figures (workers' monthly report), once per user and month.
+        "monthly_report",
     }
 )
 TICKET_PREFIX = "tally:ws-ticket:"
@@ -228,6 +230,31 @@ def notify_subscription_reminder(*, user_id, recurrence_id, merchant: str, amoun
         user_id,
         "subscription_reminder",
         {"recurrence_id": str(recurrence_id), "merchant": merchant, "amount": amount, "expected_date": expected_date},
+    )
+
+
+def notify_monthly_report(*, user_id, report: dict[str, Any]):
+    """The monthly report's summary in the feed: the figures, not the e-mail."""
+    return notify(
+        user_id,
+        "monthly_report",
+        {
+            "month": report["month"].strftime("%Y-%m"),
+            "currency": report["currency"],
+            **report["cashflow"],
+            "top_categories": [
+                {"category": row["category"], "amount": row["amount"], "previous": row["previous"]}
+                for row in report["top_categories"]
+            ],
+            "budgets_over": [
+                {"category": row["category"], "budget": row["budget"], "spent": row["spent"]}
+                for row in report["budgets_over"]
+            ],
+            "new_subscriptions": [
+                {"merchant": row["merchant"], "amount": row["amount"], "period_days": row["period_days"]}
+                for row in report["new_subscriptions"]
+            ],
+        },
     )
 
 

@@ -40,3 +40,19 @@ class WeeklySummaryDelivery(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.week_start}"
+
+
+class MonthlyReportDelivery(models.Model):
+    """One row per user and month reported: the monthly job sends once."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="monthly_reports")
+    month = models.DateField(help_text="The 1st of the month reported.")
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "month"], name="workers_monthly_report_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.month:%Y-%m}"

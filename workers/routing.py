@@ -13,6 +13,7 @@ TASK_ROUTES = {
     "workers.cleanup_task_results": {"queue": "low_priority"},
     "accounts.cleanup_expired_sessions": {"queue": "low_priority"},
     "workers.weekly_summary": {"queue": "scheduled"},
+    "workers.monthly_report": {"queue": "scheduled"},
     "budgets.renew_due_budgets": {"queue": "scheduled"},
     "ledger.detect_subscriptions": {"queue": "scheduled"},
     "ledger.send_subscription_reminders": {"queue": "scheduled"},

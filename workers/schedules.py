@@ -14,6 +14,7 @@ class Schedule:
     hour: str
     day_of_week: str = "*"
     description: str = ""
+    day_of_month: str = "*"
 
 
 FOUNDATION_SCHEDULES = (
@@ -142,6 +143,20 @@ EXCHANGE_RATE_SCHEDULES = (
 )
 
 
+# The 1st of the month at 07:00: after the nightly budget renewal (03:00) closed last month's periods.
+MONTHLY_REPORT_SCHEDULES = (
+    Schedule(
+        "Monthly report",
+        "workers.monthly_report",
+        "0",
+        "7",
+        day_of_month="1",
+        description="Sends each user last month's cash flow, top categories against the month before, budgets "
+        "that went over and new subscriptions: a notification and an e-mail, once per month.",
+    ),
+)
+
+
 def sync_schedules(apps, schedules, time_zone="UTC"):
     """Creates or updates the rows; running it twice changes nothing. A row
     staff already edited keeps its crontab (we only create missing ones)."""
@@ -154,7 +169,7 @@ def sync_schedules(apps, schedules, time_zone="UTC"):
             minute=entry.minute,
             hour=entry.hour,
             day_of_week=entry.day_of_week,
-            day_of_month="*",
+            day_of_month=entry.day_of_month,
             month_of_year="*",
             timezone=time_zone,
         )

@@ -1,4 +1,4 @@
-"""Reads for jobs that span apps (the weekly summary)."""
+"""Reads for jobs that span apps (the weekly summary, the monthly report)."""
 
 import datetime
 from decimal import Decimal
@@ -10,6 +10,8 @@ from ledger.currency.selectors import unconverted
 from ledger.transactions.selectors import transactions_between
 
 ZERO = Decimal("0.00")
+# The monthly report lists this many of the month's largest spending categories.
+TOP_CATEGORIES = 5
 
 
 def week_bounds(today: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -79,4 +81,100 @@ def weekly_summary_build(*, user: User, week_start: datetime.date, week_end: dat
         "transaction_count": totals["count"],
         "categories": categories,
         "top_merchants": top_merchants,
+    }
+
+
+def month_bounds(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The last full calendar month before ``today``."""
+    end = today.replace(day=1) - datetime.timedelta(days=1)
+    return end.replace(day=1), end
+
+
+def monthly_report_recipients(*, month_start: datetime.date, month_end: datetime.date) -> QuerySet[User]:
+    """Active users with at least one transaction that month who have not
+    switched the monthly report off in their preferences."""
+    active_that_month = transactions_between(user=OuterRef("pk"), start=month_start, end=month_end)
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Exists(active_that_month))
+        .exclude(preferences__notifications__monthly_report=False)
+        .order_by("pk")
+    )
+
+
+def _top_categories(*, user, month_start, month_end, previous_start) -> list[dict]:
+    from budgets.selectors import percent
+    from ledger.reports.selectors import spending_report
+
+    spending = spending_report(user=user, since=previous_start, until=month_end, group_by="category")
+    by_period = {p["period"]: {g["key"]: g["amount"] for g in p["groups"]} for p in spending["periods"]}
+    current, previous = by_period.get(month_start, {}), by_period.get(previous_start, {})
+    rows = []
+    for category, amount in sorted(current.items(), key=lambda item: (-item[1], item[0]))[:TOP_CATEGORIES]:
+        before = previous.get(category, ZERO)
+        rows.append(
+            {
+                "category": category,
+                "amount": amount,
+                "previous": before,
+                "change": amount - before,
+                "change_percentage": percent(amount - before, abs(before)),
+            }
+        )
+    return rows
+
+
+def monthly_report_build(*, user: User, month_start: datetime.date, month_end: datetime.date) -> dict:
+    """Last month in figures, from the report selectors (base currency,
+    transfers excluded, splits by line): cash flow, the top spending
+    categories against the month before, the budget periods that went over,
+    and the subscriptions first detected that month."""
+    from budgets.reports import budget_performance_report, months_back
+    from budgets.selectors import STATUS_OVER
+    from ledger.recurrences.services import recurrence_display_name, recurrence_list
+    from ledger.reports.selectors import cashflow_report
+
+    previous_start = months_back(month_start, 1)
+    cashflow = cashflow_report(user=user, since=month_start, until=month_end)
+    month = cashflow["periods"][0] if cashflow["periods"] else {}
+    budgets = budget_performance_report(user=user, months=1, today=month_end)
+    new_recurrences = recurrence_list(user=user).filter(
+        created_at__date__gte=month_start, created_at__date__lte=month_end
+    )
+    return {
+        "currency": user.base_currency,
+        "month": month_start,
+        "previous_month": previous_start,
+        "cashflow": {
+            "income": month.get("income", ZERO),
+            "spending": month.get("spending", ZERO),
+            "net": month.get("net", ZERO),
+            "savings_rate": month.get("savings_rate"),
+        },
+        "unconverted": cashflow["unconverted"],
+        "top_categories": _top_categories(
+            user=user, month_start=month_start, month_end=month_end, previous_start=previous_start
+        ),
+        "budgets_over": [
+            {
+                "category": budget["category"],
+                "start_date": period["start_date"],
+                "end_date": period["end_date"],
+                "budget": period["budget"],
+                "spent": period["spent"],
+                "percentage": period["percentage"],
+            }
+            for budget in budgets["budgets"]
+            for period in budget["periods"]
+            if period["status"] == STATUS_OVER
+        ],
+        "new_subscriptions": [
+            {
+                "merchant": recurrence_display_name(recurrence),
+                "amount": recurrence.amount_mean,
+                "period_days": recurrence.period_days,
+                "next_expected_date": recurrence.next_expected_date,
+            }
+            for recurrence in new_recurrences.order_by("created_at")
+        ],
     }

@@ -101,3 +101,51 @@ def weekly_summaries_send(*, today) -> dict:
         else:
             skipped += 1
     return {"week_start": week_start.isoformat(), "sent": sent, "skipped": skipped}
+
+
+def monthly_report_send(*, user, month_start, month_end) -> bool:
+    """Sends one user's report for the month, once: a Notification (in the
+    feed and on the socket) and an e-mail. A second run for the same month
+    finds the delivery row and sends nothing; a refused e-mail rolls back the
+    row and the Notification, so the retry sends both."""
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.db import IntegrityError
+    from django.template.loader import render_to_string
+
+    from realtime.services import notify_monthly_report
+    from workers.models import MonthlyReportDelivery
+    from workers.selectors import monthly_report_build
+
+    if MonthlyReportDelivery.objects.filter(user=user, month=month_start).exists():
+        return False
+    report = monthly_report_build(user=user, month_start=month_start, month_end=month_end)
+    context = {"user": user, "report": report, "currency": report["currency"]}
+    message = EmailMultiAlternatives(
+        f"Your {month_start:%B %Y} in money",
+        render_to_string("emails/monthly_report.txt", context),
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )
+    message.attach_alternative(render_to_string("emails/monthly_report.html", context), "text/html")
+    try:
+        with transaction.atomic():
+            MonthlyReportDelivery.objects.create(user=user, month=month_start)
+            notify_monthly_report(user_id=user.pk, report=report)
+            message.send(fail_silently=False)
+    except IntegrityError:
+        return False  # a concurrent run sent it
+    return True
+
+
+def monthly_reports_send(*, today) -> dict:
+    from workers.selectors import month_bounds, monthly_report_recipients
+
+    month_start, month_end = month_bounds(today)
+    sent = skipped = 0
+    for user in monthly_report_recipients(month_start=month_start, month_end=month_end).iterator():
+        if monthly_report_send(user=user, month_start=month_start, month_end=month_end):
+            sent += 1
+        else:
+            skipped += 1
+    return {"month": month_start.strftime("%Y-%m"), "sent": sent, "skipped": skipped}

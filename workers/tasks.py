@@ -22,3 +22,9 @@ def cleanup_task_results(older_than_days: int = 14):
 def weekly_summary(today: str | None = None):
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
     return services.weekly_summaries_send(today=day)
+
+
+@shared_task(name="workers.monthly_report", base=TallyTask, max_retries=MAX_RETRIES_EMAIL)
+def monthly_report(today: str | None = None):
+    day = datetime.date.fromisoformat(today) if today else timezone.localdate()
+    return services.monthly_reports_send(today=day)

@@ -17,6 +17,7 @@ SOCKET_EVENT_TYPES = (
     "import_committed",
     "integrity_alert",
     "webhook_disabled",
+    "monthly_report",
 )
 DERIVED_EVENT_TYPES = ("transaction.created", "transaction.updated", "transaction.deleted", "import.committed")
 WEBHOOK_EVENT_TYPES = SOCKET_EVENT_TYPES + DERIVED_EVENT_TYPES

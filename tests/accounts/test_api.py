@@ -167,7 +167,12 @@ def test_patch_me_updates_profile_and_merges_preferences(auth_client):
     body = response.json()
     assert body["full_name"] == "New Name"
     assert body["preferences"]["currency"] == "EUR"
-    assert body["preferences"]["notifications"] == {"email": False, "push": True, "weekly_summary": True}
+    assert body["preferences"]["notifications"] == {
+        "email": False,
+        "push": True,
+        "weekly_summary": True,
+        "monthly_report": True,
+    }
 
 
 def test_changing_email_needs_the_password_and_keeps_the_old_address_until_verified(
