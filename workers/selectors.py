@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
 
 from accounts.models import User
 from ledger.currency.selectors import unconverted
@@ -178,3 +179,55 @@ def monthly_report_build(*, user: User, month_start: datetime.date, month_end: d
             for recurrence in new_recurrences.order_by("created_at")
         ],
     }
+
+
+# The admin index's counts: cheap enough to run often, cached briefly so a
+# busy admin does not repeat them on every page load.
+ADMIN_DASHBOARD_CACHE_KEY = "tally:admin-dashboard"
+ADMIN_DASHBOARD_CACHE_SECONDS = 60
+# Rows that came from a statement file (the old CSV endpoint and the preview/commit flow).
+IMPORTED_SOURCES = ("csv", "import")
+ALERT_TYPES = ("budget_alert", "anomaly_alert", "integrity_alert")
+
+
+def admin_dashboard(*, now: datetime.datetime | None = None, use_cache: bool = True) -> dict:
+    """What staff should see first: users active this week (a session used
+    in the last 7 days), transactions imported today (by file), imports that
+    failed in the last 7 days, dead letters not requeued, the last anchoring
+    batch's integrity status, and the alerts of the last 24 hours by type."""
+    from config.cache import cache_get, cache_set
+
+    if use_cache and (cached := cache_get(ADMIN_DASHBOARD_CACHE_KEY)) is not None:
+        return cached
+    from accounts.models import Session
+    from ledger.models import Import, MerkleBatch, Transaction
+    from realtime.models import Notification
+    from workers.models import DeadLetter
+
+    now = now or timezone.now()
+    week_ago = now - datetime.timedelta(days=7)
+    day_ago = now - datetime.timedelta(hours=24)
+    today_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    batch = MerkleBatch.objects.order_by("-batch_date").values("id", "batch_date", "verification_ok").first()
+    alerts = dict(
+        Notification.objects.filter(type__in=ALERT_TYPES, created_at__gte=day_ago)
+        .values_list("type")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    dashboard = {
+        "computed_at": now,
+        "week_ago": week_ago,
+        "day_ago": day_ago,
+        "today_start": today_start,
+        "active_users": Session.objects.filter(last_used_at__gte=week_ago).values("user").distinct().count(),
+        "imported_today": Transaction.objects.filter(
+            source__in=IMPORTED_SOURCES, created_at__gte=today_start, is_deleted=False
+        ).count(),
+        "imports_failed": Import.objects.filter(status=Import.Status.FAILED, updated_at__gte=week_ago).count(),
+        "dead_letters": DeadLetter.objects.filter(requeued_at__isnull=True).count(),
+        "last_batch": batch,
+        "alerts": {alert_type: alerts.get(alert_type, 0) for alert_type in ALERT_TYPES},
+    }
+    cache_set(ADMIN_DASHBOARD_CACHE_KEY, dashboard, ADMIN_DASHBOARD_CACHE_SECONDS)
+    return dashboard
