@@ -37,7 +37,7 @@ from budgets.models import Budget, BudgetPeriod
 from config.selectors import get_or_not_found
 from ledger.currency.selectors import split_line_base, unconverted, unconverted_merge
 from ledger.models import SplitLine, Transaction
-from ledger.transactions.selectors import transactions_between
+from ledger.transactions.selectors import budgeted_between
 
 # Sums: each amount has up to 12 digits, a sum of many has more.
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -102,6 +102,7 @@ def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
         transaction__date__lte=OuterRef("end_date"),
         transaction__is_deleted=False,
         transaction__kind=Transaction.Kind.STANDARD,
+        transaction__account__on_budget=True,
     )
     converted_lines = lines.filter(
         transaction__amount_base__isnull=False, transaction__base_currency=OuterRef("user__base_currency")
@@ -122,13 +123,17 @@ def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
         period_transactions__amount_base__isnull=False,
         period_transactions__base_currency=F("user__base_currency"),
     )
+    # An off-budget account is tracked, never budgeted. (The join condition above cannot
+    # reach the account; the aggregates' filters can.)
+    budgeted = Q(period_transactions__account__on_budget=True)
     spent = Coalesce(
-        Sum("period_transactions__amount_base", filter=converted), Value(ZERO), output_field=MONEY
+        Sum("period_transactions__amount_base", filter=converted & budgeted), Value(ZERO), output_field=MONEY
     ) + Coalesce(split_spent, Value(ZERO), output_field=MONEY)
     return queryset.annotate(period_transactions=spending).annotate(
         spent=spent,
         # Rows the figure had to leave out (no amount in the base currency): budgets_unconverted lists them.
-        unconverted_count=Count("period_transactions", filter=~converted) + Coalesce(split_left_out, Value(0)),
+        unconverted_count=Count("period_transactions", filter=~converted & budgeted)
+        + Coalesce(split_left_out, Value(0)),
         remaining=ExpressionWrapper(F("amount") - spent, output_field=MONEY),
         percentage=Least(
             Greatest(
@@ -190,7 +195,8 @@ def budgets_unconverted(*, user, budgets) -> list[dict]:
         )
     base = user.base_currency
     plain = unconverted(
-        Transaction.objects.live().standard().for_user(user).filter(rows, is_split=False), base_currency=base
+        Transaction.objects.live().standard().on_budget().for_user(user).filter(rows, is_split=False),
+        base_currency=base,
     )
     split = (
         SplitLine.objects.filter(
@@ -198,6 +204,7 @@ def budgets_unconverted(*, user, budgets) -> list[dict]:
             transaction__user=user,
             transaction__is_deleted=False,
             transaction__kind=Transaction.Kind.STANDARD,
+            transaction__account__on_budget=True,
         )
         .exclude(transaction__amount_base__isnull=False, transaction__base_currency=base)
         .order_by()
@@ -247,7 +254,7 @@ def budget_comparison(*, user, month: datetime.date | None = None) -> dict:
     previous_start, previous_end = _month_bounds(
         *((month.year - 1, 12) if month.month == 1 else (month.year, month.month - 1))
     )
-    window = transactions_between(user=user, start=previous_start, end=current_end)
+    window = budgeted_between(user=user, start=previous_start, end=current_end)
     converted = Q(amount_base__isnull=False, base_currency=user.base_currency)
     rows = (
         window.order_by()
@@ -313,7 +320,7 @@ def budget_suggestions_unconverted(*, user, today: datetime.date | None = None) 
     """The rows of the suggestions' 90-day window left out (no amount in the base currency)."""
     today = today or timezone.localdate()
     window_start = today - datetime.timedelta(days=SUGGESTION_WINDOW_DAYS - 1)
-    window = transactions_between(user=user, start=window_start, end=today)
+    window = budgeted_between(user=user, start=window_start, end=today)
     return unconverted(window, base_currency=user.base_currency)
 
 
@@ -324,7 +331,7 @@ def budget_suggestions(*, user, today: datetime.date | None = None) -> list[Sugg
     spending. One grouped query plus one for the user's current budgets."""
     today = today or timezone.localdate()
     window_start = today - datetime.timedelta(days=SUGGESTION_WINDOW_DAYS - 1)
-    window = transactions_between(user=user, start=window_start, end=today)
+    window = budgeted_between(user=user, start=window_start, end=today)
     converted = Q(amount_base__isnull=False, base_currency=user.base_currency)
     rows = {
         row["category"]: row

@@ -11,6 +11,7 @@ from ledger.models import Account, Transaction
 # Fields a reconciled row keeps: changing one would silently move a balance
 # the user already agreed with a statement.
 RECONCILED_FIELDS = ("amount", "date", "account")
+RECONCILED_CODE = "reconciled"
 
 
 def user_default_currency(user) -> str:
@@ -74,7 +75,7 @@ def reject_reconciled_changes(*, transaction: Transaction, changes: dict) -> Non
     if changed:
         raise Conflict(
             f"This transaction is reconciled ({', '.join(changed)} cannot change). Undo the reconciliation first.",
-            code="reconciled",
+            code=RECONCILED_CODE,
             fields=changed,
         )
 

@@ -17,7 +17,7 @@ from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from config.errors import Invalid, NotFound
-from ledger.models import Account, Transaction, Transfer, TransferSuggestion
+from ledger.models import Account, SplitLine, Transaction, Transfer, TransferSuggestion
 
 INTERVALS = ("day", "week", "month")
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -77,6 +77,14 @@ def balance_of(account: Account) -> Decimal:
 
 def account_is_empty(account: Account) -> bool:
     return not Transaction.objects.filter(account=account).exists()
+
+
+def account_categories(account: Account) -> set[str]:
+    """The categories the account's live rows count in (a split row's lines by their own)."""
+    rows = Transaction.objects.live().filter(account=account)
+    plain = set(rows.order_by().values_list("category", flat=True).distinct())
+    lines = SplitLine.objects.filter(transaction__in=rows.filter(is_split=True))
+    return plain | set(lines.order_by().values_list("category", flat=True).distinct())
 
 
 def _period_start(day: datetime.date, interval: str) -> datetime.date:

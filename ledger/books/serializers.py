@@ -82,7 +82,12 @@ class AccountInputSerializer(serializers.Serializer):
 
 
 class AccountUpdateInputSerializer(AccountInputSerializer):
-    closed = serializers.BooleanField(required=False, help_text="true closes the account, false reopens it.")
+    closed = serializers.BooleanField(
+        required=False,
+        help_text="true closes the account (like DELETE on an account with rows: a non-zero balance needs "
+        "force), false reopens it.",
+    )
+    force = serializers.BooleanField(required=False, help_text="With closed=true: close even with a non-zero balance.")
 
 
 class AccountDeleteQuerySerializer(serializers.Serializer):

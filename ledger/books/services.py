@@ -12,8 +12,9 @@ from config.exceptions import Conflict, DomainError
 from ledger.books import matching, selectors
 from ledger.books.currencies import is_currency
 from ledger.books.guards import account_check_open
+from ledger.events import announce_transactions_changed
 from ledger.models import Account, Reconciliation, Transaction, Transfer, TransferSuggestion
-from ledger.transactions.services import _after_transactions_committed, transaction_prepare
+from ledger.transactions.services import transaction_prepare
 from merchants.categories import Category
 
 EDITABLE_FIELDS = (
@@ -85,29 +86,86 @@ def account_create(*, user, **fields) -> Account:
     return account
 
 
+def _pass_default_on(*, user_id, currency: str, leaving: Account) -> None:
+    """The default of a currency leaves `leaving` (closed, deleted or moved
+    to another currency): the oldest other open account in that currency
+    takes it, so new rows without an account keep landing in a real
+    account instead of a new "Main" one."""
+    heir = (
+        Account.objects.select_for_update()
+        .filter(user_id=user_id, currency=currency, closed_at__isnull=True)
+        .exclude(id=leaving.id)
+        .order_by("created_at", "id")
+        .first()
+    )
+    if heir is not None:
+        heir.is_default = True
+        heir.save(update_fields=["is_default", "updated_at"])
+
+
+def _check_closable(account: Account, *, force: bool) -> None:
+    balance = selectors.account_balance(account)
+    if balance != 0 and not force:
+        raise Conflict(
+            f"The account's balance is {balance:.2f} {account.currency}; close it with force=true.",
+            code="non_zero_balance",
+            balance=f"{balance:.2f}",
+        )
+
+
+def _close(account: Account) -> None:
+    """Closed: its rows stay, it takes no new ones, and it is no longer the default."""
+    was_default = account.is_default
+    account.closed_at = timezone.now()
+    account.is_default = False
+    account.save(update_fields=["closed_at", "is_default", "updated_at"])
+    if was_default:
+        _pass_default_on(user_id=account.user_id, currency=account.currency, leaving=account)
+
+
 @db_transaction.atomic
-def account_update(*, account: Account, **changes) -> Account:
+def account_update(*, account: Account, force: bool = False, **changes) -> Account:
     """Edit an account. Its currency can change only while it holds no
-    rows (they carry the currency); `closed: false` reopens it."""
+    rows (they carry the currency). `closed: true` closes it under the
+    rules of a close (a non-zero balance needs force), `closed: false`
+    reopens it. `is_default: true` takes the default of its currency from
+    the account that had it; the default cannot be dropped by itself (make
+    another account the default instead), so each currency keeps one.
+    An on_budget change moves budget figures: budgets hear of it like of
+    any ledger write."""
     account = Account.objects.select_for_update().get(pk=account.pk)
-    reopen = changes.pop("closed", None)
+    close = changes.pop("closed", None)
     changes = _clean({name: value for name, value in changes.items() if name in EDITABLE_FIELDS})
     if "name" in changes and changes["name"].lower() != account.name.lower():
         _name_taken(user=account.user, name=changes["name"], exclude_id=account.id)
-    if changes.get("currency", account.currency) != account.currency and not selectors.account_is_empty(account):
+    old_currency, was_default, was_on_budget = account.currency, account.is_default, account.on_budget
+    if changes.get("currency", old_currency) != old_currency and not selectors.account_is_empty(account):
         raise Conflict("The account holds transactions; its currency cannot change.", code="currency_locked")
-    if reopen is True and account.closed_at is None:
-        account.closed_at = timezone.now()
-        account.is_default = False
-    elif reopen is False:
-        account.closed_at = None
+    if was_default and changes.get("is_default") is False and close is not True:
+        raise Conflict(
+            f"{account.name} is your default {account.currency} account; make another account the default instead.",
+            code="default_required",
+        )
     for name, value in changes.items():
         setattr(account, name, value)
-    if account.is_default:
+    if close is False:
+        account.closed_at = None
+    if close is True and changes.get("is_default"):
+        raise Conflict("A closed account cannot be the default.", code="account_closed")
+    if account.is_default and close is not True:
         if account.closed_at is not None:
             raise Conflict("A closed account cannot be the default.", code="account_closed")
         _take_default(account)
     _save(account)
+    if was_default and account.currency != old_currency:
+        _pass_default_on(user_id=account.user_id, currency=old_currency, leaving=account)
+    if close is True and account.closed_at is None:
+        _check_closable(account, force=force)
+        _close(account)
+    if account.on_budget != was_on_budget:
+        categories = set(selectors.account_categories(account))
+        if categories:
+            announce_transactions_changed(user_id=account.user_id, action="updated", categories=categories)
     return account
 
 
@@ -118,25 +176,20 @@ def account_delete(*, account: Account, force: bool = False) -> Account | None:
     owed on it) needs force. -> None when deleted, the closed account otherwise."""
     account = Account.objects.select_for_update().get(pk=account.pk)
     if selectors.account_is_empty(account):
+        was_default = account.is_default
         account.delete()
+        if was_default:
+            _pass_default_on(user_id=account.user_id, currency=account.currency, leaving=account)
         return None
-    balance = selectors.account_balance(account)
-    if balance != 0 and not force:
-        raise Conflict(
-            f"The account's balance is {balance:.2f} {account.currency}; close it with force=true.",
-            code="non_zero_balance",
-            balance=f"{balance:.2f}",
-        )
+    _check_closable(account, force=force)
     if account.closed_at is None:
-        account.closed_at = timezone.now()
-        account.is_default = False
-        account.save(update_fields=["closed_at", "is_default", "updated_at"])
+        _close(account)
     return account
 
 
 def _announce(*, user, ids, categories) -> None:
     rows = list(Transaction.objects.select_related("merchant").filter(id__in=list(ids)))
-    _after_transactions_committed(user_id=user.pk, action="updated", categories=categories, transactions=rows)
+    announce_transactions_changed(user_id=user.pk, action="updated", categories=categories, transactions=rows)
 
 
 @db_transaction.atomic
@@ -192,7 +245,7 @@ def transfer_create(
     Transaction.objects.filter(id__in=[leg.id for leg in legs]).update(transfer=transfer)
     for leg in legs:
         leg.transfer = transfer
-    _after_transactions_committed(user_id=user.pk, action="created", categories={Category.TRANSFERS}, transactions=legs)
+    announce_transactions_changed(user_id=user.pk, action="created", categories={Category.TRANSFERS}, transactions=legs)
     return transfer
 
 
@@ -261,7 +314,7 @@ def account_reconcile(*, account: Account, user, date: datetime.date, balance: D
     )
     if adjustment:
         adjustment.reconciled_at = now
-        _after_transactions_committed(user_id=user.pk, action="created", categories=set(), transactions=[adjustment])
+        announce_transactions_changed(user_id=user.pk, action="created", categories=set(), transactions=[adjustment])
     return {
         "id": reconciliation.id,
         "date": date,
@@ -287,7 +340,7 @@ def reconciliation_undo(*, account: Account, user) -> dict:
             is_deleted=True, deleted_at=timezone.now(), updated_at=timezone.now()
         )
         adjustment = Transaction.objects.get(id=last.adjustment_id)
-        _after_transactions_committed(user_id=user.pk, action="deleted", categories=set(), transactions=[adjustment])
+        announce_transactions_changed(user_id=user.pk, action="deleted", categories=set(), transactions=[adjustment])
     undone = {"id": last.id, "date": last.date, "unreconciled_count": count, "adjustment_id": last.adjustment_id}
     last.delete()
     return undone

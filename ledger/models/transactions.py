@@ -48,6 +48,11 @@ class TransactionQuerySet(models.QuerySet):
         """Spending and income only: not transfer legs or reconciliation adjustments."""
         return self.filter(kind="standard")
 
+    def on_budget(self):
+        """In an account whose spending counts toward budgets (not an
+        off-budget, tracking-only account such as a loan or an investment)."""
+        return self.filter(account__on_budget=True)
+
     def for_user(self, user):
         """One user's rows (a user or a user id)."""
         return self.filter(user_id=getattr(user, "pk", user))

@@ -10,12 +10,12 @@ from django.db import transaction as db_transaction
 from django.db.models import Max
 
 from config.exceptions import DomainError
+from ledger.events import announce_transactions_changed
 from ledger.models import Rule, Transaction
 from ledger.rules import selectors
 from ledger.rules.engine import CompiledRule, Outcome, RuleSet, draft_to_transaction
 from ledger.rules.fields import Draft, fact_getters, facts
 from ledger.transactions.audit import By
-from ledger.transactions.services import _after_transactions_committed
 from ledger.transactions.tags import tag_names_by_transaction
 
 APPLY_CHUNK = 1000
@@ -126,7 +126,7 @@ def _apply_chunk(*, user, compiled: CompiledRule, ids) -> int:
     ruleset.hits = type(ruleset.hits)({compiled.id: len(touched)}) if touched else type(ruleset.hits)()
     outcome.write(by=By.RULE)
     if touched:
-        _after_transactions_committed(
+        announce_transactions_changed(
             user_id=user.pk, action="updated", categories=categories, transaction_ids=list(touched)
         )
     return len(touched)

@@ -6,10 +6,12 @@ one transactions_changed event (so one budget re-evaluation per touched
 category, not per row)."""
 
 from django.db import transaction as db_transaction
+from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
-from config.exceptions import Conflict, DomainError
+from config.exceptions import Conflict, DomainError, NotFound
+from ledger.books.guards import RECONCILED_CODE, account_check_open
+from ledger.events import announce_transactions_changed
 from ledger.models import Account, CategoryCorrection, Transaction
 from ledger.transactions.audit import By, Change, changes_record
 from ledger.transactions.selectors import transaction_list
@@ -22,8 +24,6 @@ SETTABLE = ("category", "tags_add", "tags_remove", "notes", "account")
 @db_transaction.atomic
 def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bool = False) -> dict:  # noqa: A002
     """-> {matched, changed: {category, notes, tags}, deleted}"""
-    from ledger.transactions.services import _after_transactions_committed
-
     if (ids is None) == (filters is None):
         raise DomainError("Send either ids or filter.", code="invalid")
     if bool(set) == bool(delete):
@@ -37,6 +37,7 @@ def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bo
         account = Account.objects.filter(user=user, id=set["account"]).first()
         if account is None:
             raise NotFound("Account not found.")
+        account_check_open(account)  # a closed account takes no new rows, moved ones included
     if ids is not None:
         ids = list(dict.fromkeys(ids))
         if len(ids) > MAX_IDS:
@@ -61,7 +62,7 @@ def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bo
     if delete:
         Transaction.objects.filter(id__in=matched).update(is_deleted=True, deleted_at=now, updated_at=now)
         result["deleted"] = len(matched)
-        _after_transactions_committed(user_id=user.pk, action="deleted", categories=categories, transaction_ids=matched)
+        announce_transactions_changed(user_id=user.pk, action="deleted", categories=categories, transaction_ids=matched)
         return result
 
     changes = []
@@ -95,6 +96,7 @@ def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bo
         moving = [(tx_id, old, batch) for tx_id, _, _, old, batch in rows if old != account.id]
         if any(batch for _, _, batch in moving):
             raise Conflict("An anchored transaction's account is final.", code="anchored")
+        _check_movable(ids=[tx_id for tx_id, _, _ in moving], account=account)
         if moving:
             Transaction.objects.filter(id__in=[tx_id for tx_id, _, _ in moving]).update(
                 account_id=account.id, updated_at=now
@@ -108,5 +110,31 @@ def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bo
         result["changed"]["tags"] = transaction_tags_change(
             transaction_ids=matched, add=add, remove=remove, by=By.USER, actor=user
         )
-    _after_transactions_committed(user_id=user.pk, action="updated", categories=categories, transaction_ids=matched)
+    announce_transactions_changed(user_id=user.pk, action="updated", categories=categories, transaction_ids=matched)
     return result
+
+
+def _check_movable(*, ids, account: Account) -> None:
+    """The account rules of a single edit, for many rows at once (one query
+    each): a reconciled row keeps its account (it is part of a balance
+    agreed with a statement), a row keeps its currency (the account's), and
+    a transfer leg never joins its other leg's account."""
+    moving = Transaction.objects.filter(id__in=ids)
+    reconciled = list(moving.filter(reconciled_at__isnull=False).values_list("id", flat=True)[:10])
+    if reconciled:
+        raise Conflict(
+            "Reconciled transactions keep their account; undo the reconciliation first.",
+            code=RECONCILED_CODE,
+            fields=["account"],
+            transaction_ids=[str(tx_id) for tx_id in reconciled],
+        )
+    if moving.exclude(currency=account.currency).exists():
+        raise DomainError(
+            f"The account {account.name} is in {account.currency}; only {account.currency} rows can move there.",
+            code="currency_mismatch",
+        )
+    joins_other_leg = moving.filter(transfer__isnull=False).filter(
+        Q(transfer__out_leg__account=account) | Q(transfer__in_leg__account=account)
+    )
+    if joins_other_leg.exists():
+        raise DomainError("A transfer's two legs stay in two different accounts.", code="same_account")

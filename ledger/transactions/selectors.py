@@ -138,22 +138,28 @@ def transactions_between(*, user, start, end) -> QuerySet[Transaction]:
     return Transaction.objects.live().standard().for_user(user).between(start, end)
 
 
+def budgeted_between(*, user, start, end) -> QuerySet[Transaction]:
+    """What budgets count: the rows of transactions_between that are in an
+    on-budget account (an off-budget account's rows are tracked, never budgeted)."""
+    return transactions_between(user=user, start=start, end=end).on_budget()
+
+
 def category_spent(*, user, category: str, start, end) -> Decimal:
-    """Net spending in one category over start..end (0.00 when none)."""
-    totals = category_totals(user=user, since=start, until=end)  # split lines count by their own category
+    """Net budgeted spending in one category over start..end (0.00 when none)."""
+    totals = category_totals(user=user, since=start, until=end, on_budget=True)  # split lines by their own category
     return (totals.get(category) or Decimal("0.00")).quantize(Decimal("0.01"))
 
 
-def category_totals(*, user, since, until) -> dict[str, Decimal]:
+def category_totals(*, user, since, until, on_budget: bool = False) -> dict[str, Decimal]:
     """Net spending per category in the user's base currency over live rows
     (refunds, being negative, lower it); a split transaction counts through
     its lines, by their category. Rows without an amount in the base
-    currency (no rate) are left out."""
+    currency (no rate) are left out. on_budget: only on-budget accounts' rows."""
     from ledger.currency.selectors import split_line_base
 
+    window = (budgeted_between if on_budget else transactions_between)(user=user, start=since, end=until)
     rows = (
-        transactions_between(user=user, start=since, end=until)
-        .filter(is_split=False, amount_base__isnull=False, base_currency=F("user__base_currency"))
+        window.filter(is_split=False, amount_base__isnull=False, base_currency=F("user__base_currency"))
         .values("category")
         .annotate(total=Sum("amount_base"))
         .order_by()
@@ -168,6 +174,7 @@ def category_totals(*, user, since, until) -> dict[str, Decimal]:
             transaction__date__lte=until,
             transaction__amount_base__isnull=False,
             transaction__base_currency=F("transaction__user__base_currency"),
+            **({"transaction__account__on_budget": True} if on_budget else {}),
         )
         .values("category")
         .annotate(total=Sum(split_line_base()))

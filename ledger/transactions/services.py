@@ -1,9 +1,8 @@
 """Every ledger write. One creation path (`transaction_prepare` +
 duplicate check + save) serves the API, CSV import and future OCR/SMS
 sources; every write announces itself once, after commit, through
-`_after_transactions_committed`."""
+`ledger.events.announce_transactions_changed`."""
 
-from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction as db_transaction
@@ -15,49 +14,17 @@ from ledger.books import matching
 from ledger.books.guards import account_for_new_transaction, reject_reconciled_changes, transfer_leg_sync
 from ledger.currency.services import transaction_refresh_conversion
 from ledger.errors import LedgerErrorCode
-from ledger.events import transactions_changed
+from ledger.events import announce_transactions_changed
 from ledger.models import CategoryCorrection, Transaction
 from ledger.rules.engine import rules_run_on_new
 from ledger.transactions.audit import By, Change, changes_record
 from ledger.transactions.tags import tags_resolve, transaction_tags_change
 from merchants.categories import Category
 from merchants.services import match_merchant, match_merchants, normalize_merchant_text
-from realtime.services import notify_transaction_update
 
-
-def realtime_payload(tx: Transaction) -> dict:
-    """The small, JSON-safe transaction dict pushed over the WebSocket."""
-    merchant = tx.merchant if tx.merchant_id else None
-    return {
-        "id": str(tx.id),
-        "amount": f"{tx.amount:.2f}",
-        "currency": tx.currency,
-        "account_id": str(tx.account_id),
-        "kind": tx.kind,
-        "date": tx.date.isoformat(),
-        "merchant_raw": tx.merchant_raw,
-        "category": tx.category,
-        "merchant": {"id": str(merchant.id), "name": merchant.canonical_name} if merchant else None,
-    }
-
-
-def _after_transactions_committed(
-    *, user_id, action: str, categories: Iterable[str], transactions: list[Transaction] = (), transaction_ids=None
-) -> None:
-    """Register, inside the current atomic block, the one round of side effects
-    a ledger write causes; they run only if the write commits."""
-    ids = list(transaction_ids) if transaction_ids is not None else [tx.id for tx in transactions]
-    payloads = [realtime_payload(tx) for tx in transactions]
-    category_set = set(categories)
-
-    def _run():
-        transactions_changed.send(
-            sender=Transaction, user_id=user_id, categories=category_set, transaction_ids=ids, action=action
-        )
-        for payload in payloads:
-            notify_transaction_update(user_id=user_id, action=action, transaction=payload)
-
-    db_transaction.on_commit(_run)
+# The import room still calls the announcement by its old private name; it moves to
+# ledger.events.announce_transactions_changed with its own change, then this goes.
+_after_transactions_committed = announce_transactions_changed
 
 
 class CategoryResolver:
@@ -203,7 +170,7 @@ def transaction_create(*, user, allow_duplicate: bool = False, tags=(), **fields
         categories |= transfers.categories
         rows = list(Transaction.objects.select_related("merchant").filter(id__in=transfers.touched_ids | {tx.id}))
         tx = next(row for row in rows if row.id == tx.id)
-    _after_transactions_committed(user_id=user.pk, action="created", categories=categories, transactions=rows)
+    announce_transactions_changed(user_id=user.pk, action="created", categories=categories, transactions=rows)
     return tx
 
 
@@ -260,7 +227,7 @@ def transaction_update(
         transaction_tags_change(
             transaction_ids=[tx.id], replace=tags_resolve(user=tx.user, names=tags), by=by, actor=user
         )
-    _after_transactions_committed(
+    announce_transactions_changed(
         user_id=user.pk, action="updated", categories={old_category, tx.category}, transactions=[tx, *paired]
     )
     return tx
@@ -303,7 +270,7 @@ def transaction_delete(*, transaction: Transaction, user) -> Transaction:
         tx.is_deleted = True
         tx.deleted_at = timezone.now()
         tx.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
-        _after_transactions_committed(user_id=user.pk, action="deleted", categories=categories, transactions=rows)
+        announce_transactions_changed(user_id=user.pk, action="deleted", categories=categories, transactions=rows)
     return tx
 
 
@@ -314,5 +281,5 @@ def transaction_restore(*, transaction: Transaction, user) -> Transaction:
         tx.is_deleted = False
         tx.deleted_at = None
         tx.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
-        _after_transactions_committed(user_id=user.pk, action="restored", categories={tx.category}, transactions=[tx])
+        announce_transactions_changed(user_id=user.pk, action="restored", categories={tx.category}, transactions=[tx])
     return tx

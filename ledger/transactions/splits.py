@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction as db_transaction
 
 from config.exceptions import DomainError
+from ledger.events import announce_transactions_changed
 from ledger.models import SplitLine, Transaction
 from ledger.transactions.audit import By, Change, changes_record, jsonable
 
@@ -26,7 +27,7 @@ def split_lines_data(transaction_id) -> list[dict]:
 def transaction_splits_replace(*, transaction: Transaction, user, lines: list[dict], by: str = By.USER):
     """Replace the transaction's split lines ([] removes the split). The lines
     must add up exactly to the amount (400 with the difference otherwise)."""
-    from ledger.transactions.services import _after_transactions_committed, _lock
+    from ledger.transactions.services import _lock
 
     tx = _lock(transaction)
     if len(lines) == 1 or len(lines) > MAX_LINES:
@@ -51,5 +52,5 @@ def transaction_splits_replace(*, transaction: Transaction, user, lines: list[di
         tx.save(update_fields=["is_split", "updated_at"])
     changes_record([Change(tx.id, "splits", before, after)], by=by, actor=user)
     categories = {tx.category, *(line["category"] for line in before), *(line["category"] for line in after)}
-    _after_transactions_committed(user_id=tx.user_id, action="updated", categories=categories, transactions=[tx])
+    announce_transactions_changed(user_id=tx.user_id, action="updated", categories=categories, transactions=[tx])
     return after

@@ -319,7 +319,7 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
             raise ValidationError({"format": ["Must be csv or json."]}, code="invalid_choice")
         queryset = self.filter_queryset(self.get_queryset())
         if fmt == "csv":
-            chunks, content_type = exporting.stream_csv(queryset), "text/csv; charset=utf-8"
+            chunks, content_type = exporting.stream_csv(queryset, user=request.user), "text/csv; charset=utf-8"
         else:
             chunks, content_type = exporting.stream_json(queryset), "application/json"
         response = StreamingHttpResponse(exporting.for_server(request, chunks), content_type=content_type)

@@ -95,4 +95,4 @@ def test_export_has_the_tags_column(auth_client, user):
     auth_client.patch(f"/api/v1/transactions/{tx.id}", {"tags": ["b", "a"]}, format="json")
     body = b"".join(auth_client.get("/api/v1/transactions/export").streaming_content).decode()
     header, row = body.splitlines()[:2]
-    assert header.endswith(",tags") and row.endswith(",a;b")
+    assert header.endswith(",tags,account") and row.endswith(f",a;b,{tx.account.name}")
