@@ -9,7 +9,7 @@ PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
 WEB_PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: chromium run test install install-dev services database migrate seed superuser lint flower clean backup restore
+.PHONY: chromium nginx run test install install-dev services database migrate seed superuser lint flower clean backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,7 @@ seed: migrate
 	$(BIN)/python manage.py load_rates --if-empty
 
 # DEMO=1 make run: also a demo user with a year of activity (manage.py seed_demo; idempotent).
-run: install seed
+run: install seed nginx
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 	$(BIN)/python manage.py ensure_admin
 	@if [ "$(DEMO)" = "1" ]; then $(BIN)/python manage.py seed_demo; fi
@@ -86,7 +86,15 @@ chromium:
 	  apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; } \
 	  || { echo "Install Debian's chromium (apt-get install chromium) for the browser test"; exit 1; }; }
 
-test: install-dev services chromium
+# The web front of make run (config/serve.py) is Debian's nginx, installed here like chromium.
+# RUNLEVEL=1: the package's own nginx on port 80 is not started where no policy-rc.d stops it.
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1; \
+	  apt-get install -y -q --no-install-recommends nginx \
+	    || { apt-get update -q && apt-get install -y -q --no-install-recommends nginx; } \
+	  || { echo "Install Debian's nginx (apt-get install nginx) for make run and its tests"; exit 1; }; }
+
+test: install-dev services chromium nginx
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -1,75 +1,297 @@
-"""Runs WEB_CONCURRENCY daphne processes on one listening socket.
+"""The web role: HTTP and WebSockets on one port, WEB_HOST:WEB_PORT.
 
-Daphne serves from one process (one core, for Python code). The Channels
-deployment docs run several behind one socket with supervisord's
-fcgi-program and ``daphne --fd``; this is that pattern without supervisord:
-bind once, start N ``daphne --fd`` children sharing the socket (the kernel
-hands each new connection to one of them), forward SIGTERM/SIGINT, and stop
-everything if one child dies so the supervisor above (config/respawn.py
-under honcho, compose's restart policy) restarts a whole, known state.
-WebSockets work across processes because events travel through the Redis
-channel layer.
+    python -m config.serve         # make run: nginx on the port, /ws/ to daphne, the rest to gunicorn
+    python -m config.serve http    # compose's web service: gunicorn alone on the port
+    python -m config.serve ws      # compose's ws service: daphne alone on the port
 
-    WEB_HOST=0.0.0.0 WEB_PORT=8000 WEB_CONCURRENCY=2 python -m config.serve
+Why three servers: under ASGI every sync Django view runs on one thread per
+process, so a daphne process serves one HTTP request at a time. gunicorn's
+gthread workers serve WEB_THREADS requests at once in each of WEB_CONCURRENCY
+processes (bench/http_load.py compares the two). daphne stays the WebSocket
+server, the split the Channels deployment docs describe, and nginx
+(config/nginx/tally.conf.template) is the one origin the live page and a
+frontend need: it routes /ws/ to daphne and buffers slow clients.
+
+The inner servers listen on loopback sockets bound here (port 0, handed over
+as file descriptors, so two runs never race for a port). nginx connects from
+the loopback address, so that address joins TRUSTED_PROXIES for the Django
+processes: the throttles see the client's address from X-Forwarded-For.
+
+Supervision: SIGTERM/SIGINT stop every child (nginx with SIGQUIT, the others
+with SIGTERM; SIGKILL to whatever is left after STOP_GRACE_SECONDS, below
+config/respawn.py's grace), and when one child dies the rest are stopped too,
+so the supervisor above (config/respawn.py under honcho, compose's restart
+policy) restarts a whole, known set.
 """
 
 import os
+import shutil
 import signal
 import socket
+import string
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NGINX_TEMPLATE = ROOT / "config" / "nginx" / "tally.conf.template"
+# Under config/respawn.py's STOP_GRACE_SECONDS (8), so the whole stop stays within 10 s.
+STOP_GRACE_SECONDS = 6.0
+LOOPBACK = "127.0.0.1"
+# gunicorn keeps an idle upstream connection longer than nginx does (see the template).
+GUNICORN_KEEPALIVE_SECONDS = 30
+GUNICORN_GRACEFUL_SECONDS = 5
 
 
 def listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    sock.bind((host.strip("[]"), port))
     sock.listen(1024)
     sock.set_inheritable(True)
     return sock
 
 
-def main() -> int:
-    host = os.environ.get("WEB_HOST", "127.0.0.1")
-    port = int(os.environ.get("WEB_PORT", "8000"))
-    workers = max(1, int(os.environ.get("WEB_CONCURRENCY", "1")))
-    sock = listen(host, port)
-    daphne = str(Path(sys.executable).with_name("daphne"))
-    command = [daphne, "--fd", str(sock.fileno()), "config.asgi:application"]
-    children = [subprocess.Popen(command, pass_fds=(sock.fileno(),)) for _ in range(workers)]
-    print(f"serving http://{host}:{port}/ with {workers} daphne process(es)", flush=True)
+def http_workers() -> tuple[int, int]:
+    """gunicorn's processes and threads in each: 2 x 4 measured best on two cores (bench/http_load.py)."""
+    processes = int(os.environ.get("WEB_CONCURRENCY") or 2)
+    threads = int(os.environ.get("WEB_THREADS") or 4)
+    return max(1, processes), max(1, threads)
 
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def gunicorn_command(fd: int) -> list[str]:
+    processes, threads = http_workers()
+    return [
+        _bin("gunicorn"),
+        "--bind", f"fd://{fd}",
+        "--worker-class", "gthread",
+        "--workers", str(processes),
+        "--threads", str(threads),
+        "--keep-alive", str(GUNICORN_KEEPALIVE_SECONDS),
+        "--graceful-timeout", str(GUNICORN_GRACEFUL_SECONDS),
+        "--error-logfile", "-",
+        # gunicorn's control socket is one path per user: two runs would fight over it.
+        "--no-control-socket",
+        "config.wsgi:application",
+    ]  # fmt: skip
+
+
+def daphne_command(*bind: str) -> list[str]:
+    return [
+        _bin("daphne"),
+        *bind,
+        # Sockets still open at shutdown are cancelled after this, not Daphne's 10 s.
+        "--application-close-timeout", "2",
+        "config.asgi:application",
+    ]  # fmt: skip
+
+
+def nginx_binary() -> str | None:
+    # /usr/sbin is not on every user's PATH.
+    return shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)), None
+    )
+
+
+def render_site(*, listen_on: str, http_upstream: str, ws_upstream: str, access_log: str = "off") -> str:
+    """The shared template with this run's addresses; nginx's own $variables are left alone.
+    No access log by default: Django writes one line per request (config/middleware.py)."""
+    return string.Template(NGINX_TEMPLATE.read_text()).safe_substitute(
+        TALLY_LISTEN=listen_on,
+        TALLY_HTTP_UPSTREAM=http_upstream,
+        TALLY_WS_UPSTREAM=ws_upstream,
+        TALLY_ACCESS_LOG=access_log,
+    )
+
+
+def nginx_address(host: str, port: int) -> str:
+    return f"[{host.strip('[]')}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def write_nginx_config(runtime: Path, site: str) -> Path:
+    """A whole nginx.conf for a foreground nginx owned by this process: its pid,
+    temp files and error log under ``runtime`` or on stderr, never in /var."""
+    (runtime / "tally.conf").write_text(site)
+    # As root, nginx's workers drop to an unprivileged user; Debian's packages run them as www-data.
+    user = "user www-data;" if os.geteuid() == 0 else ""
+    temp_paths = "\n".join(
+        f"    {kind}_temp_path {runtime / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    conf = runtime / "nginx.conf"
+    conf.write_text(
+        f"""daemon off;
+worker_processes 1;
+{user}
+pid {runtime / "nginx.pid"};
+error_log stderr warn;
+# Open WebSockets do not hold a stop up: workers close them after this.
+worker_shutdown_timeout 3s;
+events {{
+    worker_connections 8192;
+}}
+http {{
+{temp_paths}
+    include {runtime / "tally.conf"};
+}}
+"""
+    )
+    return conf
+
+
+def nginx_command(nginx: str, conf: Path) -> list[str]:
+    return [nginx, "-e", "stderr", "-p", str(conf.parent), "-c", str(conf)]
+
+
+def _with_loopback_trusted(env: dict) -> dict:
+    trusted = [entry.strip() for entry in env.get("TRUSTED_PROXIES", "").split(",") if entry.strip()]
+    if LOOPBACK not in trusted:
+        trusted.append(LOOPBACK)
+    return {**env, "TRUSTED_PROXIES": ",".join(trusted)}
+
+
+def _descendants(pid: int) -> list[int]:
+    found, stack = [], [pid]
+    while stack:
+        tasks = Path(f"/proc/{stack.pop()}/task")
+        try:
+            for task in tasks.iterdir():
+                children = [int(child) for child in (task / "children").read_text().split()]
+                found += children
+                stack += children
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return found
+
+
+class Children:
+    """The processes of one web role, started, stopped and reaped together."""
+
+    def __init__(self):
+        self.running: list[tuple[subprocess.Popen, int]] = []  # (process, its stop signal)
+
+    def start(self, command: list[str], *, stop_signal=signal.SIGTERM, **popen) -> subprocess.Popen:
+        process = subprocess.Popen(command, **popen)
+        self.running.append((process, stop_signal))
+        return process
+
+    def alive(self) -> bool:
+        return any(process.poll() is None for process, _ in self.running)
+
+    def signal_all(self) -> None:
+        for process, stop_signal in self.running:
+            if process.poll() is None:
+                process.send_signal(stop_signal)
+
+    def kill_leftovers(self) -> None:
+        """SIGKILL children that outlived the grace, their own workers included
+        (an nginx or gunicorn worker would otherwise keep the port)."""
+        for process, _ in self.running:
+            if process.poll() is None:
+                for pid in [*_descendants(process.pid), process.pid]:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+
+
+def supervise(children: Children) -> int:
     told_to_stop = False
+    stop_deadline = None
 
-    def stop_children():
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+    def begin_stop():
+        nonlocal stop_deadline
+        if stop_deadline is None:
+            stop_deadline = time.monotonic() + STOP_GRACE_SECONDS
+            children.signal_all()
 
-    def on_signal(signum, _frame):
+    def on_signal(_signum, _frame):
         nonlocal told_to_stop
         told_to_stop = True
-        stop_children()
+        begin_stop()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     first_exit = None
-    while any(child.poll() is None for child in children):
-        try:
-            _pid, status = os.wait()
-        except ChildProcessError:
-            break
-        if first_exit is None:
-            first_exit = os.waitstatus_to_exitcode(status)
-            stop_children()  # one ended: stop the rest, so the supervisor restarts a whole set
-    for child in children:
-        child.wait()
-    sock.close()
+    while children.alive():
+        if stop_deadline is not None and time.monotonic() >= stop_deadline:
+            children.kill_leftovers()
+        for process, _ in children.running:
+            code = process.poll()
+            if code is not None and first_exit is None:
+                first_exit = code
+                begin_stop()  # one ended: stop the rest, so the supervisor restarts a whole set
+        time.sleep(0.1)  # a poll interval for child exits, not a synchronisation sleep
     if told_to_stop:
         return 0
     return first_exit if first_exit and first_exit > 0 else 1
+
+
+def serve_front(host: str, port: int) -> int:
+    nginx = nginx_binary()
+    if nginx is None:
+        print("config.serve: nginx is not installed (make nginx, or apt-get install nginx)", file=sys.stderr)
+        return 127
+    runtime = Path(tempfile.mkdtemp(prefix="tally-web-"))
+    runtime.chmod(0o711)  # nginx's workers (www-data) reach their temp directories inside
+    http_sock, ws_sock = listen(LOOPBACK, 0), listen(LOOPBACK, 0)
+    site = render_site(
+        listen_on=nginx_address(host, port),
+        http_upstream=f"{LOOPBACK}:{http_sock.getsockname()[1]}",
+        ws_upstream=f"{LOOPBACK}:{ws_sock.getsockname()[1]}",
+    )
+    conf = write_nginx_config(runtime, site)
+    env = _with_loopback_trusted(dict(os.environ))
+    children = Children()
+    try:
+        children.start(gunicorn_command(http_sock.fileno()), pass_fds=(http_sock.fileno(),), env=env)
+        children.start(daphne_command("--fd", str(ws_sock.fileno())), pass_fds=(ws_sock.fileno(),), env=env)
+        # The inner sockets already listen, so nginx's first request queues there instead of failing.
+        children.start(nginx_command(nginx, conf), stop_signal=signal.SIGQUIT)
+        processes, threads = http_workers()
+        print(
+            f"serving http://{nginx_address(host, port)}/ : nginx, /ws/ to daphne, the rest to gunicorn "
+            f"({processes} processes x {threads} threads)",
+            flush=True,
+        )
+        return supervise(children)
+    finally:
+        children.kill_leftovers()
+        http_sock.close()
+        ws_sock.close()
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def serve_one(role: str, host: str, port: int) -> int:
+    children = Children()
+    try:
+        if role == "http":
+            sock = listen(host, port)
+            children.start(gunicorn_command(sock.fileno()), pass_fds=(sock.fileno(),))
+            sock.close()  # gunicorn holds it now
+        else:
+            children.start(daphne_command("-b", host, "-p", str(port)))
+        print(f"serving {role} on {nginx_address(host, port)}", flush=True)
+        return supervise(children)
+    finally:
+        children.kill_leftovers()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    role = argv[0] if argv else "front"
+    if role not in ("front", "http", "ws"):
+        print("usage: python -m config.serve [http|ws]", file=sys.stderr)
+        return 2
+    host = os.environ.get("WEB_HOST", "127.0.0.1")
+    port = int(os.environ.get("WEB_PORT", "8000"))
+    return serve_front(host, port) if role == "front" else serve_one(role, host, port)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,20 @@
-"""Deployment artefacts: compose services point at real modules, and
-`check --deploy` is clean with production values."""
+"""Deployment artefacts: compose services point at real modules, its proxy
+routes like `make run`'s front with a config nginx accepts, and `check --deploy`
+is clean with production values."""
 
 import importlib
 import os
+import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
+
+from config import serve
+from tests.e2e.servers import nginx_installed
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = ("worker-high", "worker-default", "worker-scheduled")
@@ -23,16 +30,18 @@ def test_compose_has_every_service_with_healthchecks_and_ordering():
         "db",
         "redis",
         "migrate",
+        "proxy",
         "web",
+        "ws",
         "worker-high",
         "worker-default",
         "worker-scheduled",
         "beat",
     }
     assert services["db"]["image"].startswith("postgres:16")
-    for name in ("db", "redis", "web", *WORKERS, "beat"):
+    for name in ("db", "redis", "proxy", "web", "ws", *WORKERS, "beat"):
         assert "healthcheck" in services[name] and "test" in services[name]["healthcheck"], name
-    for name in ("web", *WORKERS, "beat"):
+    for name in ("web", "ws", *WORKERS, "beat"):
         deps = services[name]["depends_on"]
         assert deps["db"]["condition"] == "service_healthy"
         assert deps["redis"]["condition"] == "service_healthy"
@@ -55,6 +64,59 @@ def test_every_procfile_line_runs_under_the_respawning_supervisor():
         assert line.split(":", 1)[1].split()[:4] == [".venv/bin/python", "-m", "config.respawn", "--"], line
 
 
+def test_compose_serves_one_origin_through_the_health_gated_proxy():
+    services = _compose()["services"]
+    proxy = services["proxy"]
+    assert proxy["ports"] == ["8000:8000"]
+    assert not any("ports" in services[name] for name in ("web", "ws"))  # reached through the proxy only
+    assert proxy["depends_on"] == {"web": {"condition": "service_healthy"}, "ws": {"condition": "service_healthy"}}
+    assert services["web"]["command"][-2:] == ["config.serve", "http"]
+    assert services["ws"]["command"][-2:] == ["config.serve", "ws"]
+    env = proxy["environment"]
+    assert env["TALLY_HTTP_UPSTREAM"] == f"web:{services['web']['environment']['WEB_PORT']}"
+    assert env["TALLY_WS_UPSTREAM"] == f"ws:{services['ws']['environment']['WEB_PORT']}"
+    template, mounted = proxy["volumes"][0].split(":")[:2]
+    assert (ROOT / template).resolve() == serve.NGINX_TEMPLATE
+    assert mounted == "/etc/nginx/templates/default.conf.template"  # the image renders it into conf.d
+
+
+def _nginx_accepts(main_conf: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [serve.nginx_binary(), "-t", "-e", "stderr", "-p", str(main_conf.parent), "-c", str(main_conf)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+@pytest.fixture
+def nginx():
+    if not nginx_installed():
+        pytest.fail("Debian's nginx is required: apt-get install -y nginx (make test installs it)")
+
+
+def test_make_runs_nginx_config_passes_nginx_t(nginx):
+    with tempfile.TemporaryDirectory() as runtime:
+        site = serve.render_site(listen_on="127.0.0.1:8000", http_upstream="127.0.0.1:1", ws_upstream="127.0.0.1:2")
+        result = _nginx_accepts(serve.write_nginx_config(Path(runtime), site))
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
+
+
+def test_composes_proxy_config_passes_nginx_t(nginx):
+    """The template as the nginx image renders it from compose's environment
+    (envsubst of the variables set), inside an http block like the image's."""
+    env = _compose()["services"]["proxy"]["environment"]
+    site = serve.NGINX_TEMPLATE.read_text()
+    for name, value in env.items():
+        # web and ws are compose's DNS names; loopback stands for them where there is no compose network.
+        site = site.replace("${" + name + "}", str(value).replace("web:", "127.0.0.1:").replace("ws:", "127.0.0.1:"))
+    assert not re.findall(r"\$\{\w+\}", site)  # every placeholder is set in compose
+    with tempfile.TemporaryDirectory() as runtime:
+        result = _nginx_accepts(serve.write_nginx_config(Path(runtime), site))
+    assert result.returncode == 0, result.stderr
+
+
 def _target_of(command):
     if command[0] == "daphne":
         return command[-1]  # module:attribute
@@ -68,13 +130,13 @@ def _target_of(command):
 def test_compose_commands_point_at_modules_that_exist():
     services = _compose()["services"]
     checked = 0
-    for name in ("web", *WORKERS, "beat"):
+    for name in ("web", "ws", *WORKERS, "beat"):
         target = _target_of(services[name]["command"])
         module_name, attribute = target.split(":")
         module = importlib.import_module(module_name)
         assert hasattr(module, attribute), f"{name}: {target}"
         checked += 1
-    assert checked == 5
+    assert checked == 6
     migrate = " ".join(services["migrate"]["command"])
     assert "manage.py migrate" in migrate
 

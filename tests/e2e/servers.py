@@ -1,4 +1,5 @@
-"""Real servers for end-to-end tests: daphne (and a throwaway redis-server) as
+"""Real servers for end-to-end tests: daphne, the whole web front of `make run`
+(config/serve.py: nginx, gunicorn, daphne) and a throwaway redis-server, as
 subprocesses on free ports, against the test database and test Redis."""
 
 import os
@@ -43,39 +44,42 @@ def test_database_url() -> str:
 
 
 class Daphne:
+    name = "daphne"
+
     def __init__(self, *, redis_url: str, extra_env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile("w+", suffix=".daphne.log", delete=False)
+        self.log = tempfile.NamedTemporaryFile("w+", suffix=f".{self.name}.log", delete=False)
         env = {
             **os.environ,
             "DATABASE_URL": test_database_url(),
             "REDIS_URL": redis_url,
             "DATABASE_POOL_MIN": "0",
             "DJANGO_SETTINGS_MODULE": "config.settings",
+            **self.own_env(),
             **(extra_env or {}),
         }
-        # The command line config/serve.py gives each process (a port instead of --fd), access log included.
-        self.process = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("daphne")),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "config.asgi:application",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        _wait_until(self._healthy, "daphne")
+        self.process = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        _wait_until(self._healthy, self.name)
+
+    def own_env(self) -> dict:
+        return {}
+
+    def command(self) -> list[str]:
+        # daphne alone on a port, access log included (config/serve.py hands it a socket instead).
+        return [
+            str(Path(sys.executable).with_name("daphne")),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "config.asgi:application",
+        ]
 
     def _healthy(self) -> bool:
         if self.process.poll() is not None:
-            raise RuntimeError("daphne exited:\n" + self.output())
+            raise RuntimeError(f"{self.name} exited:\n" + self.output())
         with urllib.request.urlopen(self.url + "/health/", timeout=1) as response:
             return response.status == 200
 
@@ -96,6 +100,49 @@ class Daphne:
 @contextmanager
 def daphne(*, redis_url: str, extra_env: dict | None = None):
     server = Daphne(redis_url=redis_url, extra_env=extra_env)
+    try:
+        yield server
+    finally:
+        server.stop()
+        Path(server.log.name).unlink(missing_ok=True)
+
+
+def nginx_installed() -> bool:
+    from config.serve import nginx_binary
+
+    if nginx_binary() is None:
+        # make test installs it first (make nginx); this covers a bare `pytest` run on a Debian machine.
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "--no-install-recommends", "nginx"],
+            check=False,
+            capture_output=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive", "RUNLEVEL": "1"},
+        )
+    return nginx_binary() is not None
+
+
+class Front(Daphne):
+    """What `make run` serves (the Procfile's web line without its respawner):
+    nginx on the port, /ws/ to daphne, everything else to gunicorn."""
+
+    name = "front"
+
+    def __init__(self, *, redis_url: str, extra_env: dict | None = None):
+        if not nginx_installed():
+            raise RuntimeError("Debian's nginx is required for the web front: apt-get install -y nginx")
+        super().__init__(redis_url=redis_url, extra_env=extra_env)
+
+    def own_env(self) -> dict:
+        # Two workers of two threads: the routing is under test here, not the throughput.
+        return {"WEB_HOST": "127.0.0.1", "WEB_PORT": str(self.port), "WEB_CONCURRENCY": "2", "WEB_THREADS": "2"}
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "config.serve"]
+
+
+@contextmanager
+def front(*, redis_url: str, extra_env: dict | None = None):
+    server = Front(redis_url=redis_url, extra_env=extra_env)
     try:
         yield server
     finally:

@@ -1,4 +1,5 @@
-"""The live page in headless Chromium against a real daphne: sign in, see a
+"""The live page in headless Chromium through the web front of `make run`
+(nginx: the page and its API calls from gunicorn, /ws/ from daphne, one origin): sign in, see a
 transaction created through the API appear, drop the socket, create another,
 reconnect and see it arrive through resume."""
 
@@ -11,7 +12,7 @@ import pytest
 
 from tests.accounts.factories import UserFactory
 from tests.conftest import TEST_PASSWORD
-from tests.e2e.servers import daphne
+from tests.e2e.servers import front
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,10 +68,10 @@ def _api_token(base, email):
 def test_live_page_shows_events_and_resumes_after_a_drop(chromium, settings):
     from playwright.sync_api import expect, sync_playwright
 
-    # The test run hashes with MD5 for speed; daphne only knows the project's hashers.
+    # The test run hashes with MD5 for speed; the servers only know the project's hashers.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     user = UserFactory(password=TEST_PASSWORD)
-    with daphne(redis_url=settings.REDIS_URL) as server, sync_playwright() as pw:
+    with front(redis_url=settings.REDIS_URL) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
@@ -136,7 +137,7 @@ def test_live_page_keeps_its_session_and_events_across_a_reload_and_signs_out(ch
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     user = UserFactory(password=TEST_PASSWORD)
-    with daphne(redis_url=settings.REDIS_URL) as server, sync_playwright() as pw:
+    with front(redis_url=settings.REDIS_URL) as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
