@@ -1,7 +1,9 @@
 """Reports benchmark: one user with N transactions over two accounts (seeded
 with bulk_create into its own user, removed afterwards), a few transfers
-among them. Times each report selector over the last 12 months and prints
-one JSON line.
+among them, 1 % of rows split in two, and ten monthly budgets with twelve
+closed periods each. Times each report selector over the last 12 months, the
+budgets report, net worth, and the live dashboard's API calls together (in
+process, through the URL router and serializers), and prints one JSON line.
 
     DATABASE_URL=... .venv/bin/python bench/reports.py --transactions 100000 --iterations 30
 """
@@ -28,7 +30,10 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from bench.timing import timed  # noqa: E402
-from ledger.models import Account, Transaction  # noqa: E402
+from budgets.models import Budget, BudgetPeriod  # noqa: E402
+from budgets.reports import budget_performance_report, months_back  # noqa: E402
+from ledger.books.selectors import net_worth_series  # noqa: E402
+from ledger.models import Account, SplitLine, Transaction  # noqa: E402
 from ledger.reports import selectors  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
 
@@ -61,9 +66,74 @@ def seed(user, *, transactions, days, batch=5000):
             )
         )
         if len(rows) == batch:
-            Transaction.objects.bulk_create(rows)
+            _store(rows)
             rows = []
+    _store(rows)
+    _seed_budgets(user, today)
+
+
+def _store(rows):
+    """Rows, and every 100th standard non-Income row split into two lines (is_split set)."""
     Transaction.objects.bulk_create(rows)
+    split = [t for i, t in enumerate(rows) if i % 100 == 7 and t.kind == "standard" and t.category != "Income"]
+    lines = []
+    for t in split:
+        part = (t.amount / 3).quantize(Decimal("0.01"))
+        lines += [
+            SplitLine(transaction=t, position=0, amount=part, category="Groceries"),
+            SplitLine(transaction=t, position=1, amount=t.amount - part, category=t.category),
+        ]
+    SplitLine.objects.bulk_create(lines)
+    Transaction.objects.filter(pk__in=[t.pk for t in split]).update(is_split=True)
+
+
+def _seed_budgets(user, today):
+    """Ten monthly budgets on this month, each with the twelve months before closed into periods."""
+    import calendar
+
+    first = today.replace(day=1)
+    for category in CATEGORY_NAMES[:10]:
+        end = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        budget = Budget.objects.create(
+            user=user, category=category, amount=Decimal("400.00"), start_date=first, end_date=end
+        )
+        periods = []
+        for back in range(1, 13):
+            start = months_back(first, back)
+            periods.append(
+                BudgetPeriod(
+                    budget=budget,
+                    category=category,
+                    start_date=start,
+                    end_date=start.replace(day=calendar.monthrange(start.year, start.month)[1]),
+                    amount=Decimal("400.00"),
+                    spent=Decimal("0"),
+                )
+            )
+        BudgetPeriod.objects.bulk_create(periods)
+
+
+def dashboard_calls(user, today):
+    """The live page's reads after sign-in, in process: (path, query) in the order the page sends them."""
+    from rest_framework.test import APIClient
+
+    client = APIClient(SERVER_NAME="localhost")
+    client.force_authenticate(user=user)
+    first = today.replace(day=1)
+    calls = [
+        ("/api/v1/auth/me", {}),
+        ("/api/v1/accounts", {"limit": 100}),
+        ("/api/v1/reports/budgets", {"months": 1}),
+        ("/api/v1/reports/spending", {"group_by": "category", "since": first, "until": today}),
+        ("/api/v1/reports/net-worth", {"interval": "month", "since": months_back(first, 11), "until": today}),
+    ]
+
+    def run():
+        for path, query in calls:
+            response = client.get(path, query)
+            assert response.status_code == 200, (path, response.content[:300])
+
+    return run
 
 
 def main():
@@ -90,6 +160,11 @@ def main():
             ),
             "cashflow_month": timed(lambda: selectors.cashflow_report(**span), args.iterations),
             "trends_month": timed(lambda: selectors.trends_report(user=user, until=until), args.iterations),
+            "budgets_12_months": timed(lambda: budget_performance_report(user=user, months=12), args.iterations),
+            "net_worth_12_months": timed(
+                lambda: net_worth_series(user=user, since=months_back(until, 11), until=until), args.iterations
+            ),
+            "dashboard_calls": timed(dashboard_calls(user, until), args.iterations),
         }
         print(
             json.dumps(
@@ -100,12 +175,15 @@ def main():
                     "iterations": args.iterations,
                     "seed_s": round(seed_s, 1),
                     **results,
-                    "targets": {"report_p95_ms": 200},
+                    "split_lines": SplitLine.objects.filter(transaction__user=user).count(),
+                    "targets": {"report_p95_ms": 200, "dashboard_calls_p95_ms": 400},
                 }
             )
         )
     finally:
+        Budget.objects.filter(user=user).delete()
         Transaction.objects.filter(user=user).delete()
+        Account.objects.filter(user=user).delete()
         user.delete()
 
 

@@ -8,8 +8,8 @@ snapshot taken when the period closed): a later edit, split, refund or
 deletion shows. The same rules as the live budget figures apply: transfer legs
 and adjustments never count, deleted rows never count, a split transaction
 counts through its lines by their own category. Two statements at most: the
-periods with their spending (one join of periods to rows, grouped), and the
-rows that could not be converted, only when there were any."""
+periods with their spending (one join of periods to daily sums, grouped), and
+the rows that could not be converted, only when there were any."""
 
 import datetime
 from decimal import Decimal
@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from budgets.selectors import AT_RISK_PERCENT, STATUS_AT_RISK, STATUS_HEALTHY, STATUS_OVER, ZERO, percent
 
-# The live rows of the periods' span (a current period may run past today), a split transaction replaced by its
-# lines (each converted at its parent's rate, as the parent's amount_base is).
-# amount_base is NULL where the row has no amount in the user's base currency.
+# For the unconverted list: the live rows of the periods' span (a current
+# period may run past today), a split transaction replaced by its lines (each
+# converted at its parent's rate, as the parent's amount_base is). amount_base
+# is NULL where the row has no amount in the user's base currency.
 _ROWS = """
     rows AS (
         SELECT t.date, t.category, t.currency, t.amount,
@@ -53,13 +54,40 @@ _PERIODS = """
     )
 """
 
+# Spending per category and day, then per period: the periods join a few
+# thousand daily sums instead of every row. Plain rows are read through
+# ledger_tx_user_cat_date_idx (the budget categories only, index-only: what
+# is summed is included); split parents through ledger_tx_user_split_idx.
+_DAILY = """
+    daily AS (
+        SELECT t.category, t.date,
+               sum(t.amount_base) FILTER (WHERE t.base_currency = %(base)s) AS spent,
+               count(*) FILTER (WHERE t.amount_base IS NULL OR t.base_currency <> %(base)s) AS unconverted
+        FROM (SELECT DISTINCT category FROM periods) c
+        JOIN ledger_transaction t ON t.category = c.category
+        WHERE t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard' AND NOT t.is_split
+          AND t.date BETWEEN (SELECT min(start_date) FROM periods) AND (SELECT max(end_date) FROM periods)
+          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))
+        GROUP BY 1, 2
+        UNION ALL
+        SELECT s.category, t.date,
+               sum(ledger_convert_amount(s.amount, t.currency, t.base_currency, t.date))
+                   FILTER (WHERE t.base_currency = %(base)s AND t.amount_base IS NOT NULL),
+               count(*) FILTER (WHERE t.amount_base IS NULL OR t.base_currency <> %(base)s)
+        FROM ledger_transaction t JOIN ledger_splitline s ON s.transaction_id = t.id
+        WHERE t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard' AND t.is_split
+          AND t.date BETWEEN (SELECT min(start_date) FROM periods) AND (SELECT max(end_date) FROM periods)
+          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))
+        GROUP BY 1, 2
+    )
+"""
+
 _SPENT_SQL = f"""
-    WITH {_PERIODS}, {_ROWS}
+    WITH {_PERIODS}, {_DAILY}
     SELECT p.budget_id, p.category, p.start_date, p.end_date, p.amount, p.is_current,
-           coalesce(sum(r.amount_base), 0) AS spent,
-           count(r.date) FILTER (WHERE r.amount_base IS NULL) AS unconverted_count
+           coalesce(sum(d.spent), 0) AS spent, coalesce(sum(d.unconverted), 0) AS unconverted_count
     FROM periods p
-    LEFT JOIN rows r ON r.category = p.category AND r.date BETWEEN p.start_date AND p.end_date
+    LEFT JOIN daily d ON d.category = p.category AND d.date BETWEEN p.start_date AND p.end_date
     GROUP BY 1, 2, 3, 4, 5, 6
     ORDER BY p.category, p.start_date
 """

@@ -186,6 +186,13 @@ class Transaction(TimeStampedModel):
                 include=["amount", "kind", "is_split", "amount_base", "base_currency"],
                 condition=Q(is_deleted=False),
             ),
+            # Split parents of a user by date (budgets and reports read their lines): a small index,
+            # so the split branch of a report never walks every row of the period.
+            models.Index(
+                fields=["user", "date"],
+                name="ledger_tx_user_split_idx",
+                condition=Q(is_split=True, is_deleted=False),
+            ),
             # Balances and their series: a sum per account and day, index-only.
             models.Index(
                 fields=["account", "date"],

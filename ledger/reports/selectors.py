@@ -23,35 +23,34 @@ SPENDING_GROUPS = {
     "account": "r.account_name",
 }
 
+_LIVE_ROWS = """t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard'
+          AND t.date BETWEEN %(since)s AND %(until)s
+          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))"""
+
 # The rows every report reads. %(accounts)s is an array of account ids or NULL
 # (all accounts). A split transaction is replaced by its lines, each under its
-# own category and converted at its parent's rate (as the parent's amount_base is).
-_ROWS = """
-    WITH report_tx AS (
-        SELECT t.id, t.date, t.amount, t.currency, t.category, t.merchant_raw, t.is_split,
-               t.merchant_id, t.account_id,
+# own category and converted at its parent's rate (as the parent's amount_base
+# is); split parents are found through ledger_tx_user_split_idx. Each CTE is
+# read once, so PostgreSQL inlines them into the report's statement, and the
+# LEFT JOINs a report does not use (account, merchant names) are removed.
+_ROWS = f"""
+    WITH report_lines AS (
+        SELECT t.id, t.date, t.amount, t.currency, t.category, t.merchant_raw, t.merchant_id, t.account_id,
                CASE WHEN t.base_currency = %(base)s THEN t.amount_base END AS amount_base
         FROM ledger_transaction t
-        WHERE t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard'
-          AND t.date BETWEEN %(since)s AND %(until)s
-          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))
-    ),
-    report_lines AS (
-        SELECT t.id, t.date, t.amount, t.currency, t.category, t.merchant_raw, t.merchant_id, t.account_id,
-               t.amount_base
-        FROM report_tx t WHERE NOT t.is_split
+        WHERE {_LIVE_ROWS} AND NOT t.is_split
         UNION ALL
         SELECT t.id, t.date, s.amount, t.currency, s.category, t.merchant_raw, t.merchant_id, t.account_id,
-               CASE WHEN t.amount_base IS NOT NULL
-                    THEN ledger_convert_amount(s.amount, t.currency, %(base)s, t.date) END
-        FROM report_tx t JOIN ledger_splitline s ON s.transaction_id = t.id
-        WHERE t.is_split
+               CASE WHEN t.base_currency = %(base)s AND t.amount_base IS NOT NULL
+                    THEN ledger_convert_amount(s.amount, t.currency, t.base_currency, t.date) END
+        FROM ledger_transaction t JOIN ledger_splitline s ON s.transaction_id = t.id
+        WHERE {_LIVE_ROWS} AND t.is_split
     ),
     report_rows AS (
         SELECT r.id, r.date, r.amount, r.currency, r.category, r.merchant_raw, r.amount_base,
                m.canonical_name AS merchant_name, a.name AS account_name
         FROM report_lines r
-        JOIN ledger_account a ON a.id = r.account_id
+        LEFT JOIN ledger_account a ON a.id = r.account_id
         LEFT JOIN merchants_merchant m ON m.id = r.merchant_id
     )
 """
@@ -96,17 +95,24 @@ def spending_report(*, user, since, until, interval="month", group_by="category"
     params = _params(user=user, since=since, until=until, accounts=accounts)
     params["interval"] = interval
     key = SPENDING_GROUPS[group_by]
+    # Rows without an amount in base count in left_out, not in the group: the
+    # unconverted list is only read when some were left out (rarely).
     rows = _fetch(
         _ROWS
         + f"""SELECT date_trunc(%(interval)s, r.date)::date AS period, {key} AS grp,
-                     sum(r.amount_base) AS amount, count(*) AS count
+                     sum(r.amount_base) AS amount, count(r.amount_base) AS count,
+                     count(*) - count(r.amount_base) AS left_out
               FROM report_rows r
-              WHERE r.category <> %(income)s AND r.amount_base IS NOT NULL
-              GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2""",
+              WHERE r.category <> %(income)s
+              GROUP BY 1, 2 ORDER BY 1, 3 DESC NULLS LAST, 2""",
         params,
     )
     periods: dict[datetime.date, dict] = {}
+    left_out = 0
     for row in rows:
+        left_out += row["left_out"]
+        if not row["count"]:
+            continue
         period = periods.setdefault(row["period"], {"period": row["period"], "total": Decimal("0"), "groups": []})
         period["groups"].append({"key": row["grp"], "amount": row["amount"], "count": row["count"]})
         period["total"] += row["amount"]
@@ -117,7 +123,7 @@ def spending_report(*, user, since, until, interval="month", group_by="category"
         "since": since,
         "until": until,
         "periods": list(periods.values()),
-        "unconverted": _unconverted(params, "category <> %(income)s"),
+        "unconverted": _unconverted(params, "category <> %(income)s") if left_out else [],
     }
 
 
@@ -129,13 +135,17 @@ def cashflow_report(*, user, since, until, interval="month", accounts=None) -> d
         _ROWS
         + """SELECT date_trunc(%(interval)s, r.date)::date AS period,
                     coalesce(-sum(r.amount_base) FILTER (WHERE r.category = %(income)s), 0) AS income,
-                    coalesce(sum(r.amount_base) FILTER (WHERE r.category <> %(income)s), 0) AS spending
-             FROM report_rows r WHERE r.amount_base IS NOT NULL
+                    coalesce(sum(r.amount_base) FILTER (WHERE r.category <> %(income)s), 0) AS spending,
+                    count(r.amount_base) AS converted, count(*) - count(r.amount_base) AS left_out
+             FROM report_rows r
              GROUP BY 1 ORDER BY 1""",
         params,
     )
     periods = []
+    left_out = sum(row.pop("left_out") for row in rows)
     for row in rows:
+        if not row.pop("converted"):
+            continue
         net = row["income"] - row["spending"]
         rate = (net * 100 / row["income"]).quantize(Decimal("0.1")) if row["income"] > 0 else None
         if rate is not None:  # a cent of income against billions spent: clamped to fit the field
@@ -147,7 +157,7 @@ def cashflow_report(*, user, since, until, interval="month", accounts=None) -> d
         "since": since,
         "until": until,
         "periods": periods,
-        "unconverted": _unconverted(params),
+        "unconverted": _unconverted(params) if left_out else [],
     }
 
 
@@ -169,17 +179,21 @@ def trends_report(*, user, until, interval="month", accounts=None, limit=10) -> 
                      coalesce(sum(r.amount_base) FILTER (WHERE r.date >= %(previous)s AND r.date < %(current)s), 0)
                          AS previous,
                      round(coalesce(sum(r.amount_base) FILTER (WHERE r.date < %(current)s), 0) / 3, 2)
-                         AS average_3
-                  FROM report_rows r WHERE r.category <> %(income)s AND r.amount_base IS NOT NULL
+                         AS average_3,
+                     count(r.amount_base) AS converted, count(*) - count(r.amount_base) AS left_out
+                  FROM report_rows r WHERE r.category <> %(income)s
                   GROUP BY 1""",
             params,
         )
+        # Both dimensions see the same rows: either one says whether any were left out.
+        left_out = sum(row.pop("left_out") for row in rows)
+        rows = [row for row in rows if row.pop("converted")]
         for row in rows:
             row["change"] = row["amount"] - row["previous"]
             row["change_vs_average"] = row["amount"] - row["average_3"]
         rows.sort(key=lambda r: (-abs(r["change"]), str(r["key"])))
         out[dimension] = rows[:limit]
-    out["unconverted"] = _unconverted(params, "category <> %(income)s")
+    out["unconverted"] = _unconverted(params, "category <> %(income)s") if left_out else []
     return out
 
 
