@@ -6,10 +6,11 @@ percentage and the status, all in the user's base currency.
 Spent is recomputed from the ledger, not read from BudgetPeriod.spent (a
 snapshot taken when the period closed): a later edit, split, refund or
 deletion shows. The same rules as the live budget figures apply: transfer legs
-and adjustments never count, deleted rows never count, a split transaction
-counts through its lines by their own category. Two statements at most: the
-periods with their spending (one join of periods to daily sums, grouped), and
-the rows that could not be converted, only when there were any."""
+and adjustments never count, deleted rows and off-budget accounts never
+count, a split transaction counts through its lines by their own category. The periods with their
+spending are one statement (one join of periods to daily sums, grouped); a
+lookup of off-budget accounts comes before it, and the rows that could not be
+converted are listed with a third only when there were any."""
 
 import datetime
 from decimal import Decimal
@@ -126,6 +127,22 @@ def _fetch(sql: str, params: dict) -> list[dict]:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _budgeted_accounts(*, user, accounts) -> list[str] | None:
+    """The account ids the report may count, or None for all of them. An
+    off-budget account (a loan, an investment) never counts toward a budget;
+    when the user has none, no list is passed, so the plain rows stay an
+    index-only read (the budget index does not hold the account)."""
+    from ledger.models import Account
+
+    off_budget = Account.objects.filter(user=user, on_budget=False)
+    if not off_budget.exists():
+        return [str(a) for a in accounts] if accounts else None
+    allowed = Account.objects.filter(user=user, on_budget=True)
+    if accounts:
+        allowed = allowed.filter(pk__in=accounts)
+    return [str(pk) for pk in allowed.values_list("pk", flat=True)]  # [] counts nothing
+
+
 def budget_performance_report(*, user, months: int = 12, accounts=None, today: datetime.date | None = None) -> dict:
     """Per budget, its periods overlapping the last ``months`` calendar months
     (this one included), oldest first: budget, spent, remaining, percentage, status."""
@@ -136,7 +153,7 @@ def budget_performance_report(*, user, months: int = 12, accounts=None, today: d
         "base": user.base_currency,
         "since": since,
         "until": today,
-        "accounts": [str(a) for a in accounts] if accounts else None,
+        "accounts": _budgeted_accounts(user=user, accounts=accounts),
     }
     budgets: dict = {}
     left_out = 0

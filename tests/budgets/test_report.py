@@ -201,3 +201,19 @@ def test_bad_input_is_400_in_the_error_shape(auth_client, params, attr):
     body = response.json()
     assert body["type"] == "validation_error"
     assert body["errors"][0]["attr"] == attr
+
+
+def test_an_off_budget_account_never_counts(auth_client, user, ledger):
+    loan = AccountFactory(user=user, name="Car loan", kind="loan", on_budget=False)
+    TransactionFactory(user=user, account=loan, amount=Decimal("1000.00"), date=D(2026, 4, 12), category="Groceries")
+
+    everything = auth_client.get(URL, {"months": 3}).json()
+    loan_only = auth_client.get(URL, {"months": 3, "account": str(loan.id)}).json()
+
+    april = everything["budgets"][0]["periods"][1]
+    assert (april["start_date"], april["spent"], april["status"]) == ("2026-04-01", "190.00", "over")
+    assert everything["totals"]["spent"] == "405.80"
+    assert {p["spent"] for b in loan_only["budgets"] for p in b["periods"]} == {"0.00"}
+    # The live budget figures agree on the running period.
+    [groceries] = [b for b in auth_client.get("/api/v1/budgets").json()["results"] if b["category"] == "Groceries"]
+    assert groceries["spent"] == everything["budgets"][0]["periods"][-1]["spent"] == "50.00"
