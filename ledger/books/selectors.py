@@ -224,7 +224,7 @@ def net_worth_series(*, user, since: datetime.date, until: datetime.date, interv
 
 
 def amount_in(amount: Decimal, rate: Decimal) -> Decimal:
-    from ledger.currency.services import amount_convert
+    from ledger.currency.selectors import amount_convert
 
     return amount_convert(amount, rate)
 

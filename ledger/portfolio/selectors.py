@@ -96,8 +96,7 @@ def _totals_in_base(*, user, by_currency: dict, on: datetime.date) -> tuple[dict
     """Every currency's cost basis and market value converted to the user's
     base currency at the ECB rate of ``on`` (or up to 7 days before) and
     added; currencies without a rate are left out and listed (never at 1)."""
-    from ledger.currency.selectors import conversions
-    from ledger.currency.services import amount_convert
+    from ledger.currency.selectors import amount_convert, conversions
 
     base = user.base_currency
     rates = conversions((currency, base, on) for currency in by_currency)
