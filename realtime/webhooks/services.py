@@ -107,6 +107,13 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(seconds=base / 2 + random.uniform(0, base / 2))
 
 
+def claim_lease(batch_size: int) -> timedelta:
+    """How long a claimed batch keeps others off its rows: CLAIM_SECONDS for
+    each round of WEBHOOK_SEND_CONCURRENCY requests the batch needs."""
+    rounds = -(-batch_size // max(1, settings.WEBHOOK_SEND_CONCURRENCY))
+    return timedelta(seconds=CLAIM_SECONDS * max(1, rounds))
+
+
 def _claim(delivery_ids, now, *, force: bool) -> list[WebhookDelivery]:
     """Locks the pending rows (in id order, as _record does), fails those whose
     endpoint is disabled and leases the rest; one transaction for the batch."""
@@ -132,7 +139,7 @@ def _claim(delivery_ids, now, *, force: bool) -> list[WebhookDelivery]:
         claimed = [d for d in rows if d.pk not in off]
         if claimed:
             WebhookDelivery.objects.filter(pk__in=[d.pk for d in claimed]).update(
-                next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS), updated_at=now
+                next_attempt_at=now + claim_lease(len(claimed)), updated_at=now
             )
         return claimed
 

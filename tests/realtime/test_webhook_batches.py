@@ -139,3 +139,40 @@ def test_one_failing_endpoint_in_a_batch_counts_only_against_itself(user, privat
     assert (good.consecutive_failures, good.failing_since, good.enabled) == (0, None, True)
     assert bad.consecutive_failures == 1 and not bad.enabled
     assert Notification.objects.filter(user=user, type="webhook_disabled").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relaxed_commits_stay_inside_the_attempts_own_transactions(user, private_allowed):
+    """Outside any caller's transaction (a worker), claim and record commit
+    without waiting for the WAL flush; the connection's setting is untouched
+    afterwards, and a caller's transaction is never relaxed."""
+    from django.db import connection, transaction
+
+    def synchronous_commit():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    with Receiver(keep_alive=True) as receiver:
+        _endpoints(user, receiver, 2)
+        realtime_services.notify(user.id, "budget_alert", {})
+        attempted = services.deliveries_attempt(delivery_ids=WebhookDelivery.objects.values_list("id", flat=True))
+        assert synchronous_commit() == "on"
+
+        realtime_services.notify(user.id, "budget_alert", {})
+        with transaction.atomic():
+            services.deliveries_attempt(
+                delivery_ids=WebhookDelivery.objects.filter(attempt=0).values_list("id", flat=True)
+            )
+            assert synchronous_commit() == "on"
+
+    assert [d.status for d in attempted] == ["succeeded", "succeeded"]
+    assert WebhookDelivery.objects.filter(status="succeeded").count() == 4 and len(receiver.requests) == 4
+
+
+def test_a_batch_is_leased_long_enough_for_every_round_of_requests(settings):
+    settings.WEBHOOK_SEND_CONCURRENCY = 4
+    one_round = services.claim_lease(1)
+    assert one_round.total_seconds() > settings.WEBHOOK_CONNECT_TIMEOUT + settings.WEBHOOK_READ_TIMEOUT
+    assert services.claim_lease(4) == one_round
+    assert services.claim_lease(5) == 2 * one_round and services.claim_lease(25) == 7 * one_round
