@@ -1,8 +1,21 @@
-"""HTTP load benchmark: C concurrent clients against one daphne process (the
-Procfile's command line), each signed in as its own user with seeded data,
-looping over a realistic mix of API calls for a fixed time. Prints one JSON
-line: overall and per-endpoint p50/p95/p99, errors and throughput. Target
-(DESIGN.md): 32 concurrent clients, p95 <= 500 ms, zero errors.
+"""HTTP load benchmark, the whole path: the production server line of `make run`
+(``front``: nginx, gunicorn's WSGI workers, daphne for /ws/; bench/servers.py)
+against one daphne process (``daphne``, the baseline) in the same run, both up
+at once and measured in turn (front, daphne, front, daphne ...), so a change in
+the machine's load hits both alike.
+
+The load is wrk (C, event loop; Debian's package: apt-get install wrk) with C
+connections: first the realistic mix (weights below) for --seconds, then each
+endpoint alone for --endpoint-seconds (the per-endpoint figures; wrk's Lua
+cannot tell which endpoint a response in a mixed run belongs to). Every request
+carries the bearer token of one of --users users, each seeded with
+--transactions rows and six budgets. wrk's own CPU time is reported
+(``loadgen_cores``): on two cores it is part of what the servers do not get.
+
+Prints one JSON line: per server and run requests/s, p50/p95/p99, errors
+(transport and HTTP >= 400), and the front/daphne ratios. Targets (issue 20):
+the mix >= 3x daphne's requests/s with p95 <= 250 ms and no errors; categories
+>= 1,000 requests/s; the list >= 300 requests/s.
 
     DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/http_load.py --clients 32 --seconds 30
 
@@ -11,16 +24,14 @@ Users and their rows are created here and deleted afterwards (tagged e-mails).
 
 import argparse
 import datetime
-import http.client
 import json
 import os
 import random
-import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
+import urllib.error
 import urllib.request
 import uuid
 from decimal import Decimal
@@ -30,6 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+from bench.servers import KINDS, PRODUCTION_ENV, Server  # noqa: E402
+
+# The tokens minted here must verify in the servers: the same SECRET_KEY and settings.
+os.environ.update(PRODUCTION_ENV)
+
 import django  # noqa: E402
 
 django.setup()
@@ -38,23 +54,32 @@ from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from accounts.services import session_start  # noqa: E402
 from budgets.models import Budget  # noqa: E402
 from ledger.books.guards import account_default  # noqa: E402
-from ledger.models import PortfolioHolding, Transaction  # noqa: E402
+from ledger.models import Transaction  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
-from realtime.models import Notification  # noqa: E402
+from merchants.models import Merchant  # noqa: E402
 
-PASSWORD = "bench-load-password-42"
 MERCHANTS = ["Starbucks", "Whole Foods Market", "Shell", "Amazon", "Netflix", "Uber", "Corner Cafe", "Lidl"]
 COLUMNS = (
     "id, user_id, amount, currency, date, merchant_raw, merchant_normalized, category, source, notes, external_id, "
-    "confidence, blockchain_hash, ipfs_cid, is_deleted, created_at, updated_at, account_id"
+    "confidence, blockchain_hash, ipfs_cid, is_deleted, created_at, updated_at, account_id, kind"
 )
+TARGETS = {"mix_ratio": 3.0, "mix_p95_ms": 250, "categories_rps": 1000, "list_rps": 300}
 
 
-def pct(values, p):
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))], 2) if ordered else None
+def mix() -> list[tuple[int, str, str]]:
+    """(weight, name, path): what a client of the API reads most."""
+    since = (datetime.date.today() - datetime.timedelta(days=90)).isoformat()
+    return [
+        (10, "health", "/health/"),
+        (20, "categories", "/api/v1/categories"),
+        (30, "list", "/api/v1/transactions?limit=50"),
+        (15, "list_filtered", f"/api/v1/transactions?limit=50&category=Groceries&since={since}"),
+        (10, "budgets", "/api/v1/budgets"),
+        (15, "merchant_search", "/api/v1/merchants/search?q=starbuks"),
+    ]
 
 
 def seed(users, *, transactions: int, rng: random.Random) -> None:
@@ -69,7 +94,7 @@ def seed(users, *, transactions: int, rng: random.Random) -> None:
                         uuid.uuid4(), user.id, f"{rng.randint(100, 20000) / 100:.2f}", "USD",
                         today - datetime.timedelta(days=rng.randrange(400)), f"{name} #{rng.randrange(90)}",
                         name.lower(), rng.choice(CATEGORY_NAMES), "csv", "", "", "{}", "", "", False, now, now,
-                        accounts[user.id],
+                        accounts[user.id], "standard",
                     )
                 )  # fmt: skip
     start, end = today.replace(day=1), (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
@@ -78,207 +103,184 @@ def seed(users, *, transactions: int, rng: random.Random) -> None:
         for user in users
         for category in CATEGORY_NAMES[:6]
     )
-    PortfolioHolding.objects.bulk_create(
-        PortfolioHolding(
-            user=user, asset_type=kind, identifier=ident, units=Decimal("3.5"), cost_basis=Decimal("1000.00")
-        )
-        for user in users
-        for kind, ident in (("stock", "AAPL"), ("etf", "VWRL.L"), ("crypto", "BTC"))
-    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE ledger_transaction")
 
 
-# Production mode unless --debug: DEBUG's query log alone costs several ms a request.
-PRODUCTION_ENV = {
-    "DEBUG": "False",
-    "SECRET_KEY": "bench-http-load-not-a-real-secret-0123456789abcdefghijklmnopqrstuvwxyz",
-    "SECURE_SSL_REDIRECT": "False",
-}
+LUA = """
+local tokens = {%(tokens)s}
+local paths = {%(paths)s}
+local n = 0
+function init(args)
+  math.randomseed(%(seed)d)
+end
+function request()
+  n = n + 1
+  local path = paths[math.random(#paths)]
+  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. tokens[(n %% #tokens) + 1]})
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %%d, "duration_us": %%d, "connect": %%d, "read": %%d, "write": %%d, "status": %%d, ' ..
+    '"timeout": %%d, "p50_us": %%d, "p95_us": %%d, "p99_us": %%d, "max_us": %%d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
 
 
-def start_daphne(port: int, extra_env: dict, processes: int) -> tuple[subprocess.Popen, str]:
-    """One daphne (the Procfile's command line), or ``processes`` of them on
-    one socket through config/serve.py."""
-    log = tempfile.NamedTemporaryFile("w+", suffix=".daphne.log", delete=False)
-    daphne = str(Path(sys.executable).with_name("daphne"))
-    if processes > 1:
-        command = [sys.executable, "-m", "config.serve"]
-    else:
-        command = [daphne, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "LOG_LEVEL": "WARNING",
-            "WEB_HOST": "127.0.0.1",
-            "WEB_PORT": str(port),
-            "WEB_CONCURRENCY": str(processes),
-            **extra_env,
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # readiness poll, not a synchronisation sleep
-        if process.poll() is not None:
-            raise RuntimeError("daphne exited: " + Path(log.name).read_text())
+def lua_script(tokens: list[str], paths: list[str], seed: int) -> str:
+    quoted = lambda items: ", ".join(json.dumps(item) for item in items)  # noqa: E731 - JSON strings are Lua strings here
+    return LUA % {"tokens": quoted(tokens), "paths": quoted(paths), "seed": seed}
+
+
+def wrk(url: str, script: str, *, clients: int, seconds: float, threads: int) -> dict:
+    """One wrk run; its figures, and its own CPU time as a share of one core."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script)
+        lua.flush()
+        command = [
+            shutil.which("wrk"), "-t", str(threads), "-c", str(clients), "-d", f"{max(1, round(seconds))}s",
+            "--timeout", "10s", "-s", lua.name, url,
+        ]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output = process.stdout.read()
+    line = next((line for line in output.splitlines() if line.startswith('{"requests"')), None)
+    if line is None:
+        raise RuntimeError("wrk printed no result:\n" + output)
+    raw = json.loads(line)
+    seconds_run = raw["duration_us"] / 1e6
+    transport = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
+    return {
+        "requests": raw["requests"],
+        "rps": round(raw["requests"] / seconds_run, 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 1),
+        "p95_ms": round(raw["p95_us"] / 1000, 1),
+        "p99_ms": round(raw["p99_us"] / 1000, 1),
+        "max_ms": round(raw["max_us"] / 1000, 1),
+        "errors": transport + raw["status"],
+        "http_errors": raw["status"],
+        "transport_errors": transport,
+        "loadgen_cores": round((usage.ru_utime + usage.ru_stime) / seconds_run, 2),
+    }
+
+
+def preflight(server, paths: list[str], token: str) -> None:
+    """Each path answers 200 once before any load: a run of errors is a broken bench, not a figure."""
+    for path in sorted(set(paths)):
+        request = urllib.request.Request(server.url + path, headers={"Authorization": f"Bearer {token}"})
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=1):
-                return process, log.name
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("daphne did not start")
+            with urllib.request.urlopen(request, timeout=30) as response:
+                assert response.status == 200, (server.kind, path, response.status)
+        except urllib.error.HTTPError as error:
+            raise RuntimeError(f"{server.kind} {path}: HTTP {error.code} {error.read()[:300]!r}") from None
 
 
-class Client(threading.Thread):
-    """One signed-in user on one keep-alive connection, looping over the mix."""
+def measure(servers: dict, paths: list[str], tokens: list[str], args, seconds: float, seed: int) -> dict:
+    script = lua_script(tokens, paths, seed)
+    results = {}
+    for kind, server in servers.items():
+        if args.warmup:
+            wrk(server.url, script, clients=args.clients, seconds=args.warmup, threads=args.wrk_threads)
+        results[kind] = wrk(server.url, script, clients=args.clients, seconds=seconds, threads=args.wrk_threads)
+    return results
 
-    def __init__(self, port, email, stop_at, warm_until, rng):
-        super().__init__(daemon=True)
-        self.port, self.email, self.stop_at, self.warm_until, self.rng = port, email, stop_at, warm_until, rng
-        self.samples: list[tuple[str, float, int]] = []
-        self.errors: list[str] = []
-        self.login_retries = 0
 
-    def request(self, method, path, body=None):
-        headers = {"Content-Type": "application/json"}
-        if getattr(self, "token", None):
-            headers["Authorization"] = f"Bearer {self.token}"
-        data = json.dumps(body).encode() if body is not None else None
-        for attempt in range(2):
-            try:
-                self.conn.request(method, path, body=data, headers=headers)
-                response = self.conn.getresponse()
-                payload = response.read()
-                self.retry_after = response.getheader("Retry-After")
-                return response.status, payload
-            except (http.client.HTTPException, ConnectionError):
-                # The server closed an idle keep-alive connection: reconnect once.
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                if attempt:
-                    raise
+def loadavg() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
 
-    def mix(self):
-        today = datetime.date.today()
-        since = (today - datetime.timedelta(days=90)).isoformat()
-        return [
-            (30, "list", "GET", "/api/v1/transactions", None),
-            (10, "list_filtered", "GET", f"/api/v1/transactions?category=Groceries&since={since}", None),
-            (5, "search_q", "GET", "/api/v1/transactions?q=starbucks", None),
-            (15, "create", "POST", "/api/v1/transactions", "create"),
-            (10, "budgets", "GET", "/api/v1/budgets", None),
-            (10, "budget_status", "GET", "/api/v1/budgets/status", None),
-            (10, "merchant_search", "GET", "/api/v1/merchants/search?q=star", None),
-            (5, "portfolio_summary", "GET", "/api/v1/portfolio/summary", None),
-            (5, "notifications", "GET", "/api/v1/notifications", None),
-        ]
 
-    def run(self):
-        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        for _ in range(30):
-            status, payload = self.request("POST", "/api/v1/auth/login", {"email": self.email, "password": PASSWORD})
-            if status != 429:
-                break
-            # 32 logins from one address at once: the throttle asks the surplus to come back (Retry-After: 1).
-            self.login_retries += 1
-            time.sleep(float(self.retry_after or 1))
-        if status != 200:
-            self.errors.append(f"login {status}")
-            return
-        self.token = json.loads(payload)["access"]
-        mix = self.mix()
-        weights = [w for w, *_ in mix]
-        while time.monotonic() < self.stop_at:
-            _, name, method, path, body = self.rng.choices(mix, weights)[0]
-            if body == "create":
-                body = {
-                    "amount": f"{self.rng.randint(100, 9000) / 100:.2f}",
-                    "date": datetime.date.today().isoformat(),
-                    "merchant_raw": f"{self.rng.choice(MERCHANTS)} {uuid.uuid4().hex[:6]}",
-                }
-            started = time.monotonic()
-            try:
-                status, _ = self.request(method, path, body)
-            except Exception as exc:  # a transport error is an error, not a crash of the bench
-                status = 0
-                self.errors.append(f"{name}: {exc!r}")
-            elapsed = (time.monotonic() - started) * 1000
-            if started >= self.warm_until:
-                self.samples.append((name, elapsed, status))
-        self.conn.close()
+def ratio(a, b):
+    return round(a / b, 2) if b else None
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--warmup", type=float, default=5, help="seconds (logins happen here) before measuring")
-    parser.add_argument("--transactions", type=int, default=2000, help="seeded per user")
-    parser.add_argument("--port", type=int, default=8097)
-    parser.add_argument("--debug", action="store_true", help="run daphne with DEBUG=True (development settings)")
-    parser.add_argument("--processes", type=int, default=1, help="daphne processes on one socket (config/serve.py)")
+    parser.add_argument("--clients", type=int, default=32, help="wrk connections")
+    parser.add_argument("--seconds", type=float, default=30, help="the mix, per server")
+    parser.add_argument("--endpoint-seconds", type=float, default=10, help="each endpoint alone, per server (0: skip)")
+    parser.add_argument("--warmup", type=float, default=2, help="seconds of load before each measured run")
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--transactions", type=int, default=20000, help="seeded per user")
+    parser.add_argument("--servers", default=",".join(KINDS), help="front (the Procfile's web line), daphne (x1)")
+    parser.add_argument("--web-concurrency", type=int, help="gunicorn processes for front (default: WEB_CONCURRENCY)")
+    parser.add_argument("--web-threads", type=int, help="threads per gunicorn process (default: WEB_THREADS)")
+    parser.add_argument("--wrk-threads", type=int, default=1)
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("bench/http_load.py drives wrk: apt-get install wrk")
+    kinds = [kind.strip() for kind in args.servers.split(",") if kind.strip()]
+    front_env = {
+        name: str(value)
+        for name, value in (("WEB_CONCURRENCY", args.web_concurrency), ("WEB_THREADS", args.web_threads))
+        if value
+    }
     rng = random.Random(11)
     tag = uuid.uuid4().hex[:8]
     users = [
-        User.objects.create_user(email=f"bench-load-{tag}-{i}@example.com", password=PASSWORD)
-        for i in range(args.clients)
+        User.objects.create_user(email=f"bench-load-{tag}-{i}@example.com", password=None) for i in range(args.users)
     ]
     user_ids = [u.id for u in users]
-    process = log_name = None
+    servers = {}
+    stops = {}
     try:
         seed(users, transactions=args.transactions, rng=rng)
-        process, log_name = start_daphne(args.port, {} if args.debug else PRODUCTION_ENV, args.processes)
-        now = time.monotonic()
-        warm_until = now + args.warmup
-        stop_at = warm_until + args.seconds
-        clients = [Client(args.port, user.email, stop_at, warm_until, random.Random(i)) for i, user in enumerate(users)]
-        for client in clients:
-            client.start()
-        for client in clients:
-            client.join()
-        samples = [s for c in clients for s in c.samples]
-        failures = [s for s in samples if not 200 <= s[2] < 300]
-        errors = [e for c in clients for e in c.errors] + [f"{name}: HTTP {status}" for name, _, status in failures]
-        latencies = [ms for _, ms, _ in samples]
-        by_endpoint = {}
-        for name in sorted({s[0] for s in samples}):
-            values = [ms for n, ms, _ in samples if n == name]
-            by_endpoint[name] = {"n": len(values), "p50_ms": pct(values, 50), "p95_ms": pct(values, 95)}
-        result = {
-            "bench": "http_load",
-            "clients": args.clients,
-            "debug": args.debug,
-            "processes": args.processes,
-            "seconds": args.seconds,
-            "requests": len(samples),
-            "rps": round(len(samples) / args.seconds, 1),
-            "errors": len(errors),
-            "login_retries_after_429": sum(c.login_retries for c in clients),
-            "error_examples": sorted(set(errors))[:5],
-            "latency_ms": {
-                "p50": pct(latencies, 50),
-                "p95": pct(latencies, 95),
-                "p99": pct(latencies, 99),
-                "mean": round(statistics.fmean(latencies), 2) if latencies else None,
-            },
-            "by_endpoint": by_endpoint,
-            "target": {"p95_ms": 500, "errors": 0},
-            "pass": bool(latencies) and pct(latencies, 95) <= 500 and not errors,
-        }
-        print(json.dumps(result))
+        tokens = [session_start(user=user).access for user in users]
+        for kind in kinds:
+            servers[kind] = Server(kind, extra_env=front_env if kind == "front" else None)
+        for server in servers.values():
+            preflight(server, [path for _, _, path in mix()], tokens[0])
+        load_before = loadavg()
+        weighted = [path for weight, _, path in mix() for _ in range(weight)]
+        runs = {"mix": measure(servers, weighted, tokens, args, args.seconds, seed=1)}
+        if args.endpoint_seconds:
+            for _, name, path in mix():
+                runs[name] = measure(servers, [path], tokens, args, args.endpoint_seconds, seed=2)
+        load_after = loadavg()
     finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=15)
-            Path(log_name).unlink(missing_ok=True)
-        Notification.objects.filter(user_id__in=user_ids).delete()
+        for kind, server in servers.items():
+            stops[kind] = server.stop()
         Transaction.objects.filter(user_id__in=user_ids).delete()
         User.objects.filter(id__in=user_ids).delete()
+
+    by_server = {kind: {name: figures[kind] for name, figures in runs.items()} for kind in kinds}
+    result = {
+        "bench": "http_load",
+        "clients": args.clients,
+        "users": args.users,
+        "transactions_per_user": args.transactions,
+        "merchants": Merchant.objects.count(),
+        "mix_weights": {name: weight for weight, name, _ in mix()},
+        "seconds": {"mix": args.seconds, "endpoint": args.endpoint_seconds, "warmup": args.warmup},
+        "loadgen": f"wrk, {args.wrk_threads} thread(s), {args.clients} connections",
+        "machine": {"cores": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": load_after},
+        "front": {
+            "gunicorn": {
+                "processes": int(front_env.get("WEB_CONCURRENCY") or os.environ.get("WEB_CONCURRENCY") or 2),
+                "threads": int(front_env.get("WEB_THREADS") or os.environ.get("WEB_THREADS") or 4),
+            }
+        },
+        "servers": {kind: {**by_server[kind], **stops[kind]} for kind in kinds},
+    }
+    if {"front", "daphne"} <= set(kinds):
+        result["ratio_front_to_daphne"] = {
+            name: ratio(figures["front"]["rps"], figures["daphne"]["rps"]) for name, figures in runs.items()
+        }
+        front = by_server["front"]
+        checks = {
+            "mix_ratio": result["ratio_front_to_daphne"]["mix"] >= TARGETS["mix_ratio"],
+            "mix_p95_ms": front["mix"]["p95_ms"] <= TARGETS["mix_p95_ms"],
+            "mix_errors": front["mix"]["errors"] == 0,
+        }
+        if "categories" in front:
+            checks["categories_rps"] = front["categories"]["rps"] >= TARGETS["categories_rps"]
+            checks["list_rps"] = front["list"]["rps"] >= TARGETS["list_rps"]
+        result["targets"] = TARGETS
+        result["pass"] = checks
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

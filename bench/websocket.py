@@ -1,5 +1,7 @@
-"""WebSocket delivery benchmark: one daphne process, N authenticated sockets
-opened from a separate client process (the `websockets` library).
+"""WebSocket delivery benchmark: N authenticated sockets opened from a separate
+client process (the `websockets` library) through the production server line of
+`make run` (``--server front``: nginx routing /ws/ to daphne, bench/servers.py)
+or straight to one daphne process (``--server daphne``).
 
 What it measures (one JSON line):
 - `--users U` users hold the N sockets round-robin (default U = N: one socket
@@ -13,6 +15,7 @@ What it measures (one JSON line):
   time and the raw Redis PUBLISH -> SUBSCRIBE round trip in the same run.
 
     DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/websocket.py --sockets 1000 [--users 1] [--events 200]
+        [--server front|daphne]
 """
 
 import argparse
@@ -20,11 +23,9 @@ import asyncio
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,12 +106,6 @@ async def client_main(sockets, users, events, timeout):
     )
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def redis_roundtrip(redis_url, count):
     import redis
 
@@ -136,6 +131,7 @@ def main():
     parser.add_argument("--events", type=int, default=200, help="notify calls, event i to user i %% users")
     parser.add_argument("--rate", type=float, default=20.0, help="events per second")
     parser.add_argument("--layer", choices=sorted(LAYERS), default="pubsub")
+    parser.add_argument("--server", choices=("front", "daphne"), default="front")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     users = max(1, min(args.users or args.sockets, args.sockets))
@@ -146,6 +142,9 @@ def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["CHANNEL_LAYER_BACKEND"] = LAYERS[args.layer]
     sys.path.insert(0, str(ROOT))
+    from bench.servers import PRODUCTION_ENV, Server
+
+    os.environ.update(PRODUCTION_ENV)  # the tokens minted here must verify in the server: one SECRET_KEY
     import django
 
     django.setup()
@@ -159,25 +158,9 @@ def main():
     run = time.time_ns()
     people = [User.objects.create_user(email=f"bench-{run}-{i}@example.com", password=None) for i in range(users)]
     tokens = [session_start(user=person).access for person in people]
-    port = free_port()
-    env = {**os.environ, "LOG_LEVEL": "WARNING", "DATABASE_POOL_MIN": "0"}
-    daphne = subprocess.Popen(
-        [str(Path(sys.executable).with_name("daphne")), "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
-        + ["config.asgi:application"],
-        cwd=ROOT,
-        env=env,
-    )
+    server = Server(args.server, extra_env={"DATABASE_POOL_MIN": "0"})
     client = None
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=1)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
         started = time.perf_counter()
         client = subprocess.Popen(
             [sys.executable, __file__, "--client", "--sockets", str(args.sockets)]
@@ -186,7 +169,7 @@ def main():
             stdout=subprocess.PIPE,
             text=True,
         )
-        client.stdin.write(json.dumps([f"ws://127.0.0.1:{port}/ws/?token={t}" for t in tokens]) + "\n")
+        client.stdin.write(json.dumps([f"{server.ws_url}/ws/?token={t}" for t in tokens]) + "\n")
         client.stdin.flush()
         assert client.stdout.readline().strip() == "READY"
         connect_all_s = time.perf_counter() - started
@@ -211,6 +194,7 @@ def main():
             json.dumps(
                 {
                     "bench": "websocket",
+                    "server": args.server,
                     "layer": args.layer,
                     "sockets": args.sockets,
                     "users": users,
@@ -231,8 +215,7 @@ def main():
     finally:
         if client is not None and client.poll() is None:
             client.kill()
-        daphne.terminate()
-        daphne.wait(timeout=10)
+        server.stop()
         User.objects.filter(pk__in=[person.pk for person in people]).delete()
 
 
