@@ -1,13 +1,16 @@
 """Running rules. A user's enabled rules are compiled once per request or
-import (`RuleSet.for_user`), then evaluated in Python per transaction in
-`position` order until one says stop_processing. The outcome's writes
+import (`RuleSet.for_user`) into one scanner function (all the rules'
+conditions as flat Python expressions, answering which rules match a row in
+one call), then applied per transaction in `position` order until one says
+stop_processing. The outcome's writes
 (tags, split lines, audit rows, rule counters) are batched: a constant
 number of statements per import, not per row."""
 
 import logging
+import re
 from collections import Counter, defaultdict
 
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from ledger.models import Rule, SplitLine, Tag, Transaction
@@ -16,7 +19,7 @@ from ledger.rules.conditions import conditions_compile
 from ledger.rules.errors import Problems
 from ledger.rules.fields import Draft, fact_getters, facts
 from ledger.transactions.audit import By, Change, changes_record
-from ledger.transactions.tags import tags_resolve, transaction_tags_change
+from ledger.transactions.tags import TransactionTag, tags_resolve
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ class RuleSet:
         for rule in rules:
             fields |= rule.conditions.fields
         self.getters = fact_getters(sorted(fields))
+        self.scan = _scanner(rules, fields)
         self.hits: Counter = Counter()
 
     @classmethod
@@ -88,21 +92,49 @@ class RuleSet:
         """Apply the matching rules to one draft, in order; -> its changes."""
         changes = []
         current = facts(draft, self.getters)
-        for rule in self.rules:
-            if not rule.conditions.predicate(current):
-                continue
+        pending, at = self.scan(current), 0
+        while at < len(pending):
+            index = pending[at]
+            at += 1
+            rule = self.rules[index]
             changed = rule.apply(draft)
             self.hits[rule.id] += 1
             if changed:
                 changes.extend(Change(draft.id, name, old, new, rule.id) for name, old, new in changed)
-                # Later rules see what earlier ones did (a category set here can be matched there).
-                current = facts(draft, self.getters)
-                for other in self.rules:
-                    if other.conditions.regexes:
-                        other.conditions.prepare([current])
+                # Later rules see what earlier ones did (a category set here can be matched there):
+                # when a fact a condition reads has changed, the rules after this one are asked again.
+                after = facts(draft, self.getters)
+                if after != current:
+                    current = after
+                    for other in self.rules:
+                        if other.conditions.regexes:
+                            other.conditions.prepare([current])
+                    pending, at = [i for i in self.scan(current) if i > index], 0
             if rule.stop:
                 break
         return changes
+
+
+_CONSTANT = re.compile(r"_c(\d+)_")
+
+
+def _scanner(rules: list[CompiledRule], fields):
+    """One function facts -> indexes of the rules whose conditions hold, in
+    order: each fact read once, each condition one inline expression."""
+    lines = ["def scan(f):"]
+    lines += [f"    x_{name} = f[{name!r}]" for name in sorted(fields)]
+    lines.append("    hits = []")
+    namespace = {}
+    for index, rule in enumerate(rules):
+        # Each rule's constants are renamed apart (_c0_ -> _r3c0_) to share one namespace.
+        source = _CONSTANT.sub(lambda m, i=index: f"_r{i}c{m.group(1)}_", rule.conditions.source)
+        for name, value in rule.conditions.constants.items():
+            namespace[_CONSTANT.sub(lambda m, i=index: f"_r{i}c{m.group(1)}_", name)] = value
+        lines.append(f"    if {source}:")
+        lines.append(f"        hits.append({index})")
+    lines.append("    return hits")
+    exec("\n".join(lines), namespace)  # noqa: S102 (source built from validated trees, values are constants)
+    return namespace["scan"]
 
 
 class Outcome:
@@ -140,19 +172,46 @@ class Outcome:
             )
             Transaction.objects.filter(id__in=list(self.splits)).update(is_split=True)
         changes_record(self.changes, by=by, import_ref=import_ref)
-        now = timezone.now()
-        for rule_id, count in self.ruleset.hits.items():
-            Rule.objects.filter(id=rule_id).update(applied_count=F("applied_count") + count, last_applied_at=now)
+        if self.ruleset.hits:
+            # Every rule's counter in one statement, not one per rule.
+            hits = list(self.ruleset.hits.items())
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {Rule._meta.db_table} r SET applied_count = r.applied_count + v.n, last_applied_at = %s "
+                    "FROM unnest(%s::uuid[], %s::int[]) AS v(id, n) WHERE r.id = v.id",
+                    [timezone.now(), [rule_id for rule_id, _ in hits], [n for _, n in hits]],
+                )
         self.ruleset.hits.clear()
 
     def _write_tags(self):
+        """Set each transaction's tags to the names the rules left: one read,
+        one delete and one insert for the whole batch (the audit rows are in
+        self.changes already)."""
         names = {name for values in self.tags.values() for name in values}
-        by_name = {tag.name.lower(): tag for tag in tags_resolve_many(self.user, names)}
-        groups = defaultdict(list)
-        for tx_id, values in self.tags.items():
-            groups[frozenset(n.lower() for n in values)].append(tx_id)
-        for key, tx_ids in groups.items():
-            transaction_tags_change(transaction_ids=tx_ids, replace=[by_name[n] for n in key], audit=False)
+        by_name = {tag.name.lower(): tag.id for tag in tags_resolve_many(self.user, names)}
+        wanted = {tx_id: {by_name[n.lower()] for n in values} for tx_id, values in self.tags.items()}
+        current = defaultdict(set)
+        for tx_id, tag_id in TransactionTag.objects.filter(transaction_id__in=list(wanted)).values_list(
+            "transaction_id", "tag_id"
+        ):
+            current[tx_id].add(tag_id)
+        drop = [(tx_id, tag_id) for tx_id, tags in current.items() for tag_id in tags - wanted[tx_id]]
+        add = [(tx_id, tag_id) for tx_id, tags in wanted.items() for tag_id in tags - current[tx_id]]
+        table = TransactionTag._meta.db_table
+        with connection.cursor() as cursor:
+            if drop:
+                cursor.execute(
+                    f"DELETE FROM {table} t USING unnest(%s::uuid[], %s::uuid[]) AS v(tx, tag) "
+                    "WHERE t.transaction_id = v.tx AND t.tag_id = v.tag",
+                    [[tx for tx, _ in drop], [tag for _, tag in drop]],
+                )
+            if add:
+                # Arrays, not model instances: an import adds thousands of these.
+                cursor.execute(
+                    f"INSERT INTO {table} (transaction_id, tag_id) SELECT * FROM unnest(%s::uuid[], %s::uuid[]) "
+                    "ON CONFLICT DO NOTHING",
+                    [[tx for tx, _ in add], [tag for _, tag in add]],
+                )
 
 
 def tags_resolve_many(user, names) -> list[Tag]:

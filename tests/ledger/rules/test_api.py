@@ -72,6 +72,31 @@ def test_rules_run_in_position_order_and_stop_processing_ends_the_pass(auth_clie
     assert _create(auth_client, merchant_raw="AMAZON EU")["notes"] == "one two"
 
 
+def test_a_later_rule_sees_what_an_earlier_one_changed_and_earlier_ones_are_not_asked_again(auth_client):
+    # The second rule reads the category the first one sets; the third would match the
+    # original row only (notes empty) and must not fire once the first rule has written notes.
+    _rule(auth_client, name="shop", position=1, actions=[{"type": "set_category", "value": "Travel"},
+                                                           {"type": "set_notes", "value": "ruled"}])  # fmt: skip
+    follow = _rule(
+        auth_client,
+        name="follow",
+        position=2,
+        conditions={"all": [{"field": "category", "op": "eq", "value": "Travel"}]},
+        actions=[{"type": "add_tags", "value": ["followed"]}],
+    )
+    stale = _rule(
+        auth_client,
+        name="stale",
+        position=3,
+        conditions={"all": [{"field": "notes", "op": "is_empty", "value": True}]},
+        actions=[{"type": "add_tags", "value": ["stale"]}],
+    )
+    tx = _create(auth_client, notes="")
+    assert (tx["category"], tx["notes"], tx["tags"]) == (Category.TRAVEL, "ruled", ["followed"])
+    assert Rule.objects.get(id=follow["id"]).applied_count == 1
+    assert Rule.objects.get(id=stale["id"]).applied_count == 0
+
+
 def test_invalid_rules_are_400s_naming_the_path(auth_client):
     body = {
         "name": "bad",
