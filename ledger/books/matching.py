@@ -165,6 +165,39 @@ def transfers_match(*, user, transaction_ids, created_by: str = Transfer.Created
     return outcome
 
 
+def transfers_mark(*, user, marks: dict, created_by: str = Transfer.CreatedBy.MATCH) -> MatchOutcome:
+    """Rows the user (through a rule) says are transfers: {row id: account
+    id of the counterpart, or None for any other account}. A row with exactly
+    one same-currency candidate there is linked to it, whatever other
+    candidates that counterpart has (the user said so); a row with several
+    becomes one suggestion per candidate. Runs inside the caller's atomic block."""
+    outcome = MatchOutcome()
+    edges = _edges(user.pk, list(marks))
+    others = {leg for pair in edges for leg in pair} - set(marks)
+    accounts = dict(Transaction.objects.filter(id__in=others | set(marks)).values_list("id", "account_id"))
+    candidates: dict = {row: [] for row in marks}
+    for pair in edges:
+        for row, other in ((pair[0], pair[1]), (pair[1], pair[0])):
+            target = marks.get(row, False)
+            if target is not False and (target is None or accounts.get(other) == target):
+                candidates[row].append(pair)
+    strong, used, to_suggest = [], set(), {}
+    for row in sorted(candidates, key=str):
+        pairs = [pair for pair in candidates[row] if not set(pair) & used]
+        if len(pairs) == 1:
+            strong.append(pairs[0])
+            used.update(pairs[0])
+        else:
+            to_suggest.update({pair: edges[pair] for pair in pairs})
+    if strong:
+        outcome.transfers, outcome.categories = transfers_link(user=user, pairs=strong, created_by=created_by)
+        outcome.touched_ids.update(used)
+    outcome.suggestions = _suggest(
+        user_id=user.pk, edges={pair: diff for pair, diff in to_suggest.items() if not set(pair) & used}
+    )
+    return outcome
+
+
 def transfer_link(*, user, out_id, in_id, created_by: str) -> tuple[Transfer, set]:
     """Link two existing rows as one transfer. -> (transfer, categories whose totals moved)."""
     transfers, categories = transfers_link(user=user, pairs=[(out_id, in_id)], created_by=created_by)

@@ -2,6 +2,8 @@
 them strictly (400s naming `actions[i].value`); `CompiledAction.apply`
 changes a `Draft` and answers the (field, old, new) it changed, so the
 same code previews, tests, runs on new rows and applies to old ones.
+mark_transfer only marks the draft ("transfer" in its changes); the link is
+made once the rows exist (engine.Outcome.write, ledger.books.matching).
 
 A category the user set by hand (confidence method "user") is never
 overwritten. A split already on the transaction is kept. Applying a rule
@@ -58,6 +60,31 @@ def _notes(value):
     if not isinstance(value, str) or len(value) > MAX_NOTES:
         raise ValueError(f"A string of at most {MAX_NOTES} characters.")
     return value
+
+
+def _transfer_target(value):
+    """mark_transfer takes no value (the counterpart may be in any other
+    account) or {"account": id}, the account the counterpart is in."""
+    if value is None:
+        return None
+    account = value.get("account") if isinstance(value, dict) and set(value) <= {"account"} else ""
+    if account is None:
+        return None
+    try:
+        return uuid.UUID(str(account))
+    except ValueError:
+        raise ValueError('mark_transfer takes no value or {"account": the id of the counterpart\'s account}.')
+
+
+def mark_transfer_accounts(actions) -> set:
+    """The account ids mark_transfer actions name (the caller checks they are the user's)."""
+    found = set()
+    for action in actions if isinstance(actions, list) else ():
+        if isinstance(action, dict) and action.get("type") == "mark_transfer":
+            target = _transfer_target(action.get("value"))
+            if target is not None:
+                found.add(target)
+    return found
 
 
 def _merchant(value):
@@ -216,6 +243,13 @@ class CompiledAction:
                 return []
             draft.split = lines
             return [("splits", [], lines)]
+        if t == "mark_transfer":
+            # Linking needs the saved rows: Outcome.write() links the row to its one
+            # counterpart (in the named account, if any) or suggests its candidates.
+            if draft.kind not in (None, Transaction.Kind.STANDARD) or draft.transfer is not None:
+                return []
+            draft.transfer = (v, rule_id)
+            return [("transfer", None, str(v) if v else "any account")]
         if t == "exclude":
             if draft.kind == "adjustment":
                 return []
@@ -238,13 +272,6 @@ def actions_compile(actions, *, problems: Problems, path: str = "actions") -> li
         if kind not in TYPES:
             problems.add(f"{where}.type", "unknown_action", f"Unknown action; use one of {', '.join(TYPES)}.")
             continue
-        if kind == "mark_transfer":
-            problems.add(
-                f"{where}.type",
-                "unavailable",
-                "mark_transfer needs accounts and transfers, which this ledger does not have yet.",
-            )
-            continue
         if kind == "exclude" and not _has_kind():
             problems.add(f"{where}.type", "unavailable", "exclude needs transaction kinds, not available yet.")
             continue
@@ -258,6 +285,8 @@ def actions_compile(actions, *, problems: Problems, path: str = "actions") -> li
                 value = _tag_names(value)
             elif kind in ("set_notes", "append_notes"):
                 value = _notes(value)
+            elif kind == "mark_transfer":
+                value = _transfer_target(value)
             elif kind == "split":
                 value = _split(value, problems, f"{where}.value")
                 if value is None:

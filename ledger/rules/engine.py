@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from django.db import connection
 from django.utils import timezone
 
+from ledger.books.matching import MatchOutcome, transfers_mark
 from ledger.models import Rule, SplitLine, Tag, Transaction
 from ledger.rules.actions import actions_compile
 from ledger.rules.conditions import conditions_compile
@@ -20,6 +21,7 @@ from ledger.rules.errors import Problems
 from ledger.rules.fields import Draft, fact_getters, facts
 from ledger.transactions.audit import By, Change, changes_record
 from ledger.transactions.tags import TransactionTag, tags_resolve
+from merchants.categories import Category
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +149,8 @@ class Outcome:
         self.changes: list[Change] = []
         self.tags: dict = {}  # transaction id -> final tag names, when rules changed them
         self.splits: dict = {}  # transaction id -> lines
+        self.transfers: dict = {}  # transaction id -> (counterpart's account id or None, rule id)
+        self.linked = MatchOutcome()  # what mark_transfer linked, for the caller's event
 
     def add(self, draft, changes):
         if not changes:
@@ -157,6 +161,8 @@ class Outcome:
             self.tags[draft.id] = list(draft.tags)
         if "splits" in fields:
             self.splits[draft.id] = draft.split
+        if "transfer" in fields:
+            self.transfers[draft.id] = draft.transfer
 
     def write(self, *, by: str = By.RULE, import_ref=None):
         if self.tags:
@@ -171,6 +177,8 @@ class Outcome:
                 batch_size=5000,
             )
             Transaction.objects.filter(id__in=list(self.splits)).update(is_split=True)
+        if self.transfers:
+            self._write_transfers()
         changes_record(self.changes, by=by, import_ref=import_ref)
         if self.ruleset.hits:
             # Every rule's counter in one statement, not one per rule.
@@ -182,6 +190,19 @@ class Outcome:
                     [timezone.now(), [rule_id for rule_id, _ in hits], [n for _, n in hits]],
                 )
         self.ruleset.hits.clear()
+
+    def _write_transfers(self):
+        """Link each marked row to its counterpart or suggest its candidates;
+        the audit gets the kind and category each linked leg changed to."""
+        self.changes = [c for c in self.changes if c.field != "transfer"]  # a mark, not a stored field
+        marks = {tx_id: target for tx_id, (target, _rule) in self.transfers.items()}
+        self.linked = transfers_mark(user=self.user, marks=marks)
+        for transfer in self.linked.transfers:
+            rule_id = (self.transfers.get(transfer.out_leg_id) or self.transfers[transfer.in_leg_id])[1]
+            legs = ((transfer.out_leg_id, transfer.out_category), (transfer.in_leg_id, transfer.in_category))
+            for leg, category in legs:
+                self.changes.append(Change(leg, "kind", Transaction.Kind.STANDARD, Transaction.Kind.TRANSFER, rule_id))
+                self.changes.append(Change(leg, "category", category, Category.TRANSFERS, rule_id))
 
     def _write_tags(self):
         """Set each transaction's tags to the names the rules left: one read,

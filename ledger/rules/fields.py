@@ -94,6 +94,7 @@ class Draft:
         "kind",
         "split",
         "has_split",
+        "transfer",  # (target account id or None, rule id) once a mark_transfer action ran
     )
 
     def __init__(self, **values):

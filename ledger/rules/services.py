@@ -9,10 +9,11 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction as db_transaction
 from django.db.models import Max
 
-from config.exceptions import DomainError
+from config.exceptions import DomainError, NotFound
 from ledger.events import announce_transactions_changed
-from ledger.models import Rule, Transaction
+from ledger.models import Account, Rule, Transaction
 from ledger.rules import selectors
+from ledger.rules.actions import mark_transfer_accounts
 from ledger.rules.engine import CompiledRule, Outcome, RuleSet, draft_to_transaction
 from ledger.rules.fields import Draft, fact_getters, facts
 from ledger.transactions.audit import By
@@ -20,6 +21,13 @@ from ledger.transactions.tags import tag_names_by_transaction
 
 APPLY_CHUNK = 1000
 EDITABLE = ("name", "enabled", "position", "conditions", "actions", "stop_processing")
+
+
+def _check_accounts(user, actions) -> None:
+    """An account a mark_transfer names must be the user's (else 404, as any other user's id)."""
+    wanted = mark_transfer_accounts(actions)
+    if wanted and Account.objects.filter(user=user, id__in=wanted).count() != len(wanted):
+        raise NotFound("No such account.")
 
 
 def _compile(rule_id, name, conditions, actions, stop_processing=False) -> CompiledRule:
@@ -32,6 +40,7 @@ def _compile(rule_id, name, conditions, actions, stop_processing=False) -> Compi
 def rule_create(*, user, name, conditions, actions, enabled=True, position=None, stop_processing=False) -> Rule:
     """A new rule, validated strictly; without a position it runs last."""
     _compile(None, name, conditions, actions)
+    _check_accounts(user, actions)
     if position is None:
         position = (Rule.objects.filter(user=user).aggregate(top=Max("position"))["top"] or 0) + 1
     return Rule.objects.create(
@@ -51,6 +60,7 @@ def rule_update(*, rule: Rule, **changes) -> Rule:
         if name in changes:
             setattr(rule, name, changes[name])
     _compile(rule.id, rule.name, rule.conditions, rule.actions)
+    _check_accounts(rule.user, rule.actions)
     rule.save()
     return rule
 
@@ -125,6 +135,8 @@ def _apply_chunk(*, user, compiled: CompiledRule, ids) -> int:
     touched = {c.transaction_id for c in outcome.changes}
     ruleset.hits = type(ruleset.hits)({compiled.id: len(touched)}) if touched else type(ruleset.hits)()
     outcome.write(by=By.RULE)
+    touched |= outcome.linked.touched_ids
+    categories |= outcome.linked.categories
     if touched:
         announce_transactions_changed(
             user_id=user.pk, action="updated", categories=categories, transaction_ids=list(touched)

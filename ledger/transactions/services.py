@@ -166,9 +166,10 @@ def transaction_create(*, user, allow_duplicate: bool = False, tags=(), **fields
     categories, rows = {tx.category}, [tx]
     # Matching runs before the event, so budgets never see a card payment as spending first.
     transfers = matching.transfers_match(user=user, transaction_ids=[tx.id])
-    if transfers.transfers:
-        categories |= transfers.categories
-        rows = list(Transaction.objects.select_related("merchant").filter(id__in=transfers.touched_ids | {tx.id}))
+    if transfers.transfers or outcome.linked.transfers:  # matched here, or by a rule's mark_transfer
+        categories |= transfers.categories | outcome.linked.categories
+        touched = transfers.touched_ids | outcome.linked.touched_ids | {tx.id}
+        rows = list(Transaction.objects.select_related("merchant").filter(id__in=touched))
         tx = next(row for row in rows if row.id == tx.id)
     announce_transactions_changed(user_id=user.pk, action="created", categories=categories, transactions=rows)
     return tx

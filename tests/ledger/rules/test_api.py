@@ -120,7 +120,7 @@ def test_invalid_rules_are_400s_naming_the_path(auth_client):
     transfer = {**body, "conditions": AMAZON_BIG, "actions": [{"type": "mark_transfer", "value": "x"}]}
     response = auth_client.post(URL, transfer, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"][0]["attr"] == "actions[0].type"
+    assert response.json()["errors"][0]["attr"] == "actions[0].value"
 
 
 def test_another_users_rule_is_a_404(auth_client, other_client):
