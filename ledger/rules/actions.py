@@ -64,9 +64,12 @@ def _notes(value):
 
 def _transfer_target(value):
     """mark_transfer takes no value (the counterpart may be in any other
-    account) or {"account": id}, the account the counterpart is in."""
+    account), or the id of the account the counterpart is in (as itself or
+    {"account": id})."""
     if value is None:
         return None
+    if isinstance(value, str):
+        value = {"account": value}
     account = value.get("account") if isinstance(value, dict) and set(value) <= {"account"} else ""
     if account is None:
         return None

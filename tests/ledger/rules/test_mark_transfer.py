@@ -89,7 +89,9 @@ def test_an_import_commit_links_the_marked_row(user, accounts):
 
     deposit = add(user, accounts["savings"], "-25", "Deposit")
     add(user, accounts["card"], "-25", "Payment")
-    rules.rule_create(user=user, name="savings", conditions=MOVE, actions=to_savings(accounts))
+    # The value may be the account id itself.
+    actions = [{"type": "mark_transfer", "value": str(accounts["savings"].id)}]
+    rules.rule_create(user=user, name="savings", conditions=MOVE, actions=actions)
     content = b"date,amount,merchant\n2026-03-10,25.00,MOVE TO SAVINGS\n2026-03-11,9.00,Cafe\n"
     upload = SimpleUploadedFile("t.csv", content)
     checking = accounts["checking"].id
