@@ -20,8 +20,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
-    Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -37,7 +35,7 @@ from budgets.models import Budget, BudgetPeriod
 from config.selectors import get_or_not_found
 from ledger.currency.selectors import split_line_base, unconverted, unconverted_merge
 from ledger.models import SplitLine, Transaction
-from ledger.transactions.selectors import budgeted_between
+from ledger.transactions.selectors import budgeted_between, category_stats
 
 # Sums: each amount has up to 12 digits, a sum of many has more.
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -255,20 +253,17 @@ def budget_comparison(*, user, month: datetime.date | None = None) -> dict:
         *((month.year - 1, 12) if month.month == 1 else (month.year, month.month - 1))
     )
     window = budgeted_between(user=user, start=previous_start, end=current_end)
-    converted = Q(amount_base__isnull=False, base_currency=user.base_currency)
-    rows = (
-        window.order_by()
-        .values("category")
-        .annotate(
-            current=Coalesce(
-                Sum("amount_base", filter=converted & Q(date__gte=current_start)), Value(ZERO), output_field=MONEY
-            ),
-            previous=Coalesce(
-                Sum("amount_base", filter=converted & Q(date__lte=previous_end)), Value(ZERO), output_field=MONEY
-            ),
-        )
-        .order_by("category")
-    )
+    # Split lines by their own category (the shared selector), each month on its own.
+    current = category_stats(user=user, since=current_start, until=current_end, on_budget=True)
+    previous = category_stats(user=user, since=previous_start, until=previous_end, on_budget=True)
+    rows = [
+        {
+            "category": category,
+            "current": current[category]["total"] if category in current else ZERO,
+            "previous": previous[category]["total"] if category in previous else ZERO,
+        }
+        for category in sorted(set(current) | set(previous))
+    ]
     categories = []
     for row in rows:
         change = row["current"] - row["previous"]
@@ -331,15 +326,7 @@ def budget_suggestions(*, user, today: datetime.date | None = None) -> list[Sugg
     spending. One grouped query plus one for the user's current budgets."""
     today = today or timezone.localdate()
     window_start = today - datetime.timedelta(days=SUGGESTION_WINDOW_DAYS - 1)
-    window = budgeted_between(user=user, start=window_start, end=today)
-    converted = Q(amount_base__isnull=False, base_currency=user.base_currency)
-    rows = {
-        row["category"]: row
-        for row in window.filter(converted)
-        .order_by()
-        .values("category")
-        .annotate(total=Sum("amount_base"), first_date=Min("date"), largest=Max("amount_base"), count=Count("id"))
-    }
+    rows = category_stats(user=user, since=window_start, until=today, on_budget=True)  # split lines by their category
     budgets = dict(Budget.objects.filter(user=user).values_list("category", "amount"))
     suggestions = []
     for category in sorted(set(rows) | set(budgets)):

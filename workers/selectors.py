@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from ledger.currency.selectors import unconverted
-from ledger.transactions.selectors import transactions_between
+from ledger.transactions.selectors import category_stats, transactions_between
 
 ZERO = Decimal("0.00")
 # The monthly report lists this many of the month's largest spending categories.
@@ -45,11 +45,11 @@ def weekly_summary_build(*, user: User, week_start: datetime.date, week_end: dat
         received=Sum("amount_base", filter=converted & Q(amount_base__lt=0)),
         count=Count("id"),
     )
-    by_category = list(
-        everything.filter(converted)
-        .values("category")
-        .annotate(spent=Sum("amount_base"), count=Count("id"))
-        .order_by("-spent", "category")
+    # Split lines count by their own category (the shared selector the budgets use).
+    stats = category_stats(user=user, since=week_start, until=week_end)
+    by_category = sorted(
+        ({"category": category, "spent": row["total"], "count": row["count"]} for category, row in stats.items()),
+        key=lambda row: (-row["spent"], row["category"]),
     )
     budgets = {budget.category: budget for budget in budget_list(user=user)}
     categories = []

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from config.cache import cache_get, cache_set
@@ -183,6 +183,50 @@ def category_totals(*, user, since, until, on_budget: bool = False) -> dict[str,
     for row in lines:
         totals[row["category"]] = totals.get(row["category"], Decimal("0")) + row["total"]
     return totals
+
+
+def category_stats(*, user, since, until, on_budget: bool = False) -> dict[str, dict]:
+    """Per category over the user's live rows dated since..until, in the base
+    currency: {category: {total, count, first_date, largest}}, a split
+    transaction counted through its lines, each line by its own category and
+    as one entry (as category_totals adds up). Rows without an amount in the
+    base currency are left out. on_budget: only on-budget accounts' rows."""
+    from ledger.currency.selectors import split_line_base
+
+    window = (budgeted_between if on_budget else transactions_between)(user=user, start=since, end=until)
+    plain = (
+        window.filter(is_split=False, amount_base__isnull=False, base_currency=F("user__base_currency"))
+        .values("category")
+        .annotate(total=Sum("amount_base"), count=Count("id"), first_date=Min("date"), largest=Max("amount_base"))
+        .order_by()
+    )
+    lines = (
+        SplitLine.objects.filter(
+            transaction__in=window.filter(
+                is_split=True, amount_base__isnull=False, base_currency=F("user__base_currency")
+            ).values("id")  # fmt: skip
+        )
+        .values("category")
+        .annotate(
+            total=Sum(split_line_base()),
+            count=Count("id"),
+            first_date=Min("transaction__date"),
+            largest=Max(split_line_base()),
+        )
+        .order_by()
+    )
+    stats: dict[str, dict] = {}
+    for row in (*plain, *lines):
+        category = row.pop("category")
+        have = stats.get(category)
+        if have is None:
+            stats[category] = row
+            continue
+        have["total"] += row["total"]
+        have["count"] += row["count"]
+        have["first_date"] = min(have["first_date"], row["first_date"])
+        have["largest"] = max(have["largest"], row["largest"])
+    return stats
 
 
 def merchant_stats(*, user, date_from: datetime.date, date_to: datetime.date, limit: int = 10):

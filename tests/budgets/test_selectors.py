@@ -239,3 +239,33 @@ def test_other_users_budgets_are_not_listed(user):
     BudgetFactory(user=UserFactory())
 
     assert list(budget_list(user=user)) == []
+
+
+def test_split_lines_count_by_their_own_category_in_comparison_suggestions_and_weekly_summary(user):
+    from ledger.transactions.splits import transaction_splits_replace
+    from workers.selectors import weekly_summary_build
+
+    day = datetime.date(2026, 3, 10)
+    spend(user, "20.00", day=day, category=Category.SHOPPING)
+    receipt = spend(user, "100.00", day=day, category=Category.GROCERIES)
+    lines = [
+        {"amount": Decimal("60.00"), "category": Category.GROCERIES, "notes": ""},
+        {"amount": Decimal("40.00"), "category": Category.SHOPPING, "notes": "soap"},
+    ]
+    transaction_splits_replace(transaction=receipt, user=user, lines=lines)
+    expected = {Category.GROCERIES: Decimal("60.00"), Category.SHOPPING: Decimal("60.00")}
+
+    comparison = budget_comparison(user=user, month=day)
+    assert {c["category"]: c["current"] for c in comparison["categories"]} == expected
+    assert comparison["total_current"] == Decimal("120.00")
+
+    suggestions = {s.category: s for s in budget_suggestions(user=user, today=day)}
+    assert {c: suggestions[c].monthly_average for c in expected} == expected
+    assert {c: suggestions[c].transaction_count for c in expected} == {Category.GROCERIES: 1, Category.SHOPPING: 2}
+
+    week = weekly_summary_build(user=user, week_start=datetime.date(2026, 3, 9), week_end=datetime.date(2026, 3, 15))
+    assert {c["category"]: (c["spent"], c["count"]) for c in week["categories"]} == {
+        Category.GROCERIES: (Decimal("60.00"), 1),
+        Category.SHOPPING: (Decimal("60.00"), 2),
+    }
+    assert week["total_spent"] == Decimal("120.00")

@@ -112,8 +112,8 @@ def test_comparison_suggestions_and_reports_use_base_amounts_and_list_what_they_
 ):
     comparison = budget_comparison(user=traveller, month=D(2026, 3, 1))
     groceries = next(row for row in comparison["categories"] if row["category"] == "Groceries")
-    # Plain rows only (comparison groups rows by their own category): 21.60 + 11.00 + 19.01 + 6.35 + 3.33
-    assert groceries["current"] == Decimal("61.29")
+    # As the budget counts it: 21.60 + 11.00 + 19.01 + 6.35 + 3.33 + the 30.00 EUR split line x 1.08 = 32.40
+    assert groceries["current"] == Decimal("93.69")
     assert comparison["unconverted"] == [{"currency": "EUR", "count": 1, "amount": Decimal("7.00")}]
 
     report = spending_report(user=traveller, since=D(2026, 3, 1), until=D(2026, 3, 31))
@@ -132,8 +132,8 @@ def test_comparison_suggestions_and_reports_use_base_amounts_and_list_what_they_
     body = auth_client_for(traveller).get("/api/v1/budgets/suggestions").json()
     assert (body["currency"], body["unconverted"]) == ("USD", [{"currency": "EUR", "count": 1, "amount": "7.00"}])
     groceries = next(row for row in body["results"] if row["category"] == "Groceries")
-    # 61.29 over one month of history; +10 % = 67.419 -> rounded up to 70.00
-    assert (groceries["monthly_average"], groceries["suggested_amount"]) == ("61.29", "70.00")
+    # 93.69 (split line included) over one month of history; +10 % = 103.059 -> rounded up to 110.00
+    assert (groceries["monthly_average"], groceries["suggested_amount"]) == ("93.69", "110.00")
 
 
 def test_weekly_summary_totals_in_base_and_lists_unconverted_rows(traveller):
