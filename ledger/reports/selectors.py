@@ -21,7 +21,12 @@ SPENDING_GROUPS = {
     "category": "r.category",
     "merchant": "coalesce(r.merchant_name, r.merchant_raw)",
     "account": "r.account_name",
+    # A row with several tags counts under each; an untagged row under null.
+    "tag": "tg.name",
 }
+# What group_by=tag joins: the parent's tags (a split line carries its parent's).
+_TAG_JOIN = """LEFT JOIN ledger_transaction_tags tt ON tt.transaction_id = r.id
+              LEFT JOIN ledger_tag tg ON tg.id = tt.tag_id"""
 
 _LIVE_ROWS = """t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard'
           AND t.date BETWEEN %(since)s AND %(until)s
@@ -102,7 +107,7 @@ def spending_report(*, user, since, until, interval="month", group_by="category"
         + f"""SELECT date_trunc(%(interval)s, r.date)::date AS period, {key} AS grp,
                      sum(r.amount_base) AS amount, count(r.amount_base) AS count,
                      count(*) - count(r.amount_base) AS left_out
-              FROM report_rows r
+              FROM report_rows r {_TAG_JOIN if group_by == "tag" else ""}
               WHERE r.category <> %(income)s
               GROUP BY 1, 2 ORDER BY 1, 3 DESC NULLS LAST, 2""",
         params,
@@ -116,6 +121,15 @@ def spending_report(*, user, since, until, interval="month", group_by="category"
         period = periods.setdefault(row["period"], {"period": row["period"], "total": Decimal("0"), "groups": []})
         period["groups"].append({"key": row["grp"], "amount": row["amount"], "count": row["count"]})
         period["total"] += row["amount"]
+    if group_by == "tag":
+        # A row under two tags is in two groups but in its period's total once.
+        for row in _fetch(
+            _ROWS
+            + """SELECT date_trunc(%(interval)s, r.date)::date AS period, sum(r.amount_base) AS total
+                 FROM report_rows r WHERE r.category <> %(income)s AND r.amount_base IS NOT NULL GROUP BY 1""",
+            params,
+        ):
+            periods[row["period"]]["total"] = row["total"]
     return {
         "currency": params["base"],
         "interval": interval,

@@ -197,3 +197,29 @@ def test_split_lines_count_by_their_own_category_and_converted_rows_count_in_bas
         }
     ]
     assert body["unconverted"] == []
+
+
+def test_spending_by_tag_counts_a_row_under_each_of_its_tags_and_once_in_the_total(auth_client, user, ledger):
+    from ledger.models import Tag
+
+    family, work = Tag.objects.create(user=user, name="family"), Tag.objects.create(user=user, name="work")
+    april = Transaction.objects.filter(user=user, date__month=4, kind="standard", is_deleted=False)
+    april.get(amount=Decimal("100.00")).tags.add(family)
+    april.get(amount=Decimal("80.00")).tags.add(family, work)
+
+    body = auth_client.get(SPENDING, {**RANGE, "group_by": "tag"}).json()
+
+    # April: family 100 + 80; work 80; untagged 50 - 30. The total is April's spending, 200, not 280.
+    assert body["periods"] == [
+        {
+            "period": "2026-04-01",
+            "total": "200.00",
+            "groups": [
+                {"key": "family", "amount": "180.00", "count": 2},
+                {"key": "work", "amount": "80.00", "count": 1},
+                {"key": None, "amount": "20.00", "count": 2},
+            ],
+        },
+        {"period": "2026-05-01", "total": "60.00", "groups": [{"key": None, "amount": "60.00", "count": 1}]},
+    ]
+    assert body["unconverted"] == [{"currency": "EUR", "count": 1, "amount": "40.00"}]
