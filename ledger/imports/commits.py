@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import connection
 from django.db import transaction as db_transaction
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from config.exceptions import Conflict
@@ -163,20 +164,21 @@ def _write(source: Import) -> None:
     user, account = source.user, source.account
     written = ImportRow.objects.filter(source_import=source, transaction__isnull=False).count()
     pending = _candidates(source).filter(transaction__isnull=True)
-    candidates = list(pending.values_list("id", "row_number", "date", "amount", "merchant_normalized", "external_id",
-                                          "data"))  # fmt: skip
+    # Counts and the date span first; the rows themselves are read a batch at a time (memory flat in the file).
+    span = pending.aggregate(count=Count("id"), since=Min("date"), until=Max("date"))
     resolver = CategoryResolver(user)
-    resolver.prefetch({merchant_text(data) for *_, data in candidates})
     base_currency = type(user).objects.values_list("base_currency", flat=True).get(pk=user.pk)
     converter = BulkConverter(
-        from_currency=account.currency, to_currency=base_currency, dates={row[2] for row in candidates}
+        from_currency=account.currency,
+        to_currency=base_currency,
+        dates=[day for day in (span["since"], span["until"]) if day is not None],
     )
     decided: dict[tuple, tuple] = {}
     now = timezone.now()
-    ids: list = []
+    done = 0
     batch: list[tuple] = []
     links: list[tuple] = []
-    total = written + len(candidates)
+    total = written + span["count"]
     size = _commit_batch()
 
     # The user's rules, compiled once, run on each new row after merchant
@@ -187,6 +189,7 @@ def _write(source: Import) -> None:
     def flush():
         # One transaction per batch: the rows, their links, what rules did
         # and the progress commit together or not at all.
+        nonlocal done
         with db_transaction.atomic():
             outcome = Outcome(user, ruleset)
             if ruleset:
@@ -194,7 +197,8 @@ def _write(source: Import) -> None:
             _copy_transactions(batch)
             _link_rows(links)
             outcome.write(import_ref=source.id)
-            source.processed = written + len(ids)
+            done += len(batch)
+            source.processed = written + done
             Import.objects.filter(pk=source.pk).update(processed=source.processed, updated_at=timezone.now())
         drafts.clear()
         batch.clear()
@@ -202,37 +206,39 @@ def _write(source: Import) -> None:
         notify_import_progress(user_id=user.pk, job_id=source.id, processed=source.processed, total=total,
                                status="running")  # fmt: skip
 
-    for row_id, _number, date, amount, normalized, external_id, data in candidates:
-        raw = merchant_text(data)
-        explicit = data.get("category") if data.get("category") in _CATEGORIES else None
-        key = (normalized, raw, explicit)
-        decision = decided.get(key)
-        if decision is None:
-            merchant, category, confidence = resolver.resolve(normalized=normalized, raw=raw, explicit=explicit)
-            decision = decided[key] = (merchant.id if merchant else None, category, json.dumps(confidence),
-                                       merchant.canonical_name if merchant else "", confidence)  # fmt: skip
-        merchant_id, category, confidence, merchant_name, confidence_dict = decision
-        notes = _notes(data)
-        bank_category = (data.get("bank_category") or "")[:100]
-        tx_id = uuid.uuid4()
-        amount_base, rate_date = converter.convert(amount, date)
-        ids.append(tx_id)
-        batch.append(
-            (tx_id, now, now, user.pk, account.pk, Transaction.Kind.STANDARD, amount, account.currency, date, raw,
-             normalized, merchant_id, category, bank_category, Transaction.Source.IMPORT,
-             notes, external_id, confidence, "", "", False, source.pk, amount_base, base_currency, rate_date)
-        )  # fmt: skip
-        if ruleset:
-            drafts.append(
-                Draft(id=tx_id, merchant_raw=raw, merchant_id=merchant_id, merchant_name=merchant_name, notes=notes,
-                      amount=amount, currency=account.currency, date=date, category=category,
-                      confidence=dict(confidence_dict), source=Transaction.Source.IMPORT, account_name=account.name,
-                      account_kind=account.kind, bank_category=bank_category, kind=Transaction.Kind.STANDARD)
+    columns = ("id", "row_number", "date", "amount", "merchant_normalized", "external_id", "data")
+    last_row = -1
+    while chunk := list(pending.filter(row_number__gt=last_row).values_list(*columns)[:size]):
+        last_row = chunk[-1][1]
+        # One match per distinct payee of the import: the resolver keeps what earlier batches matched.
+        resolver.prefetch({merchant_text(data) for *_, data in chunk})
+        for row_id, _number, date, amount, normalized, external_id, data in chunk:
+            raw = merchant_text(data)
+            explicit = data.get("category") if data.get("category") in _CATEGORIES else None
+            key = (normalized, raw, explicit)
+            decision = decided.get(key)
+            if decision is None:
+                merchant, category, confidence = resolver.resolve(normalized=normalized, raw=raw, explicit=explicit)
+                decision = decided[key] = (merchant.id if merchant else None, category, json.dumps(confidence),
+                                           merchant.canonical_name if merchant else "", confidence)  # fmt: skip
+            merchant_id, category, confidence, merchant_name, confidence_dict = decision
+            notes = _notes(data)
+            bank_category = (data.get("bank_category") or "")[:100]
+            tx_id = uuid.uuid4()
+            amount_base, rate_date = converter.convert(amount, date)
+            batch.append(
+                (tx_id, now, now, user.pk, account.pk, Transaction.Kind.STANDARD, amount, account.currency, date, raw,
+                 normalized, merchant_id, category, bank_category, Transaction.Source.IMPORT,
+                 notes, external_id, confidence, "", "", False, source.pk, amount_base, base_currency, rate_date)
             )  # fmt: skip
-        links.append((row_id, tx_id))
-        if len(batch) >= size:
-            flush()
-    if batch:
+            if ruleset:
+                drafts.append(
+                    Draft(id=tx_id, merchant_raw=raw, merchant_id=merchant_id, merchant_name=merchant_name, notes=notes,
+                          amount=amount, currency=account.currency, date=date, category=category,
+                          confidence=dict(confidence_dict), source=Transaction.Source.IMPORT, account_name=account.name,
+                          account_kind=account.kind, bank_category=bank_category, kind=Transaction.Kind.STANDARD)
+                )  # fmt: skip
+            links.append((row_id, tx_id))
         flush()
     with db_transaction.atomic():
         _finish(source)
