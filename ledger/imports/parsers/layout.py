@@ -1,0 +1,266 @@
+"""Where a table's transactions are: the header row (after a bank's
+preamble), the profile that reads it (given, detected by signature, or
+guessed from the header names), the columns each role is in, and the file's
+date order. The first of the two passes over the records (tabular.py)."""
+
+import dataclasses
+import re
+
+from .categories import CategoryMapper
+from .profiles import BUILTIN_PROFILES, EXACT_SIGNATURES, generic_profile, looks_like_header, match_signature, normalise
+from .records import width
+from .types import ImportFileError, Profile, RowProblem, Statement
+from .values import AmountParser, DateParser, looks_like_date, numeric_parts
+
+HEADER_SEARCH = 50
+# Data rows whose dates are checked against a profile's date format before it is trusted.
+DATE_SAMPLE = 5000
+_OPENING = re.compile(r"(?i)^(beginning|opening) balance")
+_CLOSING = re.compile(r"(?i)^(ending|closing) balance")
+
+
+class TableLayout:
+    """Finds the header and compiles the profile into column positions;
+    TableParse maps the rows with them."""
+
+    records: object
+    statement: Statement
+    warnings: list[str]
+
+    def _locate(self, profile: Profile | None, overrides: dict) -> None:
+        seen_text = False
+        header = None
+        looks_like = None
+        skip = overrides.get("skip_rows", profile.skip_rows if profile else 0)
+        for number, problem, cells in self.records:
+            if problem is not None or not any(cell.strip() for cell in cells):
+                continue
+            seen_text = True
+            if skip:
+                if number > skip:
+                    header = number, cells
+                    break
+                continue
+            if (
+                profile is not None
+                and self._fits(profile, cells)
+                or profile is None
+                and (match_signature(cells) or looks_like_header(cells))
+            ):
+                header = number, cells
+                break
+            looks_like = looks_like or match_signature(cells)
+            self._preamble(cells)
+            if number >= HEADER_SEARCH:
+                break
+        if header is None:
+            if not seen_text:
+                raise ImportFileError("empty_file", "The file has no text in it.")
+            if profile is not None:
+                raise ImportFileError(
+                    "bad_header",
+                    f"The file's header does not have the columns of profile {profile.name}.",
+                    f"This looks like the {looks_like.name} export." if looks_like else "Import without a profile.",
+                )
+            raise ImportFileError(
+                "bad_header",
+                "No header row with a date and an amount column was found in the first lines.",
+                "Set skip_rows to the number of lines before the header, or choose the bank's profile: "
+                + ", ".join(BUILTIN_PROFILES),
+            )
+        self.header_row, self.header = header
+        if hasattr(self.records, "expected"):
+            self.records.expected = len(self.header)
+        if profile is not None:
+            self.detected_by = "explicit"
+        else:
+            profile = match_signature(self.header)
+            self.detected_by = "signature"
+            if profile is None:
+                profile = self._generic()
+        self._use(profile, overrides)
+        if self.profile.date_format and "date_format" not in overrides and not self._dates_fit():
+            if self.detected_by == "signature" and self.profile.name in EXACT_SIGNATURES:
+                # A bare Date,Description,Amount file whose dates are not Amex's: not an Amex export.
+                self._use(self._generic(), overrides)
+            else:
+                self.warnings.append(
+                    f"dates do not match {self.profile.date_format} of profile {self.profile.name}; "
+                    "read them by detection instead"
+                )
+                self._use(dataclasses.replace(self.profile, date_format=""), {})
+        if self.profile.name in EXACT_SIGNATURES and self.detected_by == "signature":
+            self.warnings.append(
+                "A Date,Description,Amount header was read as American Express (charges positive); "
+                "if money out is negative in this file, choose sign negative_is_out."
+            )
+        if not self.profile.date_format:
+            self._detect_date_order()
+        self.statement.currency = self.profile.currency
+
+    def _generic(self) -> Profile:
+        profile, guessed = generic_profile(self.header)
+        self.detected_by = "generic"
+        self.warnings.append("guessed columns: " + ", ".join(guessed))
+        return profile
+
+    def _use(self, profile: Profile, overrides: dict) -> None:
+        if overrides:
+            try:
+                profile = dataclasses.replace(profile, **overrides)
+            except (TypeError, ValueError) as exc:
+                raise ImportFileError("bad_option", f"Invalid import option: {exc}")
+        self.profile = profile
+        if hasattr(self.records, "decimal"):
+            self.records.decimal = profile.decimal_separator or "."
+        self._compile()
+
+    def _dates_fit(self) -> bool:
+        """Whether every date of the file (up to DATE_SAMPLE rows) parses with
+        the profile's format: a 25/04/2024 on row 300 says a %m/%d/%Y profile
+        does not fit, even when the first rows (01/02/2024) happen to parse.
+        Cells that do not look like dates (summary lines) are no evidence."""
+        seen = 0
+        for number, problem, cells in self.records:
+            if number <= self.header_row or problem is not None or self.i_date >= len(cells):
+                continue
+            value = cells[self.i_date]
+            if not looks_like_date(value):
+                continue
+            seen += 1
+            try:
+                self.dates(value)
+            except RowProblem:
+                return False
+            if seen >= DATE_SAMPLE:
+                break
+        return True
+
+    def _fits(self, profile: Profile, cells: list[str]) -> bool:
+        names = {normalise(cell) for cell in cells}
+        if profile.header_signature:
+            return set(profile.header_signature) <= names
+        return all(normalise(name) in names for name in self._required(profile))
+
+    @staticmethod
+    def _required(profile: Profile) -> list[str]:
+        required = [profile.columns.get("date", "")]
+        for role in ("amount", "debit", "credit"):
+            if role in profile.columns:
+                required.append(profile.columns[role])
+        return [name for name in required if isinstance(name, str)]
+
+    def _preamble(self, cells: list[str]) -> None:
+        # Bank of America puts beginning/ending balances in a summary block above the table.
+        label = cells[0].strip()
+        values = [cell for cell in cells[1:] if cell.strip()]
+        if not values or not (_OPENING.match(label) or _CLOSING.match(label)):
+            return
+        try:
+            parsed = AmountParser("", "")(values[-1])
+        except RowProblem:
+            return
+        if parsed is not None:
+            if _OPENING.match(label):
+                self.statement.opening_balance = parsed[0]
+            else:
+                self.statement.closing_balance = parsed[0]
+
+    def _compile(self) -> None:
+        profile = self.profile
+        index = {}
+        for position, cell in enumerate(self.header):
+            index.setdefault(normalise(cell), position)
+        self.width = width(self.header)
+        self.header_names = [cell.strip() for cell in self.header]
+
+        def find(role: str, required: bool = False) -> int | None:
+            name = profile.columns.get(role)
+            if not name or not isinstance(name, str):
+                if required:
+                    self._missing(role)
+                return None
+            position = index.get(normalise(name))
+            if position is None and required:
+                self._missing(name)
+            return position
+
+        self.i_date = find("date", required=True)
+        self.i_amount = find("amount")
+        self.i_debit, self.i_credit = find("debit"), find("credit")
+        if self.i_amount is None and self.i_debit is None and self.i_credit is None:
+            self._missing(profile.columns.get("amount") or "amount (or debit/credit)")
+        self.i_fee = find("fee")
+        self.i_payee, self.i_notes = find("payee"), find("notes")
+        self.i_category, self.i_currency = find("category"), find("currency")
+        self.i_external, self.i_balance = find("external_id"), find("balance")
+        described = profile.columns.get("description", [])
+        names = [described] if isinstance(described, str) else list(described)
+        self.i_description = [index[normalise(name)] for name in names if normalise(name) in index]
+        self.i_direction = index.get(normalise(profile.direction_column)) if profile.direction_column else None
+        if profile.direction_column and self.i_direction is None:
+            self._missing(profile.direction_column)
+        self.outs = {value.strip().casefold() for value in profile.direction_out_values}
+        self.ins = {value.strip().casefold() for value in profile.direction_in_values}
+        self.filters = [self._filter(spec, index) for spec in profile.row_filters]
+        self.amounts = AmountParser(profile.decimal_separator, profile.thousands_separator)
+        self.categories = CategoryMapper(profile.category_map)
+        self.negative_is_out = profile.sign == "negative_is_out"
+        self.unescape = profile.name == "tally"
+        self.dates = DateParser(profile.date_format)
+
+    def _missing(self, name: str) -> None:
+        suggestion = match_signature(self.header)
+        hint = f"This header looks like the {suggestion.name} export." if suggestion else ""
+        raise ImportFileError("bad_header", f"The file has no {name!r} column for profile {self.profile.name}.", hint)
+
+    @staticmethod
+    def _filter(spec: dict, index: dict[str, int]):
+        position = index.get(normalise(str(spec.get("column", ""))))
+        op, value = spec.get("op", "eq"), spec.get("value", "")
+        if op == "in":
+            wanted = {str(item).strip().casefold() for item in value}
+            return position, lambda cell: cell.strip().casefold() in wanted
+        if op == "eq":
+            wanted_one = str(value).strip().casefold()
+            return position, lambda cell: cell.strip().casefold() == wanted_one
+        if op == "regex":
+            pattern = re.compile(str(value))
+            return position, lambda cell: pattern.search(cell) is not None
+        if op == "empty":
+            return position, lambda cell: not cell.strip()
+        raise ImportFileError("bad_option", f"Unknown row filter op {op!r} (use in, eq, regex or empty).")
+
+    def _detect_date_order(self) -> None:
+        # One decisive date (a day above 12) settles the whole file; ISO and month-name dates never need it.
+        day_first = month_first = dots = False
+        numeric = other = 0
+        for number, problem, cells in self.records:
+            if number <= self.header_row or problem is not None or self.i_date >= len(cells):
+                continue
+            parts = numeric_parts(cells[self.i_date])
+            if parts is None:
+                other += 1
+                if other >= 500 and not numeric:
+                    break  # ISO or month-name dates: no order to decide
+                continue
+            first, second, separator = parts
+            numeric += 1
+            dots = dots or separator == "."
+            day_first = day_first or first > 12 >= second
+            month_first = month_first or second > 12 >= first
+            if day_first or month_first:
+                break
+        if day_first or month_first:
+            order = day_first
+        elif not numeric:
+            order = None
+        elif dots:
+            order = True  # 05.03.2024 is European everywhere
+        else:
+            raise ImportFileError(
+                "ambiguous_dates",
+                "Every date in the file fits both day-first and month-first order (like 03/05/2024).",
+                "Set date_format to %d/%m/%Y (day first) or %m/%d/%Y (month first), or choose the bank's profile.",
+            )
+        self.dates = DateParser("", order)
