@@ -10,6 +10,7 @@ TASK_ROUTES = {
     "workers.ping": {"queue": "default"},
     "ledger.import_transactions": {"queue": "high_priority"},
     "ledger.commit_import": {"queue": "high_priority"},
+    "ledger.sweep_imports": {"queue": "default"},
     "workers.cleanup_task_results": {"queue": "low_priority"},
     "accounts.cleanup_expired_sessions": {"queue": "low_priority"},
     "workers.weekly_summary": {"queue": "scheduled"},

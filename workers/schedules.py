@@ -157,6 +157,19 @@ MONTHLY_REPORT_SCHEDULES = (
 )
 
 
+# Every 5 minutes: commits whose worker was lost are resumed (or failed after a day), stale previews expire.
+IMPORT_SWEEP_SCHEDULES = (
+    Schedule(
+        "Import sweep",
+        "ledger.sweep_imports",
+        "*/5",
+        "*",
+        description="Resumes commits left running with no live worker (fails them after a day without "
+        "progress) and expires previews not committed within a day.",
+    ),
+)
+
+
 def sync_schedules(apps, schedules, time_zone="UTC"):
     """Creates or updates the rows; running it twice changes nothing. A row
     staff already edited keeps its crontab (we only create missing ones)."""

@@ -300,8 +300,9 @@ def import_revert(*, user, import_id) -> Import:
 
     with db_transaction.atomic():
         source = _lock(user=user, import_id=import_id)
-        if source.status != Status.COMMITTED:
-            raise Conflict(f"Only a committed import can be reverted; this one is {source.status}.",
+        # A failed commit may have written some batches before it stopped: those can be removed the same way.
+        if source.status not in (Status.COMMITTED, Status.FAILED):
+            raise Conflict(f"Only a committed (or failed) import can be reverted; this one is {source.status}.",
                            code="import_not_committed")  # fmt: skip
         live = Transaction.objects.filter(source_import=source, is_deleted=False)
         categories = set(live.values_list("category", flat=True))

@@ -5,12 +5,13 @@ account (again at commit, since the ledger may have moved meanwhile)."""
 import datetime
 import hashlib
 import json
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.db import transaction as db_transaction
-from django.db.models import Count
+from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
 from config.exceptions import Invalid, PayloadTooLarge
@@ -18,7 +19,7 @@ from ledger.books.guards import account_check_open
 from ledger.books.selectors import account_get
 from ledger.imports import parsers
 from ledger.imports.profiles import import_profile_resolve, profile_for_parser, profile_overrides
-from ledger.models import Import, ImportProfile, ImportRow
+from ledger.models import Import, ImportProfile, ImportRow, Transaction
 from merchants.services import normalize_merchant_text
 
 PREVIEW_TTL = datetime.timedelta(days=1)
@@ -239,7 +240,36 @@ def import_preview(*, user, account_id, upload, profile: str | None = None, over
             "closing_balance": None if statement.closing_balance is None else f"{statement.closing_balance:.2f}",
             "account_ref": statement.account_ref,
         }
+        if statement.closing_date is not None:
+            source.statement["closing_date"] = statement.closing_date.isoformat()
         source.file.save(f"{source.id}.{stream.format}", ContentFile(content), save=False)
         source.save()
         import_rows_classify(source)
+        if stream.format == "ofx" and (warning := _ledger_balance_warning(source, statement)):
+            source.warnings.append(warning)
+            source.save(update_fields=["warnings", "updated_at"])
     return source
+
+
+def _ledger_balance_warning(source: Import, statement: parsers.Statement) -> str:
+    """OFX gives a closing (ledger) balance but no opening one, so the rows
+    are checked against the account: the balance it would have on DTASOF
+    after this import's new rows. Only when the account knows its balance
+    before the file (an opening balance or earlier rows); flagged, never refused."""
+    closing, asof, account = statement.closing_balance, statement.closing_date, source.account
+    if closing is None or statement.opening_balance is not None:
+        return ""
+    new_rows = ImportRow.objects.filter(source_import=source, fate=Fate.NEW)
+    live = Transaction.objects.filter(account=account, is_deleted=False)
+    if asof is not None:
+        new_rows, live = new_rows.filter(date__lte=asof), live.filter(date__lte=asof)
+    first = ImportRow.objects.filter(source_import=source, date__isnull=False).aggregate(first=Min("date"))["first"]
+    if first is None or not account.opening_balance and not live.filter(date__lt=first).exists():
+        return ""
+    spent = (live.aggregate(t=Sum("amount"))["t"] or Decimal(0)) + (new_rows.aggregate(t=Sum("amount"))["t"] or 0)
+    projected = account.opening_balance - spent
+    if projected == closing:
+        return ""
+    on = f" on {asof.isoformat()}" if asof else ""
+    return (f"balance mismatch: the OFX ledger balance (LEDGERBAL) is {closing}{on}, the account would be at "
+            f"{projected} after this import")  # fmt: skip

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from config.tasks import MAX_RETRIES_DATABASE, TallyTask
-from ledger.imports import commits, services
+from ledger.imports import commits, services, sweeps
 
 
 class ImportJobTask(TallyTask):
@@ -27,3 +27,9 @@ class CommitImportTask(TallyTask):
 def commit_import(import_id: str) -> dict:
     """Writes a big import's rows (queued by POST imports/{id}/commit)."""
     return commits.import_commit_run(import_id=import_id)
+
+
+@shared_task(name="ledger.sweep_imports", base=TallyTask, max_retries=MAX_RETRIES_DATABASE)
+def sweep_imports() -> dict:
+    """Resumes or fails stranded commits, expires old previews (every 5 minutes)."""
+    return sweeps.imports_sweep()

@@ -109,6 +109,7 @@ class Import(TimeStampedModel):
         COMMITTED = "committed"
         REVERTED = "reverted"
         FAILED = "failed"
+        EXPIRED = "expired"  # a preview not committed within its day (the sweep)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="imports")

@@ -109,6 +109,7 @@ def parse_ofx(content: bytes, profile: Profile | None) -> EntriesParse:
         if balance is not None:
             try:
                 statement.closing_balance = bank_amount(balance.findtext("BALAMT"), "BALAMT")
+                statement.closing_date = _date(balance.findtext("DTASOF"))
             except RowProblem:
                 pass
     return EntriesParse("ofx", profile, _entries(statements), statement)

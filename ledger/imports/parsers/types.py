@@ -116,6 +116,7 @@ class Statement:
     opening_balance: Decimal | None = None
     closing_balance: Decimal | None = None
     account_ref: str = ""
+    closing_date: datetime.date | None = None  # OFX LEDGERBAL's DTASOF
 
 
 @dataclass

@@ -208,3 +208,21 @@ def test_a_large_import_commits_through_the_task(
     done = Import.objects.get(id=preview["id"])
     assert (done.status, done.imported_count) == ("committed", 8)
     assert Transaction.objects.filter(account=card).count() == 8
+
+
+def test_ofx_ledger_balance_is_checked_against_the_account_it_lands_in(auth_client, user):
+    # bank_v102.ofx: -42.17 +2500.00 -150.00 in the bank's sign, LEDGERBAL 3307.83 as of 2024-03-10.
+    fits = AccountFactory(user=user, name="Fits", currency="USD", opening_balance=Decimal("1000.00"))
+    short = AccountFactory(user=user, name="Short", currency="USD", opening_balance=Decimal("900.00"))
+    fresh = AccountFactory(user=user, name="Fresh", currency="USD")
+
+    fine = upload(auth_client, fits, "bank_v102.ofx").json()
+    flagged = upload(auth_client, short, "bank_v102.ofx").json()
+    unknown = upload(auth_client, fresh, "bank_v102.ofx").json()
+
+    assert fine["statement"]["closing_date"] == "2024-03-10"
+    assert not any(w.startswith("balance mismatch") for w in fine["warnings"]), fine["warnings"]
+    mismatch = [w for w in flagged["warnings"] if w.startswith("balance mismatch")]
+    assert mismatch and "3307.83" in mismatch[0] and "3207.83" in mismatch[0], flagged["warnings"]
+    # An account that knows nothing before the file (no opening balance, no earlier rows): nothing to check.
+    assert not any(w.startswith("balance mismatch") for w in unknown["warnings"]), unknown["warnings"]

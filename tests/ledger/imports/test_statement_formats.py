@@ -37,7 +37,9 @@ def test_ofx_sgml_with_sloppy_tags_money_out_positive_fitid_and_ledger_balance()
         (datetime.date(2024, 3, 9), Decimal("150.00"), "CHECK 1043", "2024030901"),
     ]
     assert result.rows[0].notes == "Groceries"
-    assert result.statement == result.statement.__class__("USD", None, Decimal("3307.83"), "0123456789")
+    assert result.statement == result.statement.__class__(
+        "USD", None, Decimal("3307.83"), "0123456789", closing_date=datetime.date(2024, 3, 10)
+    )
 
 
 def test_ofx_xml_v220():
