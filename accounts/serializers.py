@@ -1,11 +1,10 @@
 import re
 
-from rest_framework import serializers
-
 from accounts.models import Session, User
+from config import serializers
 from config.currencies import ISO_4217
 
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 
 
 class RegisterInputSerializer(serializers.Serializer):

@@ -1,10 +1,9 @@
 from decimal import Decimal
 
-from rest_framework import serializers
-
 from budgets.models import Budget, BudgetPeriod
 from budgets.selectors import STATUSES, percent
-from config.fields import AsciiDecimalField, BoundedDateField
+from config import serializers
+from config.fields import AsciiDecimalField, BoundedDateField, RepeatedQueryParamField
 from ledger.currency.serializers import UnconvertedSerializer
 from merchants.fields import CategoryField
 
@@ -198,7 +197,7 @@ class BudgetReportQuerySerializer(serializers.Serializer):
     months = serializers.IntegerField(
         min_value=1, max_value=120, default=12, help_text="Calendar months back, this one included (at most 120)."
     )
-    account = serializers.ListField(
+    account = RepeatedQueryParamField(
         child=serializers.UUIDField(), required=False, max_length=50, help_text="Only these accounts (repeatable)."
     )
     format = serializers.ChoiceField(choices=["json", "csv"], required=False, help_text="csv answers text/csv.")

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -24,7 +24,7 @@ from budgets.serializers import (
 from config.api import TallyAPIMixin
 from config.cache import cache_get, cache_set
 from config.openapi import ConflictErrorResponseSerializer
-from ledger.reports.views import ReportView
+from ledger.reports.views import ReportView, report_responses
 
 
 class BudgetViewSet(
@@ -99,7 +99,7 @@ class BudgetViewSet(
         return Response(body)
 
     @extend_schema(
-        parameters=[OpenApiParameter("month", str, description="YYYY-MM; default this month.")],
+        parameters=[ComparisonQuerySerializer],
         responses={200: BudgetComparisonOutputSerializer},
     )
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
@@ -148,7 +148,7 @@ class BudgetReportView(ReportView):
 
     @extend_schema(
         parameters=[BudgetReportQuerySerializer],
-        responses={200: BudgetReportSerializer},
+        responses=report_responses(BudgetReportSerializer),
         description="Each budget's periods that overlap the last `months` calendar months, oldest first: "
         "budgeted, spent (recomputed from the ledger in the base currency; transfers, adjustments and deleted "
         "rows excluded, split lines by their own category), remaining, percentage and status.",

@@ -4,12 +4,16 @@ status it can answer, query bounds, the media types a client should send, and
 one tag for its area. Views only add what is theirs (a 409 they raise, an
 example)."""
 
+from decimal import Decimal
 from http import HTTPStatus
 
+from django.core.validators import RegexValidator
+from drf_spectacular.plumbing import is_patched_serializer
 from drf_spectacular.utils import PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum, ValidationErrorEnum
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 
 from config.fields import BoundedDateField
 
@@ -100,6 +104,23 @@ def tag_for_path(path: str) -> str:
     return _TAG_OF_SEGMENT.get(segment, segment)
 
 
+def _mentions_uuid(schema) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    return schema.get("format") == "uuid" or _mentions_uuid(schema.get("items"))
+
+
+def _has_uuid_field(serializer, depth: int = 0) -> bool:
+    for field in getattr(serializer, "fields", {}).values():
+        while isinstance(field, serializers.ListField | serializers.ListSerializer):
+            field = field.child
+        if isinstance(field, serializers.UUIDField | serializers.RelatedField) and not field.read_only:
+            return True
+        if isinstance(field, serializers.Serializer) and depth < 5 and _has_uuid_field(field, depth + 1):
+            return True
+    return False
+
+
 def _has_file_field(serializer) -> bool:
     fields = getattr(serializer, "fields", None)
     if fields is None:
@@ -123,23 +144,47 @@ def _exact_field_schema(field, direction: str, schema: dict) -> dict:
     elif isinstance(field, BoundedDateField) and schema.get("format") == "date":
         schema["pattern"] = DATE_PATTERN
     elif isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
-        # At least one digit: "" and "-" are not numbers (spectacular's pattern admits them).
-        whole = (field.max_digits - field.decimal_places) if field.max_digits is not None else None
-        whole_q = f"{{1,{whole}}}" if whole else "+"
-        frac_q = f"{{1,{field.decimal_places}}}" if field.decimal_places is not None else "+"
-        schema["pattern"] = rf"^-?(?:\d{whole_q}(?:\.\d{frac_q.replace('{1,', '{0,')})?|\.\d{frac_q})$"
+        schema["pattern"] = decimal_pattern(field)
     elif isinstance(field, serializers.JSONField) and not field.allow_null and direction == "request":
         # Any JSON value but null (the field refuses null).
         return {"anyOf": _ANY_BUT_NULL, **{k: v for k, v in schema.items() if k not in ("type", "nullable")}}
     elif isinstance(field, serializers.CharField) and direction == "request":
         if schema.get("format") in ("email", "uri") and field.allow_blank:
             schema.pop("format")  # "" is valid too
-        if "pattern" not in schema and "format" not in schema and "enum" not in schema:
+        if "pattern" not in schema and "format" not in schema and "enum" not in schema and not _has_regex(field):
             schema["pattern"] = r"^[^\u0000]*$"  # DRF refuses NUL characters in any text
     elif isinstance(field, serializers.EmailField | serializers.URLField) and direction == "response":
         if getattr(field, "allow_blank", False) or _model_field_is_blank(field):
             schema.pop("format", None)  # "" is answered too
     return schema
+
+
+def _has_regex(field) -> bool:
+    # Its RegexValidator's pattern goes into the schema (in _insert_field_validators) instead.
+    return any(isinstance(v, RegexValidator) for v in field.validators)
+
+
+def decimal_pattern(field) -> str:
+    """A decimal string as the field takes it: ASCII digits, at least one ("" and "-" are not
+    numbers; spectacular's pattern admits them), no more whole or fractional digits than the field
+    holds, no sign when min_value is 0, and not zero either when min_value is the smallest step."""
+    whole = (field.max_digits - field.decimal_places) if field.max_digits is not None else None
+    # Leading zeros are not digits the field counts ("007.5" is 7.5); trailing ones are.
+    whole_part = f"0*[0-9]{{1,{whole}}}" if whole else "[0-9]+"
+    places = field.decimal_places
+    frac_q = f"{{1,{places}}}" if places is not None else "+"
+    frac_q0 = f"{{0,{places}}}" if places is not None else "*"
+    number = rf"(?:{whole_part}(?:\.[0-9]{frac_q0})?|\.[0-9]{frac_q})"
+    minimum = field.min_value
+    if getattr(field, "non_zero", False) and (minimum is None or minimum < 0):
+        return rf"^(?![-0.]*$)-?{number}$"  # anything but zeros (and the point and sign)
+    if minimum is None or minimum < 0:
+        return rf"^-?{number}$"
+    if minimum == 0:
+        return rf"^{number}$"
+    if places is not None and minimum <= Decimal(1).scaleb(-places):
+        return rf"^(?![0.]*$){number}$"  # positive: anything but zeros (and the point)
+    raise ValueError(f"min_value {minimum} has no pattern here: document it by hand")
 
 
 def _model_field_is_blank(field) -> bool:
@@ -170,6 +215,8 @@ class TallyAutoSchema(AutoSchema):
 
     def _request_serializer_instance(self):
         serializer = self.get_request_serializer()
+        if isinstance(serializer, dict):  # {media type: serializer}: one serializer for all of them
+            serializer = next(iter(serializer.values()), None)
         if isinstance(serializer, type):
             try:
                 return serializer()
@@ -187,7 +234,16 @@ class TallyAutoSchema(AutoSchema):
             return False  # only where the view says it raises one
         if status_code in ("413", "415"):
             return has_body
+        if status_code == "404" and self._names_objects_by_id():
+            return True  # an id that is not one of the caller's objects is a 404
         return super()._should_add_error_response(responses, status_code)
+
+    def _names_objects_by_id(self) -> bool:
+        """Whether a query parameter or a request body field is an object's id (a UUID)."""
+        if any(p.get("in") == "query" and _mentions_uuid(p.get("schema")) for p in self._get_parameters()):
+            return True
+        serializer = self._request_serializer_instance() if self.method in ("PUT", "PATCH", "POST") else None
+        return serializer is not None and _has_uuid_field(serializer)
 
     def _get_allowed_error_status_codes(self) -> list[str]:
         return ERROR_STATUS_CODES
@@ -198,6 +254,14 @@ class TallyAutoSchema(AutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         return _exact_field_schema(field, direction, schema)
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        # A serializer that needs one of several fields says so: required_any_of = ("a", "b").
+        any_of = getattr(serializer, "required_any_of", None)
+        if any_of and direction == "request" and not is_patched_serializer(serializer, direction):
+            schema["anyOf"] = [{"required": [name]} for name in any_of]
+        return schema
 
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
@@ -229,3 +293,11 @@ def add_reason_phrases(result, generator, request, public):
                     except ValueError:  # "default" or a code HTTPStatus does not know
                         response["description"] = str(code)
     return result
+
+
+class SchemaFormatNegotiation(DefaultContentNegotiation):
+    """/api/schema/?format=json (or yaml) picks the schema's rendering, as drf-spectacular documents:
+    DRF's ?format override is off for the API (URL_FORMAT_OVERRIDE), where `format` is a view's own."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return super().select_renderer(request, renderers, format_suffix or request.query_params.get("format"))

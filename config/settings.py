@@ -272,6 +272,9 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "config.openapi.TallyAutoSchema",
+    # `format` is a query parameter of the views that declare it (reports, export), never DRF's
+    # hidden renderer switch (which answered ?format=csv on any other request with a 404).
+    "URL_FORMAT_OVERRIDE": None,
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

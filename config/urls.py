@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from config import health
 from config.metrics_endpoint import metrics
+from config.openapi import SchemaFormatNegotiation
 
 # The docs pages' CSP: Swagger UI and ReDoc style themselves inline, ReDoc runs a
 # blob: worker and asks Google for fonts, and both load their bundles from
@@ -37,7 +38,7 @@ api_v1 = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SpectacularAPIView.as_view(content_negotiation_class=SchemaFormatNegotiation), name="schema"),
     # The split view serves its init script as a file (?script=), so no inline script is needed.
     path("api/docs/", docs_csp(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="swagger-ui"),
     path("api/redoc/", docs_csp(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),

@@ -1,7 +1,6 @@
 """Serializer fields shared by every app that takes a category."""
 
-from rest_framework import serializers
-
+from config import serializers
 from merchants.categories import Category
 
 _BY_KEY = {member.name: member.value for member in Category}

@@ -1,5 +1,4 @@
-from rest_framework import serializers
-
+from config import serializers
 from merchants.fields import CategoryField
 from merchants.models import Merchant
 

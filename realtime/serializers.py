@@ -1,5 +1,4 @@
-from rest_framework import serializers
-
+from config import serializers
 from realtime.models import Notification
 
 
@@ -10,8 +9,9 @@ class NotificationOutputSerializer(serializers.ModelSerializer):
 
 
 class NotificationListInputSerializer(serializers.Serializer):
-    after_id = serializers.IntegerField(required=False, min_value=0)
-    unread = serializers.BooleanField(required=False, allow_null=True, default=None)
+    after_id = serializers.IntegerField(required=False, min_value=0, help_text="Only notifications with a larger id.")
+    # Not nullable: ?unread=null is an error, not "not filtered" (leave it out for that).
+    unread = serializers.BooleanField(required=False, help_text="true: unread only; false: read only.")
 
 
 class NotificationReadInputSerializer(serializers.Serializer):

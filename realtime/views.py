@@ -1,8 +1,7 @@
 import redis
 from django.conf import settings
 from django.shortcuts import render
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
@@ -36,12 +35,7 @@ class NotificationViewSet(TallyAPIMixin, mixins.ListModelMixin, viewsets.Generic
             user=self.request.user, **self.validated_query(NotificationListInputSerializer)
         )
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("after_id", OpenApiTypes.INT, description="Only notifications with a larger id."),
-            OpenApiParameter("unread", OpenApiTypes.BOOL, description="true: unread only; false: read only."),
-        ]
-    )
+    @extend_schema(parameters=[NotificationListInputSerializer])
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 

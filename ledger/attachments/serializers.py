@@ -1,5 +1,4 @@
-from rest_framework import serializers
-
+from config import serializers
 from ledger.models import Attachment
 
 

@@ -3,8 +3,7 @@
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from rest_framework import serializers
-
+from config import serializers
 from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.books.selectors import INTERVALS, account_balances_base, balance_of
 from ledger.currency.serializers import UnconvertedSerializer
@@ -68,10 +67,10 @@ class AccountOutputSerializer(serializers.ModelSerializer):
 class AccountInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     kind = serializers.ChoiceField(choices=Account.Kind.choices, default=Account.Kind.CHECKING)
-    currency = serializers.RegexField(r"^[A-Za-z]{3}$", help_text="ISO 4217.")
+    currency = serializers.RegexField(r"^[A-Za-z]{3}\Z", help_text="ISO 4217.")
     institution = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     number_mask = serializers.RegexField(
-        r"^\d{4}$", required=False, allow_blank=True, default="", help_text="Last 4 digits."
+        r"^[0-9]{4}\Z", required=False, allow_blank=True, default="", help_text="Last 4 digits."
     )
     iban = serializers.CharField(max_length=42, required=False, allow_blank=True, default="", help_text="Validated.")
     opening_balance = AsciiDecimalField(**MONEY, default=0)

@@ -1,6 +1,6 @@
 from django.utils import timezone
-from rest_framework import serializers
 
+from config import serializers
 from config.currencies import ISO_4217
 from config.fields import AsciiDecimalField, BoundedDateField
 

@@ -4,26 +4,24 @@ below document that shape for OpenAPI and match it field for field."""
 
 import json
 
-from rest_framework import serializers
-
-from config.fields import AsciiDecimalField, BoundedDateField
+from config import serializers
+from config.fields import AsciiDecimalField, BoundedDateField, reads_text
 from ledger.imports.profiles import PROFILE_FIELDS
 from ledger.models import Import, ImportJob, ImportProfile, ImportRow
 
 
 class RowNumbersField(serializers.ListField):
-    """Row numbers as repeated form fields (force_rows=3&force_rows=7) or one
-    comma-separated value (force_rows=3,7)."""
+    """Row numbers: a JSON array of integers; in a form, repeated fields (force_rows=3&force_rows=7)
+    or one comma-separated value (force_rows=3,7)."""
 
     child = serializers.IntegerField(min_value=2)
 
     def to_internal_value(self, data):
-        if isinstance(data, str):
-            data = [data]
-        if not isinstance(data, list | tuple):
-            self.fail("not_a_list", input_type=type(data).__name__)
-        flat = [part.strip() for item in data for part in str(item).split(",") if part.strip()]
-        return super().to_internal_value(flat)
+        if reads_text(self):
+            items = [data] if isinstance(data, str) else data
+            if isinstance(items, list | tuple):
+                data = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+        return super().to_internal_value(data)
 
 
 class ImportInputSerializer(serializers.Serializer):

@@ -1,7 +1,6 @@
 from decimal import Decimal
 
-from rest_framework import serializers
-
+from config import serializers
 from config.fields import AsciiDecimalField, BoundedDateTimeField
 from ledger.currency.serializers import UnconvertedSerializer
 from ledger.models import PortfolioHolding

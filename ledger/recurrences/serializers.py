@@ -1,5 +1,4 @@
-from rest_framework import serializers
-
+from config import serializers
 from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.recurrences import services as subscriptions
 

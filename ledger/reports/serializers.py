@@ -3,9 +3,9 @@
 import datetime
 
 from django.utils import timezone
-from rest_framework import serializers
 
-from config.fields import AsciiDecimalField, BoundedDateField
+from config import serializers
+from config.fields import AsciiDecimalField, BoundedDateField, RepeatedQueryParamField
 from ledger.currency.serializers import UnconvertedSerializer
 from ledger.reports.selectors import INTERVALS, SPENDING_GROUPS
 
@@ -21,7 +21,7 @@ class ReportQuerySerializer(serializers.Serializer):
     since = BoundedDateField(required=False, help_text="Default: the 1st of the month 11 months ago.")
     until = BoundedDateField(required=False, help_text="Default: today. At most ten years after since.")
     interval = serializers.ChoiceField(choices=INTERVALS, default="month")
-    account = serializers.ListField(
+    account = RepeatedQueryParamField(
         child=serializers.UUIDField(), required=False, max_length=50, help_text="Only these accounts (repeatable)."
     )
     format = serializers.ChoiceField(choices=["json", "csv"], required=False, help_text="csv answers text/csv.")

@@ -1,13 +1,13 @@
 """/api/v1/reports/spending, cashflow and trends: validate the query, check
 the account filter belongs to the caller (404 otherwise), call one selector.
-`?format=csv` answers the report's flat rows as text/csv."""
+`?format=csv` answers the report's flat rows as text/csv (errors stay JSON)."""
 
 import csv
 import io
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,52 +17,47 @@ from ledger.reports import selectors
 from ledger.reports import serializers as s
 
 
-class CSVRenderer(BaseRenderer):
-    """Renders `csv_rows` (a list of flat dicts) the view attached; errors as code,detail,attr."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        rows = getattr((renderer_context or {}).get("response"), "csv_rows", None)
-        if rows is None:
-            rows = (data or {}).get("errors", []) if isinstance(data, dict) else []
-        out = io.StringIO()
-        if rows:
-            writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-            writer.writeheader()
-            # Names (merchants, accounts) are the user's text: never a formula in a spreadsheet.
-            writer.writerows(
-                {key: spreadsheet_safe(value) if isinstance(value, str) else value for key, value in row.items()}
-                for row in rows
-            )
-        return out.getvalue().encode()
+def csv_text(rows: list[dict]) -> str:
+    """The report's flat rows as CSV (a header from the first row's keys; empty without rows)."""
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        # Names (merchants, accounts) are the user's text: never a formula in a spreadsheet.
+        writer.writerows(
+            {key: spreadsheet_safe(value) if isinstance(value, str) else value for key, value in row.items()}
+            for row in rows
+        )
+    return out.getvalue()
 
 
-CSV_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="With format=csv: the report's rows as text/csv.")
+def report_responses(serializer) -> dict:
+    """A report answers JSON, or text/csv with format=csv; errors are always JSON in the error shape."""
+    return {
+        (200, "application/json"): serializer,
+        (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="With format=csv: the rows as text/csv."),
+    }
 
 
 class ReportView(APIView):
     """A report endpoint: JSON or CSV, a validated query whose account filters are the caller's."""
 
-    renderer_classes = [JSONRenderer, CSVRenderer]
     query_serializer = s.ReportQuerySerializer
 
     def query(self, request) -> dict:
         serializer = self.query_serializer(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         query = dict(serializer.validated_data)
-        query.pop("format", None)
+        self.as_csv = query.pop("format", None) == "csv"
         for account_id in query.get("account", []):
             account_get(user=request.user, account_id=account_id)  # another user's account: 404
         query["accounts"] = query.pop("account", None)
         return query
 
-    def answer(self, data: dict, output, csv_rows: list[dict]) -> Response:
-        response = Response(output(data).data)
-        response.csv_rows = csv_rows
-        return response
+    def answer(self, data: dict, output, csv_rows: list[dict]) -> HttpResponse:
+        if self.as_csv:
+            return HttpResponse(csv_text(csv_rows), content_type="text/csv; charset=utf-8")
+        return Response(output(data).data)
 
 
 def _unconverted_rows(data):
@@ -74,7 +69,7 @@ class SpendingReportView(ReportView):
 
     @extend_schema(
         parameters=[s.SpendingQuerySerializer],
-        responses={200: s.SpendingReportSerializer},
+        responses=report_responses(s.SpendingReportSerializer),
         description="Spending per period and group in the base currency: transfers, adjustments, deleted rows "
         "and Income excluded; refunds lower their group. Rows without an amount in the base currency are "
         "listed in `unconverted`.",
@@ -92,7 +87,7 @@ class SpendingReportView(ReportView):
 class CashflowReportView(ReportView):
     @extend_schema(
         parameters=[s.ReportQuerySerializer],
-        responses={200: s.CashflowReportSerializer},
+        responses=report_responses(s.CashflowReportSerializer),
         description="Per period: income (money in under Income), spending (everything else, net of refunds), "
         "net and savings rate (net/income in %, null without income), in the base currency.",
     )
@@ -106,7 +101,7 @@ class TrendsReportView(ReportView):
 
     @extend_schema(
         parameters=[s.TrendsQuerySerializer],
-        responses={200: s.TrendsReportSerializer},
+        responses=report_responses(s.TrendsReportSerializer),
         description="The categories and merchants whose spending moved most in the period that contains "
         "`until`, against the previous period and the average of the three before it.",
     )

@@ -3,10 +3,8 @@
 below document that shape for OpenAPI and match it field for field."""
 
 import datetime
-from decimal import Decimal
 
-from rest_framework import serializers
-
+from config import serializers
 from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.models import Transaction
 from ledger.models.transactions import NOTES_MAX_LENGTH
@@ -123,17 +121,11 @@ class TransactionOutputSerializer(serializers.Serializer):
 _TAGS_HELP = "Tag names (created when new, matched whatever their case)."
 
 
-def _non_zero(value: Decimal) -> Decimal:
-    if value == 0:
-        raise serializers.ValidationError("Amount must not be zero.", code="zero")
-    return value
-
-
 class TransactionCreateInputSerializer(serializers.Serializer):
     amount = AsciiDecimalField(
         max_digits=12,
         decimal_places=2,
-        validators=[_non_zero],
+        non_zero=True,
         help_text="Positive: money out (spending). Negative: money in (income, refund).",
     )
     date = BoundedDateField()
@@ -145,7 +137,7 @@ class TransactionCreateInputSerializer(serializers.Serializer):
         required=False, help_text="Default: your default account in the currency (created on first use)."
     )
     currency = serializers.RegexField(
-        r"^[A-Za-z]{3}$", required=False, help_text="ISO 4217; default: the account's (must equal it)."
+        r"^[A-Za-z]{3}\Z", required=False, help_text="ISO 4217; default: the account's (must equal it)."
     )
     category = CategoryField(required=False, help_text="Default: picked for you.")
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTES_MAX_LENGTH)
@@ -156,6 +148,8 @@ class TransactionCreateInputSerializer(serializers.Serializer):
     allow_duplicate = serializers.BooleanField(
         default=False, help_text="Save even if the same amount, date and merchant already exist."
     )
+
+    required_any_of = ("merchant_raw", "merchant")  # in the schema (config.openapi)
 
     def validate(self, attrs):
         alias = attrs.pop("merchant", None)
@@ -174,7 +168,7 @@ class TransactionCreateInputSerializer(serializers.Serializer):
 class TransactionUpdateInputSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH)
     category = CategoryField(required=False, help_text="Counts as a correction.")
-    amount = AsciiDecimalField(max_digits=12, decimal_places=2, validators=[_non_zero], required=False)
+    amount = AsciiDecimalField(max_digits=12, decimal_places=2, non_zero=True, required=False)
     date = BoundedDateField(required=False)
     merchant_raw = serializers.CharField(max_length=255, required=False)
     tags = serializers.ListField(
@@ -238,7 +232,7 @@ class MerchantStatsOutputSerializer(serializers.Serializer):
 
 class SplitLineSerializer(serializers.Serializer):
     amount = AsciiDecimalField(
-        max_digits=12, decimal_places=2, validators=[_non_zero], help_text="Same sign convention as the parent."
+        max_digits=12, decimal_places=2, non_zero=True, help_text="Same sign convention as the parent."
     )
     category = CategoryField()
     notes = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")

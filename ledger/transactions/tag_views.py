@@ -1,17 +1,19 @@
 """/api/v1/tags: the caller's tags with counts; rename, recolor, merge, delete."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import serializers, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config import serializers
 from config.api import UUID_PATTERN
 from config.openapi import ConflictErrorResponseSerializer
 from config.pagination import StrictLimitOffsetPagination
 from ledger.models import Tag
 from ledger.transactions import tags as services
 
-COLOR = r"^(#[0-9a-fA-F]{6})?$"
+# "" (no colour) is allow_blank's; \Z, not $: Python's $ also matches before a final newline.
+COLOR = r"^#[0-9a-fA-F]{6}\Z"
 
 
 class TagOutputSerializer(serializers.Serializer):

@@ -12,7 +12,6 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -127,12 +126,6 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
 
     def user_queryset(self):
         return selectors.transaction_list(user=self.request.user)
-
-    def perform_content_negotiation(self, request, force=False):
-        # export's own `format` query parameter (csv|json) is not DRF's renderer override.
-        if self.action == "export":
-            return JSONRenderer(), JSONRenderer.media_type
-        return super().perform_content_negotiation(request, force)
 
     def _get(self, pk):
         return selectors.transaction_get(user=self.request.user, transaction_id=pk)
@@ -314,7 +307,7 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def export(self, request):
-        fmt = request.query_params.get("format", "csv")
+        fmt = request.query_params.get("format") or "csv"  # empty counts as not sent, like every query value
         if fmt not in ("csv", "json"):
             raise ValidationError({"format": ["Must be csv or json."]}, code="invalid_choice")
         queryset = self.filter_queryset(self.get_queryset())

@@ -1,5 +1,4 @@
-from rest_framework import serializers
-
+from config import serializers
 from realtime.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from realtime.webhooks.events import WEBHOOK_EVENT_TYPES
 from realtime.webhooks.services import MAX_GRACE_HOURS

@@ -97,3 +97,106 @@ def test_transfer_match_with_unknown_legs_is_a_404(auth_client):
     )
 
     assert response.status_code == 404
+
+
+def _body_property(schema, path, method, name, media_type="application/json"):
+    ref = _operation(schema, path, method)["requestBody"]["content"][media_type]["schema"]["$ref"]
+    prop = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"][name]
+    return prop["oneOf"][0] if "oneOf" in prop else prop  # allow_blank: a second branch for ""
+
+
+@pytest.mark.parametrize(("path", "method", "name", "pattern"), [
+    ("/api/v1/accounts", "post", "currency", r"^[A-Za-z]{3}$"),
+    ("/api/v1/accounts", "post", "number_mask", r"^[0-9]{4}$"),
+    ("/api/v1/transactions", "post", "currency", r"^[A-Za-z]{3}$"),
+    ("/api/v1/tags", "post", "color", r"^#[0-9a-fA-F]{6}$"),
+    ("/api/v1/tags/{id}", "patch", "color", r"^#[0-9a-fA-F]{6}$"),
+])  # fmt: skip
+def test_regex_fields_document_their_pattern(schema, path, method, name, pattern):
+    assert _body_property(schema, path, method, name)["pattern"] == pattern
+
+
+def test_decimal_minimums_are_in_the_pattern(schema):
+    import re
+
+    units = re.compile(_body_property(schema, "/api/v1/portfolio/holdings", "post", "units")["pattern"])
+    budget = re.compile(_body_property(schema, "/api/v1/budgets", "post", "amount")["pattern"])
+    amount = re.compile(_body_property(schema, "/api/v1/transactions", "post", "amount")["pattern"])
+
+    assert [bool(units.search(v)) for v in ("0", "1.5", "-1", "-0", "")] == [True, True, False, False, False]
+    assert [bool(budget.search(v)) for v in ("0.01", "400", "0", "0.00", ".0", "-5")] == [
+        True, True, False, False, False, False
+    ]  # fmt: skip
+    assert [bool(amount.search(v)) for v in ("-12.40", "007.5", "12.345", "1e2", "-0.0")] == [
+        True, True, False, False, False
+    ]  # fmt: skip
+
+
+def test_query_parameters_document_their_format(schema):
+    month = _param(_operation(schema, "/api/v1/budgets/comparison", "get"), "month")["schema"]
+    unread = _param(_operation(schema, "/api/v1/notifications", "get"), "unread")["schema"]
+    report_format = _param(_operation(schema, "/api/v1/reports/cashflow", "get"), "format")["schema"]
+
+    assert month["pattern"] == r"^(?:19\d\d|20\d\d|2100)-(?:0[1-9]|1[0-2])$"
+    assert unread == {"type": "boolean"}
+    assert report_format["enum"] == ["json", "csv"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/reports/cashflow", "/api/v1/reports/spending", "/api/v1/reports/trends",
+                                  "/api/v1/transactions/export"])  # fmt: skip
+def test_csv_answers_are_documented(schema, path):
+    assert {"application/json", "text/csv"} <= set(_operation(schema, path, "get")["responses"]["200"]["content"])
+
+
+@pytest.mark.parametrize(("path", "method"), [
+    ("/api/v1/transactions", "post"), ("/api/v1/transfers", "post"),
+    ("/api/v1/transactions", "get"), ("/api/v1/imports", "post"),
+])  # fmt: skip
+def test_an_operation_that_takes_an_id_documents_404(schema, path, method):
+    assert "404" in _operation(schema, path, method)["responses"]
+
+
+def test_trace_on_export_with_a_format_is_a_405(auth_client):
+    response = auth_client.generic("TRACE", "/api/v1/transactions/export?format=csv")
+
+    assert response.status_code == 405
+    assert response.json()["errors"][0]["code"] == "method_not_allowed"
+
+
+def test_format_is_not_a_hidden_renderer_switch(auth_client):
+    assert auth_client.get("/api/v1/budgets?format=csv").status_code == 200
+
+
+def test_export_with_an_empty_format_is_csv(auth_client):
+    response = auth_client.get("/api/v1/transactions/export?format=")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+
+
+def test_report_errors_are_json_even_with_format_csv(auth_client):
+    response = auth_client.get("/api/v1/reports/cashflow?format=csv&since=2026-02-01&until=2026-01-01")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "since"
+
+
+def test_report_with_an_empty_account_is_unfiltered(auth_client):
+    assert auth_client.get("/api/v1/reports/cashflow?account=").status_code == 200
+
+
+@pytest.mark.parametrize("value", ["null", "yes", "2"])
+def test_notifications_unread_junk_is_a_400(auth_client, value):
+    response = auth_client.get(f"/api/v1/notifications?unread={value}&unread={value}")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "unread"
+
+
+def test_notifications_without_unread_lists_read_and_unread(auth_client, user):
+    from realtime.models import Notification
+
+    Notification.objects.create(user=user, type="t", data={})
+    Notification.objects.create(user=user, type="t", data={}, read_at="2026-11-01T00:00:00Z")
+
+    assert auth_client.get("/api/v1/notifications").json()["count"] == 2
