@@ -1,6 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import APIException, AuthenticationFailed, NotFound, Throttled
+from rest_framework.exceptions import AuthenticationFailed, NotFound, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -29,6 +29,7 @@ from accounts.throttling import (
     password_reset_wait,
 )
 from config.api import UUID_PATTERN, TallyAPIMixin
+from config.exceptions import ServiceUnavailable
 from config.openapi import (
     ClientErrorResponseSerializer,
     ConflictErrorResponseSerializer,
@@ -43,17 +44,14 @@ def _token_pair_body(pair):
     ).data
 
 
-class ProtectionUnavailableError(APIException):
+class ProtectionUnavailableError(ServiceUnavailable):
     """Login protection cannot count (Redis down): refuse rather than allow
     unlimited guessing."""
 
-    status_code = 503
-    default_code = "service_unavailable"
     default_detail = "Sign-in is unavailable right now; try again shortly."
 
     def __init__(self, wait):
-        super().__init__()
-        self.wait = wait
+        super().__init__(wait=wait)
 
 
 def _device(request):

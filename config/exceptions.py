@@ -8,6 +8,7 @@ plus, for a conflict, the fields that tell the client what it collided with
 re-exported here, so ``from config.exceptions import DomainError`` keeps working."""
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.utils.log import log_response
 from drf_standardized_errors.formatter import ExceptionFormatter
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions
@@ -22,6 +23,7 @@ __all__ = [
     "Invalid",
     "NotFound",
     "PayloadTooLarge",
+    "ServiceUnavailable",
     "TallyExceptionFormatter",
     "TallyExceptionHandler",
     "as_api_exception",
@@ -74,7 +76,30 @@ def as_api_exception(exc: DomainError) -> exceptions.APIException:
     return converted
 
 
+class ServiceUnavailable(exceptions.APIException):
+    """503 with Retry-After: a service the view depends on is down and the view fails closed
+    (login without its counters). An answer we chose, not a crash: logged as a warning, never
+    reported as a server error (no got_request_exception, so no Sentry event)."""
+
+    status_code = 503
+    default_code = "service_unavailable"
+    default_detail = "The service is unavailable right now; try again shortly."
+
+    def __init__(self, detail=None, wait: int | None = None):
+        super().__init__(detail)
+        self.wait = wait
+
+
 class TallyExceptionHandler(ExceptionHandler):
+    def report_exception(self, exc, response) -> None:
+        if isinstance(exc, ServiceUnavailable):
+            request = getattr(self.context.get("request"), "_request", None)
+            log_response(
+                "%s: %s", exc.detail, getattr(request, "path", ""), response=response, request=request, level="warning"
+            )
+            return
+        super().report_exception(exc, response)
+
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DomainError):
             return as_api_exception(exc)

@@ -7,6 +7,7 @@
 - JSON types: the Strict* fields below (config.serializers hands them to every app)."""
 
 import datetime
+import json
 import re
 import uuid
 from decimal import Decimal
@@ -105,6 +106,41 @@ class RepeatedQueryParamField(serializers.ListField):
             values = [value for value in dictionary.getlist(self.field_name) if value != ""]
             return values or empty
         return super().get_value(dictionary)
+
+
+class JSONInFormMixin:
+    """A structured value (list, object) that a form/multipart body carries as one part holding
+    JSON (config.openapi declares the part's encoding as application/json); a JSON body carries
+    the value itself."""
+
+    default_error_messages = {"invalid_json": "Must be valid JSON."}
+
+    def get_value(self, dictionary):
+        if isinstance(dictionary, QueryDict):
+            return dictionary[self.field_name] if self.field_name in dictionary else empty
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and reads_text(self):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                self.fail("invalid_json")
+        return super().to_internal_value(data)
+
+
+class JSONListField(JSONInFormMixin, serializers.ListField):
+    pass
+
+
+class JSONDictField(JSONInFormMixin, serializers.DictField):
+    default_error_messages = {"null_key": "Keys must not contain NUL characters."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if any("\x00" in key for key in value):  # PostgreSQL's jsonb cannot store them
+            self.fail("null_key")
+        return value
 
 
 class StrictBooleanFormField(forms.Field):

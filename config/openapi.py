@@ -15,7 +15,7 @@ from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerE
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 
-from config.fields import BoundedDateField
+from config.fields import BoundedDateField, JSONInFormMixin
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -255,6 +255,22 @@ class TallyAutoSchema(AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         return _exact_field_schema(field, direction, schema)
 
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if not body:
+            return body
+        # A list or object in a multipart body is one part holding JSON (config.fields.JSONInFormMixin).
+        serializer = self._request_serializer_instance()
+        json_parts = [
+            name for name, field in getattr(serializer, "fields", {}).items() if isinstance(field, JSONInFormMixin)
+        ]
+        for media_type, content in body.get("content", {}).items():
+            if media_type.startswith("multipart/") and json_parts:
+                content.setdefault("encoding", {}).update(
+                    {name: {"contentType": "application/json"} for name in json_parts}
+                )
+        return body
+
     def _map_basic_serializer(self, serializer, direction):
         schema = super()._map_basic_serializer(serializer, direction)
         # A serializer that needs one of several fields says so: required_any_of = ("a", "b").
@@ -265,6 +281,10 @@ class TallyAutoSchema(AutoSchema):
 
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
+        if field.read_only and "pattern" in schema and _model_field_is_blank(field):
+            # A model's blank-able slug (an import profile's key) is answered as "" too.
+            inner = {k: schema.pop(k) for k in ("type", "pattern", "maxLength", "minLength") if k in schema}
+            schema["oneOf"] = [inner, {"type": "string", "maxLength": 0}]
         # Validators add formats back (EmailValidator -> email): a blank-able field answers "" too.
         if schema.get("format") in ("email", "uri") and (
             getattr(field, "allow_blank", False) or _model_field_is_blank(field)
@@ -274,10 +294,16 @@ class TallyAutoSchema(AutoSchema):
     def _get_parameters(self):
         # An optional query parameter sent empty (?since=) counts as not sent: django-filter and
         # DRF's serializers both read it so. Say it, or a client (or fuzzer) cannot know.
-        return [
+        parameters = [
             {**p, "allowEmptyValue": True} if p.get("in") == "query" and not p.get("required") else p
             for p in super()._get_parameters()
         ]
+        for parameter in parameters:
+            schema = parameter.get("schema") or {}
+            if schema.get("format") == "date" and "pattern" not in schema:
+                # Date filters are bounded like every date input (config.fields.BoundedDateFilter).
+                parameter["schema"] = {**schema, "pattern": DATE_PATTERN}
+        return parameters
 
 
 def add_reason_phrases(result, generator, request, public):

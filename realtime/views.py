@@ -4,11 +4,12 @@ from django.shortcuts import render
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import TallyAPIMixin
+from config.exceptions import ServiceUnavailable
+from config.openapi import ServiceUnavailableErrorResponseSerializer
 from realtime import selectors, services
 from realtime.serializers import (
     NotificationListInputSerializer,
@@ -19,9 +20,7 @@ from realtime.serializers import (
 )
 
 
-class ServiceUnavailable(APIException):
-    status_code = 503
-    default_code = "service_unavailable"
+class RealtimeUnavailable(ServiceUnavailable):
     default_detail = "Real-time service is unavailable; try again shortly."
 
 
@@ -49,12 +48,16 @@ class NotificationViewSet(TallyAPIMixin, mixins.ListModelMixin, viewsets.Generic
 
 
 class TicketView(TallyAPIMixin, APIView):
-    @extend_schema(request=None, responses={200: TicketOutputSerializer})
+    @extend_schema(
+        request=None,
+        responses={200: TicketOutputSerializer, 503: ServiceUnavailableErrorResponseSerializer},
+        description="A one-time ticket for the WebSocket. 503 with Retry-After while the real-time service is down.",
+    )
     def post(self, request):
         try:
             ticket = services.ticket_issue(user_id=request.user.pk, session_id=request.user.current_session_id)
         except redis.RedisError:
-            raise ServiceUnavailable()
+            raise RealtimeUnavailable(wait=5)
         return Response({"ticket": ticket, "expires_in": settings.WS_TICKET_SECONDS})
 
 

@@ -2,10 +2,12 @@
 (a ModelSerializer costs milliseconds per page); the Output serializers
 below document that shape for OpenAPI and match it field for field."""
 
-import json
+import re
+
+from drf_spectacular.utils import extend_schema_field
 
 from config import serializers
-from config.fields import AsciiDecimalField, BoundedDateField, reads_text
+from config.fields import AsciiDecimalField, BoundedDateField, JSONDictField, JSONListField, reads_text
 from ledger.imports.profiles import PROFILE_FIELDS
 from ledger.models import Import, ImportJob, ImportProfile, ImportRow
 
@@ -64,38 +66,102 @@ class ImportJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class JSONValueField(serializers.JSONField):
-    """A JSON value in a JSON body, or the same value as a JSON string in a multipart form."""
+_TEXT = {"type": "string", "pattern": r"^[^\u0000]*$"}
+_TEXTS = {"type": "array", "items": _TEXT}
+ROW_FILTER_OPS = ("in", "eq", "regex", "empty")
+
+
+def _text_or_texts(value, field):
+    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+        if "\x00" not in (value if isinstance(value, str) else "".join(value)):
+            return value
+    field.fail("invalid")
+
+
+@extend_schema_field({"oneOf": [_TEXT, _TEXTS]})
+class ColumnNamesField(serializers.Field):
+    """One column's header, or several (description may join more than one)."""
+
+    default_error_messages = {"invalid": "Must be a column name or a list of column names."}
 
     def to_internal_value(self, data):
-        if isinstance(data, str):
+        return _text_or_texts(data, self)
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field({"oneOf": [
+    {"type": "object", "required": ["column", "op", "value"],
+     "properties": {"column": _TEXT, "op": {"type": "string", "enum": ["in"]}, "value": _TEXTS}},
+    {"type": "object", "required": ["column", "value"],
+     "properties": {"column": _TEXT, "op": {"type": "string", "enum": ["eq", "regex"], "default": "eq"},
+                    "value": _TEXT}},
+    {"type": "object", "required": ["column", "op"],
+     "properties": {"column": _TEXT, "op": {"type": "string", "enum": ["empty"]}}},
+]})  # fmt: skip
+class RowFilterField(serializers.Field):
+    """A row the import leaves out: its `column` is `in` a list, `eq` a text (the default), matches a
+    `regex` (Python syntax), or is `empty`."""
+
+    default_error_messages = {
+        "invalid": "Must be an object with column, op (in, eq, regex or empty) and value.",
+        "invalid_value": "in takes a list of texts; eq and regex one text.",
+        "invalid_regex": "Not a valid regular expression: {error}.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict) or not isinstance(data.get("column"), str) or "\x00" in data["column"]:
+            self.fail("invalid")
+        op = data.get("op", "eq")
+        if op not in ROW_FILTER_OPS:
+            self.fail("invalid")
+        if op == "empty":
+            return {"column": data["column"], "op": op}
+        value = data.get("value")
+        if (op == "in") != isinstance(value, list):
+            self.fail("invalid_value")
+        _text_or_texts(value, self)
+        if op == "regex":
             try:
-                data = json.loads(data)
-            except ValueError:
-                raise serializers.ValidationError("Must be valid JSON.")
-        return super().to_internal_value(data)
+                re.compile(value)
+            except re.error as exc:
+                self.fail("invalid_regex", error=exc)
+        return {"column": data["column"], "op": op, "value": value}
+
+    def to_representation(self, value):
+        return value
 
 
 class ProfileFieldsSerializer(serializers.Serializer):
-    """The fields of an import profile (also the overrides of an upload)."""
+    """The fields of an import profile (also the overrides of an upload). In a multipart upload a
+    list of texts is repeated parts, an object or a list of objects one part holding JSON."""
 
     format = serializers.ChoiceField(choices=ImportProfile.Format.choices, required=False)
-    header_signature = JSONValueField(required=False)
+    header_signature = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Header names that identify the bank's file."
+    )
     delimiter = serializers.CharField(max_length=1, required=False, allow_blank=True, trim_whitespace=False)
     encoding = serializers.CharField(max_length=32, required=False, allow_blank=True)
     skip_rows = serializers.IntegerField(min_value=0, max_value=1000, required=False)
     date_format = serializers.CharField(max_length=32, required=False, allow_blank=True)
     decimal_separator = serializers.ChoiceField(choices=[".", ",", ""], required=False)
     thousands_separator = serializers.ChoiceField(choices=["", ",", ".", " ", "'"], required=False)
-    columns = JSONValueField(
-        required=False, help_text='Role -> column header, e.g. {"date": "Datum", "amount": "Betrag"}.'
+    columns = JSONDictField(
+        child=ColumnNamesField(),
+        required=False,
+        help_text='Role -> column header, e.g. {"date": "Datum", "amount": "Betrag"}.',
     )
     sign = serializers.ChoiceField(choices=ImportProfile.Sign.choices, required=False)
     direction_column = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    direction_out_values = JSONValueField(required=False)
-    direction_in_values = JSONValueField(required=False)
-    row_filters = JSONValueField(required=False)
-    category_map = JSONValueField(required=False, help_text='Bank category -> Tally category or "ignore".')
+    direction_out_values = serializers.ListField(child=serializers.CharField(), required=False)
+    direction_in_values = serializers.ListField(child=serializers.CharField(), required=False)
+    row_filters = JSONListField(child=RowFilterField(), required=False)
+    category_map = JSONDictField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text='Bank category -> Tally category or "ignore".',
+    )
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
 
 

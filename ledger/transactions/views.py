@@ -52,6 +52,28 @@ UNCACHED_COUNT_FILTERS = ("tag", "has_attachments")
 
 
 class TransactionPagination(StrictLimitOffsetPagination):
+    def get_paginated_response_schema(self, schema):
+        # Two answers: the offset page, or with ?cursor= the keyset page (keyset_page below).
+        if not isinstance(schema, dict):  # drf-spectacular laying out a list example: the offset page
+            return super().get_paginated_response_schema(schema)
+        return {
+            "oneOf": [
+                super().get_paginated_response_schema(schema),
+                {
+                    "type": "object",
+                    "required": ["next_cursor", "results"],
+                    "properties": {
+                        "next_cursor": {
+                            "type": "string",
+                            "nullable": True,
+                            "description": "The cursor of the next page; null on the last one.",
+                        },
+                        "results": schema,
+                    },
+                },
+            ]
+        }
+
     def get_count(self, queryset):
         source = getattr(queryset, "count_source", queryset)
         user_id = getattr(queryset, "count_user_id", None)
@@ -101,7 +123,8 @@ def keyset_page(request, queryset, paginator) -> dict:
 @extend_schema_view(
     list=extend_schema(
         description="The caller's transactions, newest first. Deleted ones are never listed. limit/offset pages "
-        "by default; with `cursor` the answer is {next_cursor, results} instead (no count).",
+        "by default ({count, next, previous, results}); with `cursor` the answer is {next_cursor, results} "
+        "instead (no count), `ordering` must then be date or -date and `offset` is refused (400).",
         parameters=[
             OpenApiParameter(
                 "cursor",

@@ -16,7 +16,7 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
 def attempt(email, password="wrong-password", ip="198.51.100.1"):
-    # A 503 is reported like a server error (got_request_exception); answer it, do not raise it.
+    # Any server error is answered in the error shape, never raised into the test.
     return APIClient(raise_request_exception=False).post(
         "/api/v1/auth/login", {"email": email, "password": password}, format="json", REMOTE_ADDR=ip
     )
@@ -97,6 +97,29 @@ def test_login_fails_closed_with_503_when_redis_is_down(user, settings):
     body = assert_error_shape(response, 503, "service_unavailable")
     assert body["type"] == "server_error"
     assert int(response["Retry-After"]) > 0
+
+
+def test_the_fail_closed_503_is_not_reported_as_a_server_error(user, settings):
+    import logging
+
+    from django.core.signals import got_request_exception
+
+    settings.REDIS_URL = DEAD_REDIS
+    reported, logged = [], []
+    capture = logging.Handler()
+    capture.emit = logged.append
+    request_log = logging.getLogger("django.request")  # errors only (config.logs)
+    got_request_exception.connect(reported.append)
+    request_log.addHandler(capture)
+    try:
+        # The test client re-raises whatever got_request_exception reports: a report would fail here.
+        response = APIClient().post("/api/v1/auth/login", {"email": user.email, "password": TEST_PASSWORD})
+    finally:
+        got_request_exception.disconnect(reported.append)
+        request_log.removeHandler(capture)
+
+    assert response.status_code == 503
+    assert (reported, [r.levelname for r in logged]) == ([], [])
 
 
 # --- the admin login --------------------------------------------------------
