@@ -158,6 +158,12 @@ def test_an_old_import_job_left_running_by_a_dead_worker_is_taken_over(user):
         holder.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
         assert services.import_job_run(job_id=job.id)["status"] == "running"
         assert Transaction.objects.filter(user=user).count() == 0
+    # The server ends the closed session's backend a moment after the client returns: wait,
+    # by blocking on the lease itself, until that session is really gone.
+    with psycopg.connect(database_url(), autocommit=True) as waiter:
+        waiter.execute("SET lock_timeout = '20s'")
+        waiter.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
+        waiter.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
     # Its session is gone (the worker died): the next delivery takes the job over.
     result = services.import_job_run(job_id=job.id)
 
