@@ -59,10 +59,7 @@ def task_results_cleanup(*, older_than_days: int = 14, now=None) -> int:
 def weekly_summary_send(*, user, week_start, week_end) -> bool:
     """Mails one user's summary for the week, once: a second run for the same
     week finds the delivery row and sends nothing."""
-    from django.conf import settings
-    from django.core.mail import EmailMultiAlternatives
     from django.db import IntegrityError
-    from django.template.loader import render_to_string
 
     from workers.models import WeeklySummaryDelivery
     from workers.selectors import weekly_summary_build
@@ -72,13 +69,7 @@ def weekly_summary_send(*, user, week_start, week_end) -> bool:
     summary = weekly_summary_build(user=user, week_start=week_start, week_end=week_end)
     context = {"user": user, "summary": summary, "currency": summary["currency"]}
     subject = f"Your week in money: {week_start:%d %b} – {week_end:%d %b %Y}"
-    message = EmailMultiAlternatives(
-        subject,
-        render_to_string("emails/weekly_summary.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [user.email],
-    )
-    message.attach_alternative(render_to_string("emails/weekly_summary.html", context), "text/html")
+    message = _email_from_templates(user=user, subject=subject, template="emails/weekly_summary", context=context)
     try:
         with transaction.atomic():
             WeeklySummaryDelivery.objects.create(user=user, week_start=week_start)
@@ -94,13 +85,11 @@ def weekly_summaries_send(*, today) -> dict:
     from workers.selectors import week_bounds, weekly_summary_recipients
 
     week_start, week_end = week_bounds(today)
-    sent = skipped = 0
-    for user in weekly_summary_recipients(week_start=week_start, week_end=week_end).iterator():
-        if weekly_summary_send(user=user, week_start=week_start, week_end=week_end):
-            sent += 1
-        else:
-            skipped += 1
-    return {"week_start": week_start.isoformat(), "sent": sent, "skipped": skipped}
+    counts = _send_to_each(
+        weekly_summary_recipients(week_start=week_start, week_end=week_end),
+        lambda user: weekly_summary_send(user=user, week_start=week_start, week_end=week_end),
+    )
+    return {"week_start": week_start.isoformat(), **counts}
 
 
 def monthly_report_send(*, user, month_start, month_end) -> bool:
@@ -108,10 +97,7 @@ def monthly_report_send(*, user, month_start, month_end) -> bool:
     feed and on the socket) and an e-mail. A second run for the same month
     finds the delivery row and sends nothing; a refused e-mail rolls back the
     row and the Notification, so the retry sends both."""
-    from django.conf import settings
-    from django.core.mail import EmailMultiAlternatives
     from django.db import IntegrityError
-    from django.template.loader import render_to_string
 
     from realtime.services import notify_monthly_report
     from workers.models import MonthlyReportDelivery
@@ -121,13 +107,8 @@ def monthly_report_send(*, user, month_start, month_end) -> bool:
         return False
     report = monthly_report_build(user=user, month_start=month_start, month_end=month_end)
     context = {"user": user, "report": report, "currency": report["currency"]}
-    message = EmailMultiAlternatives(
-        f"Your {month_start:%B %Y} in money",
-        render_to_string("emails/monthly_report.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [user.email],
-    )
-    message.attach_alternative(render_to_string("emails/monthly_report.html", context), "text/html")
+    subject = f"Your {month_start:%B %Y} in money"
+    message = _email_from_templates(user=user, subject=subject, template="emails/monthly_report", context=context)
     try:
         with transaction.atomic():
             MonthlyReportDelivery.objects.create(user=user, month=month_start)
@@ -142,10 +123,32 @@ def monthly_reports_send(*, today) -> dict:
     from workers.selectors import month_bounds, monthly_report_recipients
 
     month_start, month_end = month_bounds(today)
+    counts = _send_to_each(
+        monthly_report_recipients(month_start=month_start, month_end=month_end),
+        lambda user: monthly_report_send(user=user, month_start=month_start, month_end=month_end),
+    )
+    return {"month": month_start.strftime("%Y-%m"), **counts}
+
+
+def _email_from_templates(*, user, subject, template, context):
+    """The text and HTML parts of one mail from `<template>.txt` and `<template>.html`."""
+    from django.conf import settings
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+
+    message = EmailMultiAlternatives(
+        subject, render_to_string(f"{template}.txt", context), settings.DEFAULT_FROM_EMAIL, [user.email]
+    )
+    message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    return message
+
+
+def _send_to_each(recipients, send) -> dict:
+    """Runs a once-per-period send for each recipient; `send` answers False when it was already sent."""
     sent = skipped = 0
-    for user in monthly_report_recipients(month_start=month_start, month_end=month_end).iterator():
-        if monthly_report_send(user=user, month_start=month_start, month_end=month_end):
+    for user in recipients.iterator():
+        if send(user):
             sent += 1
         else:
             skipped += 1
-    return {"month": month_start.strftime("%Y-%m"), "sent": sent, "skipped": skipped}
+    return {"sent": sent, "skipped": skipped}
