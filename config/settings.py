@@ -225,6 +225,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files browsers ask for at the site root (/favicon.ico from the admin, the API docs, the live page).
+WHITENOISE_ROOT = BASE_DIR / "config" / "root"
 STORAGES = {
     "default": (
         {

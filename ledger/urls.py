@@ -3,12 +3,12 @@ from rest_framework.routers import SimpleRouter
 
 from ledger.anchoring.views import MerkleBatchViewSet
 from ledger.attachments.views import AttachmentView, TransactionAttachmentsView
-from ledger.books.views import AccountViewSet, NetWorthView, TransferViewSet
+from ledger.books.views import AccountViewSet, TransferViewSet
 from ledger.currency.views import CurrencyListView, RateListView
 from ledger.imports.views import ImportProfileViewSet, ImportViewSet
 from ledger.portfolio.views import PortfolioHoldingViewSet, PortfolioSummaryView
 from ledger.recurrences.views import RecurrenceViewSet
-from ledger.reports.views import CashflowReportView, SpendingReportView, TrendsReportView
+from ledger.reports.views import CashflowReportView, NetWorthReportView, SpendingReportView, TrendsReportView
 from ledger.rules.views import RuleViewSet
 from ledger.transactions.tag_views import TagViewSet
 from ledger.transactions.views import MerchantStatsView, TransactionViewSet
@@ -35,7 +35,7 @@ urlpatterns = [
     ),
     path("attachments/<uuid:attachment_id>", AttachmentView.as_view(), name="attachment"),
     *router.urls,
-    path("reports/net-worth", NetWorthView.as_view(), name="net-worth"),
+    path("reports/net-worth", NetWorthReportView.as_view(), name="net-worth"),
     path("reports/spending", SpendingReportView.as_view(), name="report-spending"),
     path("reports/cashflow", CashflowReportView.as_view(), name="report-cashflow"),
     path("reports/trends", TrendsReportView.as_view(), name="report-trends"),

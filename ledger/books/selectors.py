@@ -138,8 +138,9 @@ def account_balance_series(*, account: Account, since: datetime.date, until: dat
 
 _NET_WORTH_SQL = """
 WITH accounts AS (
-    SELECT id, currency, opening_balance, kind IN ('credit_card', 'loan') AS liability
-    FROM ledger_account WHERE user_id = %(user)s AND include_in_net_worth
+    SELECT id, currency, opening_balance FROM ledger_account
+    WHERE user_id = %(user)s
+      AND CASE WHEN %(accounts)s::uuid[] IS NULL THEN include_in_net_worth ELSE id = ANY(%(accounts)s::uuid[]) END
 ), periods AS (
     SELECT gs::date AS period
     FROM generate_series(%(start)s::date, %(until)s::date, ('1 ' || %(iv)s)::interval) AS gs
@@ -158,14 +159,10 @@ WITH accounts AS (
            SUM(COALESCE(f.flow, 0)) OVER (PARTITION BY g.account_id ORDER BY g.period) AS spent
     FROM grid g LEFT JOIN flows f ON f.account_id = g.account_id AND f.period = g.period
 )
-SELECT r.period, a.currency,
-       COALESCE(SUM(a.opening_balance - r.spent) FILTER (WHERE NOT a.liability), 0) AS assets,
-       COALESCE(-SUM(a.opening_balance - r.spent) FILTER (WHERE a.liability), 0) AS liabilities,
-       count(DISTINCT a.id) AS accounts
+SELECT r.period, r.account_id, a.opening_balance - r.spent AS balance
 FROM running r JOIN accounts a ON a.id = r.account_id
 WHERE r.period >= %(start)s
-GROUP BY r.period, a.currency
-ORDER BY r.period, a.currency
+ORDER BY r.period, r.account_id
 """
 
 
@@ -180,46 +177,83 @@ def _period_end(period: datetime.date, interval: str, until: datetime.date) -> d
     return min(end, until)
 
 
-def net_worth_series(*, user, since: datetime.date, until: datetime.date, interval: str = "month") -> list:
+def _net_worth_point(period, base) -> dict:
+    return {
+        "period": period,
+        "currencies": {},
+        "base": {"currency": base, "assets": ZERO, "liabilities": ZERO, "net_worth": ZERO},
+        "unconverted": {},
+    }
+
+
+def net_worth_series(
+    *,
+    user,
+    since: datetime.date,
+    until: datetime.date,
+    interval: str = "month",
+    accounts: list | None = None,
+    per_account: bool = False,
+) -> list:
     """Per period and currency: assets (balances of asset accounts),
     liabilities (what liability accounts owe, positive) and net worth, at
-    each period's end, over accounts with include_in_net_worth; and the same
-    in the user's base currency, each currency's balances converted at the
-    ECB rate of the period's end (or up to 7 days before). A currency without
-    a rate is left out of `base` and listed in `unconverted` (never at 1).
-    Two queries: the balances, then every rate they need."""
+    each period's end; and the same in the user's base currency, each
+    currency's balances converted at the ECB rate of the period's end (or up
+    to 7 days before). A currency without a rate is left out of `base` and
+    listed in `unconverted` (never at 1). Over the accounts with
+    include_in_net_worth, or exactly the `accounts` asked for (an explicit
+    choice overrides the flag). With per_account, each point also lists every
+    account's balance, in its own currency and in base. Three queries: the
+    balances, the accounts, then every rate they need."""
     from ledger.currency.selectors import conversions
 
     assert interval in INTERVALS
     start = _period_start(since, interval)
+    params = {"user": user.pk, "start": start, "until": until, "iv": interval, "accounts": accounts or None}
     with connection.cursor() as cursor:
-        cursor.execute(_NET_WORTH_SQL, {"user": user.pk, "start": start, "until": until, "iv": interval})
+        cursor.execute(_NET_WORTH_SQL, params)
         rows = cursor.fetchall()
+    by_id = {a.pk: a for a in Account.objects.filter(pk__in={account_id for _, account_id, _ in rows})}
     base = user.base_currency
-    rates = conversions((currency, base, _period_end(period, interval, until)) for period, currency, *_ in rows)
+    rates = conversions((by_id[a].currency, base, _period_end(p, interval, until)) for p, a, _ in rows)
     periods: dict = {}
-    for period, currency, assets, liabilities, accounts in rows:
-        point = periods.setdefault(
-            period,
-            {
-                "period": period,
-                "currencies": [],
-                "base": {"currency": base, "assets": ZERO, "liabilities": ZERO, "net_worth": ZERO},
-                "unconverted": [],
-            },
+    for period, account_id, balance in rows:
+        account = by_id[account_id]
+        point = periods.setdefault(period, _net_worth_point(period, base))
+        side = "liabilities" if account.is_liability else "assets"
+        owed = -balance if account.is_liability else balance
+        totals = point["currencies"].setdefault(
+            account.currency, {"currency": account.currency, "assets": ZERO, "liabilities": ZERO, "net_worth": ZERO}
         )
-        point["currencies"].append(
-            {"currency": currency, "assets": assets, "liabilities": liabilities, "net_worth": assets - liabilities}
-        )
-        rate = rates.get((currency, base, _period_end(period, interval, until)))
-        if rate is None:
-            point["unconverted"].append({"currency": currency, "count": accounts, "amount": assets - liabilities})
-            continue
-        converted_assets = amount_in(assets, rate)
-        converted_liabilities = amount_in(liabilities, rate)
-        point["base"]["assets"] += converted_assets
-        point["base"]["liabilities"] += converted_liabilities
-        point["base"]["net_worth"] += converted_assets - converted_liabilities
+        totals[side] += owed
+        totals["net_worth"] += balance
+        rate = rates.get((account.currency, base, _period_end(period, interval, until)))
+        converted = None if rate is None else amount_in(balance, rate)
+        if converted is None:
+            missing = point["unconverted"].setdefault(
+                account.currency, {"currency": account.currency, "count": 0, "amount": ZERO}
+            )
+            missing["count"] += 1
+            missing["amount"] += balance
+        else:
+            point["base"][side] += -converted if account.is_liability else converted
+            point["base"]["net_worth"] += converted
+        if per_account:
+            point.setdefault("accounts", []).append(
+                {
+                    "account": account.pk,
+                    "name": account.name,
+                    "kind": account.kind,
+                    "currency": account.currency,
+                    "balance": balance,
+                    "balance_base": converted,
+                }
+            )
+    for point in periods.values():
+        point["currencies"] = [point["currencies"][code] for code in sorted(point["currencies"])]
+        point["unconverted"] = [point["unconverted"][code] for code in sorted(point["unconverted"])]
+        if per_account:
+            point.setdefault("accounts", [])
     return list(periods.values())
 
 

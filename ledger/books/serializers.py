@@ -6,7 +6,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from config import serializers
 from config.fields import AsciiDecimalField, BoundedDateField
 from ledger.books.selectors import INTERVALS, account_balances_base, balance_of
-from ledger.currency.serializers import UnconvertedSerializer
 from ledger.models import Account, Transfer, TransferSuggestion
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -205,30 +204,3 @@ class TransferSuggestionOutputSerializer(serializers.ModelSerializer):
         model = TransferSuggestion
         fields = ["id", "out_leg", "in_leg", "date_diff", "status", "created_at"]
         read_only_fields = fields
-
-
-class NetWorthQuerySerializer(BalanceQuerySerializer):
-    pass
-
-
-class NetWorthCurrencySerializer(serializers.Serializer):
-    currency = serializers.CharField()
-    assets = AsciiDecimalField(max_digits=20, decimal_places=2)
-    liabilities = AsciiDecimalField(max_digits=20, decimal_places=2, help_text="Owed, positive.")
-    net_worth = AsciiDecimalField(max_digits=20, decimal_places=2)
-
-
-class NetWorthPointSerializer(serializers.Serializer):
-    period = BoundedDateField()
-    currencies = NetWorthCurrencySerializer(many=True, help_text="Per account currency, unconverted.")
-    base = NetWorthCurrencySerializer(
-        help_text="All currencies with a rate at the period's end, converted to your base currency and added."
-    )
-    unconverted = UnconvertedSerializer(
-        many=True, help_text="Currencies left out of base (no rate): count is accounts, amount their net worth."
-    )
-
-
-class NetWorthSerializer(serializers.Serializer):
-    interval = serializers.ChoiceField(choices=INTERVALS)
-    results = NetWorthPointSerializer(many=True)

@@ -1,11 +1,10 @@
-"""/api/v1/accounts, /api/v1/transfers, /api/v1/reports/net-worth: parse,
+"""/api/v1/accounts and /api/v1/transfers: parse,
 call one service or selector of ledger.books, shape the answer."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api import UUID_PATTERN
 from config.openapi import ConflictErrorResponseSerializer
@@ -19,8 +18,6 @@ from ledger.books.serializers import (
     AccountUpdateInputSerializer,
     BalanceQuerySerializer,
     BalanceSeriesSerializer,
-    NetWorthQuerySerializer,
-    NetWorthSerializer,
     ReconcileInputSerializer,
     ReconcileOutputSerializer,
     ReconcileUndoOutputSerializer,
@@ -224,17 +221,3 @@ class TransferViewSet(viewsets.GenericViewSet):
     def reject(self, request, suggestion_id=None):
         suggestion = selectors.suggestion_get(user=request.user, suggestion_id=suggestion_id)
         return Response(TransferSuggestionOutputSerializer(services.suggestion_reject(suggestion=suggestion)).data)
-
-
-class NetWorthView(APIView):
-    @extend_schema(
-        parameters=[NetWorthQuerySerializer],
-        responses={200: NetWorthSerializer},
-        description="Assets, liabilities (owed, positive) and net worth at the end of each period over the "
-        "accounts with include_in_net_worth, per currency and converted to your base currency at the ECB rate "
-        "of the period's end (`base`); currencies without a rate are listed in `unconverted`.",
-    )
-    def get(self, request):
-        query = _validated(NetWorthQuerySerializer, request.query_params)
-        results = selectors.net_worth_series(user=request.user, **query)
-        return Response(NetWorthSerializer({"interval": query["interval"], "results": results}).data)

@@ -98,3 +98,46 @@ class TrendsReportSerializer(_ReportBase):
     previous_period = BoundedDateField()
     categories = TrendRowSerializer(many=True)
     merchants = TrendRowSerializer(many=True)
+
+
+class NetWorthQuerySerializer(ReportQuerySerializer):
+    per_account = serializers.BooleanField(
+        default=False, help_text="Also each account's balance per period (own currency and base)."
+    )
+
+
+class NetWorthTotalsSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    assets = AsciiDecimalField(max_digits=20, decimal_places=2)
+    liabilities = AsciiDecimalField(max_digits=20, decimal_places=2, help_text="Owed, positive.")
+    net_worth = AsciiDecimalField(max_digits=20, decimal_places=2)
+
+
+class NetWorthAccountSerializer(serializers.Serializer):
+    account = serializers.UUIDField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    currency = serializers.CharField()
+    balance = AsciiDecimalField(max_digits=20, decimal_places=2, help_text="At the period's end, own currency.")
+    balance_base = AsciiDecimalField(
+        max_digits=20, decimal_places=2, allow_null=True, help_text="In the base currency; null without a rate."
+    )
+
+
+class NetWorthPointSerializer(serializers.Serializer):
+    period = BoundedDateField()
+    currencies = NetWorthTotalsSerializer(many=True, help_text="Per account currency, unconverted.")
+    base = NetWorthTotalsSerializer(
+        help_text="All currencies with a rate at the period's end, converted to your base currency and added."
+    )
+    unconverted = UnconvertedSerializer(
+        many=True, help_text="Currencies left out of base (no rate): count is accounts, amount their net worth."
+    )
+    accounts = NetWorthAccountSerializer(many=True, required=False, help_text="Only with per_account=true.")
+
+
+class NetWorthReportSerializer(serializers.Serializer):
+    interval = serializers.CharField()
+    since = BoundedDateField()
+    until = BoundedDateField()
+    results = NetWorthPointSerializer(many=True)

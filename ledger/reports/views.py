@@ -1,4 +1,4 @@
-"""/api/v1/reports/spending, cashflow and trends: validate the query, check
+"""/api/v1/reports/spending, cashflow, trends and net-worth: validate the query, check
 the account filter belongs to the caller (404 otherwise), call one selector.
 `?format=csv` answers the report's flat rows as text/csv (errors stay JSON)."""
 
@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.spreadsheets import spreadsheet_safe
-from ledger.books.selectors import account_get
+from ledger.books.selectors import account_get, net_worth_series
 from ledger.reports import selectors
 from ledger.reports import serializers as s
 
@@ -111,3 +111,31 @@ class TrendsReportView(ReportView):
         data = selectors.trends_report(user=request.user, **query)
         rows = [{"dimension": d[:-1], **r} for d in ("categories", "merchants") for r in data[d]]
         return self.answer(data, s.TrendsReportSerializer, rows)
+
+
+class NetWorthReportView(ReportView):
+    query_serializer = s.NetWorthQuerySerializer
+
+    @extend_schema(
+        parameters=[s.NetWorthQuerySerializer],
+        responses=report_responses(s.NetWorthReportSerializer),
+        description="Assets, liabilities (owed, positive) and net worth at the end of each period over the "
+        "accounts with include_in_net_worth (or exactly the `account`s asked for), per currency and converted to "
+        "your base currency at the ECB rate of the period's end (`base`); currencies without a rate are listed "
+        "in `unconverted`. per_account=true adds each account's balance; with format=csv the rows are then one "
+        "per account and period.",
+    )
+    def get(self, request):
+        query = self.query(request)
+        results = net_worth_series(user=request.user, **query)
+        data = {"interval": query["interval"], "since": query["since"], "until": query["until"], "results": results}
+        if query["per_account"]:
+            rows = [{"period": p["period"], **a} for p in results for a in p["accounts"]]
+        else:
+            rows = [{"period": p["period"], **p["base"]} for p in results]
+            rows += [
+                {"period": p["period"], "currency": f"unconverted {u['currency']}", "net_worth": u["amount"]}
+                for p in results
+                for u in p["unconverted"]
+            ]
+        return self.answer(data, s.NetWorthReportSerializer, rows)
