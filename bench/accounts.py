@@ -1,9 +1,11 @@
 """Accounts benchmark: one user with N transactions over 10 accounts (COPY
 into its own user, removed afterwards). Measures the account list with
-balances, a 24-month monthly balance series, net worth, and what transfer
-matching adds to an import of M rows; prints one JSON line.
+balances, a 24-month monthly balance series and net worth (one JSON line),
+then for each import size what transfer matching adds to an import
+(preview + commit) of that many rows, as a ratio of imports with and without
+matching alternated in the same run (one JSON line per size).
 
-    DATABASE_URL=... .venv/bin/python bench/accounts.py --transactions 100000 --import-rows 10000
+    DATABASE_URL=... .venv/bin/python bench/accounts.py --transactions 100000 --import-rows 10000,100000
 """
 
 import argparse
@@ -11,6 +13,7 @@ import datetime
 import json
 import os
 import random
+import statistics
 import sys
 import time
 import uuid
@@ -23,6 +26,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -30,8 +34,9 @@ from accounts.models import User  # noqa: E402
 from bench.timing import timed  # noqa: E402
 from ledger.books import selectors  # noqa: E402
 from ledger.books import services as books  # noqa: E402
-from ledger.imports import services as import_services  # noqa: E402
-from ledger.models import Account, Transaction, Transfer, TransferSuggestion  # noqa: E402
+from ledger.books.matching import MatchOutcome  # noqa: E402
+from ledger.imports import commits, previews  # noqa: E402
+from ledger.models import Account, Import, Transaction, Transfer, TransferSuggestion  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
 
 COLUMNS = (
@@ -70,19 +75,114 @@ def seed(user, accounts, *, transactions, days, rng):
         cursor.execute("VACUUM ANALYZE ledger_transaction")
 
 
-def import_file(rows, *, rng, today):
-    lines = ["date,amount,merchant"]
+def statement(rows, *, rng, first_day, days):
+    """A CSV statement of `rows` rows of money out (negative, as a bank
+    writes it; the import makes it positive) dated in [first_day, first_day + days)."""
+    lines, amounts = ["date,amount,merchant"], []
     for n in range(rows):
-        day = today - datetime.timedelta(days=rng.randrange(60))
-        lines.append(f"{day.isoformat()},{rng.randint(100, 20000) / 100:.2f},Import shop {n % 300}")
-    return "\n".join(lines) + "\n"
+        day = first_day + datetime.timedelta(days=rng.randrange(days))
+        cents = rng.randint(100, 20000)
+        amounts.append((day, cents))
+        lines.append(f"{day.isoformat()},{-cents / 100:.2f},Import shop {n % 300}")
+    return ("\n".join(lines) + "\n").encode(), amounts
+
+
+def counterparts(user, account, amounts, *, every: int, rng):
+    """A payment into `account` for every `every`-th statement row: the
+    opposite amount, up to 2 days later (what a card payment looks like)."""
+    now = timezone.now()
+    with connection.cursor() as cursor, cursor.copy(f"COPY ledger_transaction ({COLUMNS}) FROM STDIN") as copy:
+        for day, cents in amounts[::every]:
+            copy.write_row(
+                (
+                    uuid.uuid4(), now, now, user.id, account.id, "standard", f"{-cents / 100:.2f}", "USD",
+                    day + datetime.timedelta(days=rng.randrange(3)), "Payment", "payment", "Uncategorized", "csv",
+                    "", "", "{}", "", "", False,
+                )
+            )  # fmt: skip
+
+
+def import_once(user, account, content, *, match: bool) -> dict:
+    """Preview + commit of one file (synchronously); with match=False the
+    commit's call into transfer matching is replaced by an empty outcome."""
+    spent = {"match_s": 0.0}
+
+    def timed_match(**kwargs):
+        if not match:
+            return MatchOutcome()
+        start = time.perf_counter()
+        try:
+            return original(**kwargs)
+        finally:
+            spent["match_s"] += time.perf_counter() - start
+
+    original, commits.transfers_match = commits.transfers_match, timed_match
+    try:
+        start = time.perf_counter()
+        source = previews.import_preview(user=user, account_id=account.id, upload=SimpleUploadedFile("s.csv", content))
+        previewed = time.perf_counter()
+        done = commits.import_commit(user=user, import_id=source.id, run_async=False)
+        finished = time.perf_counter()
+    finally:
+        commits.transfers_match = original
+    return {
+        "import_s": finished - start,
+        "commit_s": finished - previewed,
+        "match_s": spent["match_s"],
+        "imported": done.imported_count,
+        "transfers_matched": done.transfers_matched,
+    }
+
+
+def matching_overhead(user, *, rows: int, repeat: int, rng) -> dict:
+    """Imports of `rows` rows with and without transfer matching, alternated
+    in one run (without, with, with, without, ...), each into its own
+    checking account and its own 60-day window (no run sees another's
+    counterparts); a tenth of each file's rows has its payment on a card.
+    -> medians and the ratio."""
+    today = timezone.localdate()
+    runs = {False: [], True: []}
+    for index in range(2 * repeat):
+        match = (index % 4) in (1, 2)
+        checking = books.account_create(user=user, name=f"Import {rows} {index}", kind="checking", currency="USD")
+        card = books.account_create(user=user, name=f"Card {rows} {index}", kind="credit_card", currency="USD")
+        first_day = today - datetime.timedelta(days=60 * (index + 1) + 10)
+        content, amounts = statement(rows, rng=rng, first_day=first_day, days=60)
+        counterparts(user, card, amounts, every=10, rng=rng)
+        runs[match].append(import_once(user, checking, content, match=match))
+
+    def median(match, key):
+        return statistics.median(run[key] for run in runs[match])
+
+    without_import, with_import = median(False, "import_s"), median(True, "import_s")
+    without_commit, with_commit = median(False, "commit_s"), median(True, "commit_s")
+    return {
+        "bench": "accounts_matching",
+        "rows": rows,
+        "repeat": repeat,
+        "without_matching_import_s": round(without_import, 3),
+        "with_matching_import_s": round(with_import, 3),
+        "matching_overhead_pct": round((with_import / without_import - 1) * 100, 1),
+        "without_matching_commit_s": round(without_commit, 3),
+        "with_matching_commit_s": round(with_commit, 3),
+        "commit_overhead_pct": round((with_commit / without_commit - 1) * 100, 1),
+        "match_s": round(median(True, "match_s"), 3),
+        "match_share_of_import_pct": round(median(True, "match_s") / without_import * 100, 1),
+        "transfers_matched": [run["transfers_matched"] for run in runs[True]],
+        "expected_transfers": rows // 10,
+        "target_overhead_pct": 20,
+        "load": os.getloadavg()[0],
+    }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--transactions", type=int, default=100_000)
+    parser.add_argument("--transactions", type=int, default=20_000)
     parser.add_argument("--days", type=int, default=730)
-    parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument(
+        "--import-rows", default="2000", help="Comma-separated import sizes, one JSON line each (e.g. 10000,100000)."
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="Pairs of imports (without, with) per size.")
     parser.add_argument("--iterations", type=int, default=50)
     args = parser.parse_args()
     rng = random.Random(42)
@@ -105,37 +205,6 @@ def main():
             args.iterations,
         )
         net_worth = timed(lambda: selectors.net_worth_series(user=user, since=since, until=today), args.iterations)
-
-        # Imports of M rows into one account, without and with transfer matching
-        # (two files of the same shape); a tenth of the second file's rows have a
-        # counterpart (the opposite amount) on a card account.
-        plain = import_file(args.import_rows, rng=random.Random(7), today=today)
-        matched = import_file(args.import_rows, rng=random.Random(8), today=today).replace("Import shop", "Shop B")
-        with connection.cursor() as cursor:
-            for line in matched.splitlines()[1 : 1 + args.import_rows // 10]:
-                day, amount, _ = line.split(",")
-                cursor.execute(
-                    "INSERT INTO ledger_transaction (id, created_at, updated_at, user_id, account_id, kind, amount, "
-                    "currency, date, merchant_raw, merchant_normalized, category, source, notes, external_id, "
-                    "confidence, blockchain_hash, ipfs_cid, is_deleted) VALUES (gen_random_uuid(), now(), now(), "
-                    "%s, %s, 'standard', -%s::numeric, 'USD', %s, 'Payment', 'payment', 'Uncategorized', 'csv', "
-                    "'', '', '{}', '', '', false)",
-                    [user.id, accounts[2].id, amount, day],
-                )
-        original = import_services.transfers_match
-
-        def run_import(content, *, match: bool):
-            if not match:
-                import_services.transfers_match = lambda **kw: original(user=kw["user"], transaction_ids=[])
-            try:
-                start = time.perf_counter()
-                result = import_services.transactions_import(user=user, content=content, account=accounts[0])
-                return time.perf_counter() - start, result
-            finally:
-                import_services.transfers_match = original
-
-        without_s, _ = run_import(plain, match=False)
-        with_s, result = run_import(matched, match=True)
         print(
             json.dumps(
                 {
@@ -147,21 +216,19 @@ def main():
                     "balances_10_accounts": balances,
                     "series_24_months": series,
                     "net_worth_24_months": net_worth,
-                    "import": {
-                        "rows": args.import_rows,
-                        "without_matching_s": round(without_s, 3),
-                        "with_matching_s": round(with_s, 3),
-                        "matching_overhead_pct": round((with_s / without_s - 1) * 100, 1),
-                        "transfers_matched": result.transfers_matched,
-                    },
-                    "targets": {"balances_p95_ms": 50, "series_p95_ms": 50, "matching_overhead_pct": 20},
+                    "targets": {"balances_p95_ms": 50, "series_p95_ms": 50},
+                    "load": os.getloadavg()[0],
                 }
-            )
+            ),
+            flush=True,
         )
+        for rows in (int(size) for size in args.import_rows.split(",") if size.strip()):
+            print(json.dumps(matching_overhead(user, rows=rows, repeat=args.repeat, rng=rng)), flush=True)
     finally:
         Transfer.objects.filter(user=user).delete()
         TransferSuggestion.objects.filter(user=user).delete()
         Transaction.objects.filter(user=user).delete()
+        Import.objects.filter(user=user).delete()
         Account.objects.filter(user=user).delete()
         user.delete()
 

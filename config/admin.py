@@ -11,7 +11,9 @@ bulk action's deletes alike)."""
 
 from django import forms
 from django.contrib import admin
+from django.contrib import messages as admin_messages
 from django.db import transaction
+from django.http import HttpResponseRedirect
 
 from config.errors import DomainError
 
@@ -69,7 +71,9 @@ class ServiceModelForm(forms.ModelForm):
 
 class ServiceModelAdmin(admin.ModelAdmin):
     """Admin whose form is a ServiceModelForm and whose deletes call
-    ``delete_object(obj)`` (a service)."""
+    ``delete_object(obj)`` (a service). A delete (or any action) the service
+    refuses with a DomainError changes nothing and is shown as an error
+    message on the page it came from, never as a 500 or a false success."""
 
     def save_model(self, request, obj, form, change):
         pass  # the form's service stored it
@@ -83,3 +87,23 @@ class ServiceModelAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_object(obj)
+
+    def _refused(self, request, exc: DomainError, back: str):
+        self.message_user(request, f"Nothing was changed: {exc.detail}", admin_messages.ERROR)
+        return HttpResponseRedirect(back)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:
+            # Back to the object's change page (the delete page would only ask again).
+            return self._refused(request, exc, request.path.rsplit("/delete/", 1)[0] + "/change/")
+
+    def response_action(self, request, queryset):
+        # The whole action in one savepoint: a refused row (the bulk delete's included) rolls back the others.
+        try:
+            with transaction.atomic():
+                return super().response_action(request, queryset)
+        except DomainError as exc:
+            return self._refused(request, exc, request.get_full_path())

@@ -46,6 +46,12 @@ ConflictErrorResponseSerializer = _error_response(
     ClientErrorEnum,
     "The request collides with the current state.",
     existing_id=serializers.CharField(required=False, help_text="The id of the object the request collided with."),
+    transaction_ids=serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="The transactions the request collided with (e.g. reconciled rows; at most 100).",
+    ),
+    reconciled_count=serializers.IntegerField(required=False, help_text="How many of them are reconciled."),
 )
 ServerErrorResponseSerializer = _error_response("ServerErrorResponse", ServerErrorEnum, "Our fault; retry later.")
 ServiceUnavailableErrorResponseSerializer = _error_response(

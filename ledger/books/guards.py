@@ -12,6 +12,8 @@ from ledger.models import Account, Transaction
 # the user already agreed with a statement.
 RECONCILED_FIELDS = ("amount", "date", "account")
 RECONCILED_CODE = "reconciled"
+# How many reconciled rows a refused delete names (an import revert may hold thousands).
+RECONCILED_LISTED = 100
 
 
 def user_default_currency(user) -> str:
@@ -78,6 +80,33 @@ def reject_reconciled_changes(*, transaction: Transaction, changes: dict) -> Non
             code=RECONCILED_CODE,
             fields=changed,
         )
+
+
+def reject_reconciled_delete(rows) -> None:
+    """Deleting a reconciled row would silently move a balance the user
+    agreed with a statement: refuse (409 `reconciled`) naming the rows
+    (the first RECONCILED_LISTED by date, and how many there are), whether
+    one row is deleted, many at once, or an import is reverted. `rows` is
+    a queryset of the transactions about to be deleted."""
+    reconciled = rows.filter(reconciled_at__isnull=False, is_deleted=False)
+    listed = [
+        str(tx_id) for tx_id in reconciled.order_by("date", "id").values_list("id", flat=True)[: RECONCILED_LISTED + 1]
+    ]
+    if not listed:
+        return
+    count = reconciled.count() if len(listed) > RECONCILED_LISTED else len(listed)
+    detail = (
+        "This transaction is reconciled and cannot be deleted."
+        if count == 1
+        else f"{count} of these transactions are reconciled and cannot be deleted."
+    )
+    raise Conflict(
+        f"{detail} Undo the reconciliation first.",
+        code=RECONCILED_CODE,
+        fields=["deleted"],
+        transaction_ids=listed[:RECONCILED_LISTED],
+        reconciled_count=count,
+    )
 
 
 def transfer_leg_sync(*, transaction: Transaction, changes: dict) -> list[Transaction]:

@@ -265,11 +265,30 @@ def transfers_link(*, user, pairs: list[tuple], created_by: str) -> tuple[list[T
 def transfer_unlink(*, transfer: Transfer) -> set:
     """Both legs back to standard rows with the categories they had before.
     -> the categories whose totals moved."""
-    restored = {transfer.out_leg_id: transfer.out_category, transfer.in_leg_id: transfer.in_category}
-    now = timezone.now()
-    for leg_id, category in restored.items():
-        Transaction.objects.filter(id=leg_id, transfer=transfer).update(
-            kind=_STANDARD, transfer=None, category=category or Category.UNCATEGORIZED, updated_at=now
+    return transfers_unlink(transfers=[transfer])
+
+
+def transfers_unlink(*, transfers) -> set:
+    """transfer_unlink for many transfers in two statements (a bulk delete
+    or an import revert ends hundreds). -> the categories whose totals moved."""
+    transfers = list(transfers)
+    if not transfers:
+        return set()
+    legs, categories, owners = [], [], []
+    for transfer in transfers:
+        for leg_id, category in (
+            (transfer.out_leg_id, transfer.out_category),
+            (transfer.in_leg_id, transfer.in_category),
+        ):
+            legs.append(leg_id)
+            categories.append(category or Category.UNCATEGORIZED)
+            owners.append(transfer.id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_transaction AS t SET kind = %s, transfer_id = NULL, category = v.category, updated_at = %s "
+            "FROM unnest(%s::uuid[], %s::text[], %s::uuid[]) AS v(id, category, transfer_id) "
+            "WHERE t.id = v.id AND t.transfer_id = v.transfer_id",
+            [_STANDARD, timezone.now(), legs, categories, owners],
         )
-    transfer.delete()
-    return {Category.TRANSFERS, *(c or Category.UNCATEGORIZED for c in restored.values())}
+    Transfer.objects.filter(id__in=owners).delete()
+    return {Category.TRANSFERS, *categories}

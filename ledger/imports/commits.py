@@ -295,8 +295,13 @@ def import_fail(*, import_id, error: str) -> None:
 def import_revert(*, user, import_id) -> Import:
     """Undo a committed import: the rows it created are soft-deleted (a
     matched transfer with another account's row is unlinked, that row stays),
-    budgets re-evaluated through the usual event."""
-    from ledger.books.matching import transfer_unlink
+    budgets re-evaluated through the usual event. All or nothing: when any
+    of its rows has been reconciled since, the whole revert is refused (409
+    `reconciled`, naming them), since reverting the rest would leave a
+    half-imported statement and deleting those would move a reconciled
+    balance; undo the reconciliation first."""
+    from ledger.books.guards import reject_reconciled_delete
+    from ledger.books.matching import transfers_unlink
 
     with db_transaction.atomic():
         source = _lock(user=user, import_id=import_id)
@@ -305,9 +310,11 @@ def import_revert(*, user, import_id) -> Import:
             raise Conflict(f"Only a committed (or failed) import can be reverted; this one is {source.status}.",
                            code="import_not_committed")  # fmt: skip
         live = Transaction.objects.filter(source_import=source, is_deleted=False)
+        reject_reconciled_delete(live)
         categories = set(live.values_list("category", flat=True))
-        for transfer in Transfer.objects.filter(out_leg__in=live) | Transfer.objects.filter(in_leg__in=live):
-            categories |= transfer_unlink(transfer=transfer)
+        categories |= transfers_unlink(
+            transfers=Transfer.objects.filter(out_leg__in=live) | Transfer.objects.filter(in_leg__in=live)
+        )
         ids = list(live.values_list("id", flat=True))
         now = timezone.now()
         Transaction.objects.filter(id__in=ids).update(is_deleted=True, deleted_at=now, updated_at=now)

@@ -10,9 +10,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError, NotFound
-from ledger.books.guards import RECONCILED_CODE, account_check_open
+from ledger.books.guards import RECONCILED_CODE, account_check_open, reject_reconciled_delete
+from ledger.books.matching import transfers_unlink
 from ledger.events import announce_transactions_changed
-from ledger.models import Account, CategoryCorrection, Transaction
+from ledger.models import Account, CategoryCorrection, Transaction, Transfer
 from ledger.transactions.audit import By, Change, changes_record
 from ledger.transactions.selectors import transaction_list
 from ledger.transactions.tags import tags_resolve, transaction_tags_change
@@ -60,9 +61,10 @@ def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bo
     categories = {row[1] for row in rows}
     now = timezone.now()
     if delete:
-        Transaction.objects.filter(id__in=matched).update(is_deleted=True, deleted_at=now, updated_at=now)
-        result["deleted"] = len(matched)
-        announce_transactions_changed(user_id=user.pk, action="deleted", categories=categories, transaction_ids=matched)
+        result["deleted"], touched, moved = _delete(ids=matched, now=now)
+        announce_transactions_changed(
+            user_id=user.pk, action="deleted", categories=categories | moved, transaction_ids=touched
+        )
         return result
 
     changes = []
@@ -112,6 +114,26 @@ def transactions_bulk_edit(*, user, ids=None, filters=None, set=None, delete: bo
         )
     announce_transactions_changed(user_id=user.pk, action="updated", categories=categories, transaction_ids=matched)
     return result
+
+
+def _delete(*, ids, now) -> tuple[int, list, set]:
+    """The single delete's rules for many rows in a few statements: a
+    reconciled row is refused (409 `reconciled`, nothing deleted); a
+    transfer leg ends its transfer: one the user entered loses both legs,
+    a matched one is unlinked and its other leg stays.
+    -> (rows deleted, rows whose state changed, categories whose totals moved)."""
+    transfers = list(Transfer.objects.filter(Q(out_leg_id__in=ids) | Q(in_leg_id__in=ids)))
+    doomed = set(ids)
+    for transfer in transfers:
+        if transfer.created_by == Transfer.CreatedBy.USER:
+            doomed |= {transfer.out_leg_id, transfer.in_leg_id}
+    reject_reconciled_delete(Transaction.objects.filter(id__in=doomed))
+    touched = doomed | {leg for transfer in transfers for leg in (transfer.out_leg_id, transfer.in_leg_id)}
+    categories = transfers_unlink(transfers=transfers)
+    deleted = Transaction.objects.filter(id__in=doomed, is_deleted=False).update(
+        is_deleted=True, deleted_at=now, updated_at=now
+    )
+    return deleted, sorted(touched, key=str), categories
 
 
 def _check_movable(*, ids, account: Account) -> None:

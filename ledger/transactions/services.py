@@ -11,7 +11,12 @@ from django.utils import timezone
 from config.exceptions import Conflict, DomainError
 from ledger.anchoring.services import reject_anchored_changes
 from ledger.books import matching
-from ledger.books.guards import account_for_new_transaction, reject_reconciled_changes, transfer_leg_sync
+from ledger.books.guards import (
+    account_for_new_transaction,
+    reject_reconciled_changes,
+    reject_reconciled_delete,
+    transfer_leg_sync,
+)
 from ledger.currency.services import transaction_refresh_conversion
 from ledger.errors import LedgerErrorCode
 from ledger.events import announce_transactions_changed
@@ -253,10 +258,16 @@ def transaction_delete(*, transaction: Transaction, user) -> Transaction:
     """Soft delete: hidden from lists, search, export and budgets; kept for
     restore. Deleting a transfer leg ends the transfer: a transfer the user
     entered loses both legs (they were made together); a matched one is
-    unlinked and the other leg, a real bank row, stays as a standard row."""
+    unlinked and the other leg, a real bank row, stays as a standard row.
+    A reconciled row (or the other leg it would take with it) is refused
+    with 409 `reconciled`: undo the reconciliation first."""
     tx = _lock(transaction)
     if not tx.is_deleted:
         rows, categories = [tx], {tx.category}
+        doomed = [tx.id]
+        if tx.transfer_id and tx.transfer.created_by == tx.transfer.CreatedBy.USER:
+            doomed += [tx.transfer.out_leg_id, tx.transfer.in_leg_id]
+        reject_reconciled_delete(Transaction.objects.filter(id__in=doomed))
         if tx.transfer_id:
             transfer = tx.transfer
             other_id = transfer.in_leg_id if transfer.out_leg_id == tx.id else transfer.out_leg_id

@@ -137,7 +137,10 @@ def keyset_page(request, queryset, paginator) -> dict:
             )
         ],
     ),
-    destroy=extend_schema(description="Soft delete: hidden everywhere, restorable with POST {id}/restore."),
+    destroy=extend_schema(
+        description="Soft delete: hidden everywhere, restorable with POST {id}/restore. A reconciled row (or a "
+        "transfer leg whose other leg is reconciled) is a 409 `reconciled`."
+    ),
 )
 class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
     pagination_class = TransactionPagination
@@ -194,7 +197,7 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
         tx = services.transaction_update(transaction=tx, user=request.user, **serializer.validated_data)
         return Response(transaction_data(tx))
 
-    @extend_schema(responses={204: None})
+    @extend_schema(responses={204: None, 409: ConflictErrorResponseSerializer})
     def destroy(self, request, pk=None):
         services.transaction_delete(transaction=self._get(pk), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
