@@ -168,19 +168,22 @@ def transfers_match(*, user, transaction_ids, created_by: str = Transfer.Created
 def transfers_mark(*, user, marks: dict, created_by: str = Transfer.CreatedBy.MATCH) -> MatchOutcome:
     """Rows the user (through a rule) says are transfers: {row id: account
     id of the counterpart, or None for any other account}. A row with exactly
-    one same-currency candidate there is linked to it, whatever other
-    candidates that counterpart has (the user said so); a row with several
-    becomes one suggestion per candidate. Runs inside the caller's atomic block."""
+    one candidate there is linked to it, whatever other candidates that
+    counterpart has (the user said so); a row with several becomes one
+    suggestion per candidate. A candidate is a same-currency row of the
+    opposite amount; only a row with none of those there gets the
+    other-currency rows whose amount is its own converted within
+    FX_TOLERANCE (no rate for the day: no such candidate, never a guess).
+    Runs inside the caller's atomic block."""
     outcome = MatchOutcome()
     edges = _edges(user.pk, list(marks))
-    others = {leg for pair in edges for leg in pair} - set(marks)
-    accounts = dict(Transaction.objects.filter(id__in=others | set(marks)).values_list("id", "account_id"))
-    candidates: dict = {row: [] for row in marks}
-    for pair in edges:
-        for row, other in ((pair[0], pair[1]), (pair[1], pair[0])):
-            target = marks.get(row, False)
-            if target is not False and (target is None or accounts.get(other) == target):
-                candidates[row].append(pair)
+    candidates = _mark_candidates(marks, edges)
+    unpaired = [row for row, pairs in candidates.items() if not pairs]
+    if unpaired:
+        fx_edges = _fx_edges(user_id=user.pk, ids=unpaired)
+        edges = {**fx_edges, **edges}
+        for row, pairs in _mark_candidates({row: marks[row] for row in unpaired}, fx_edges).items():
+            candidates[row] = pairs
     strong, used, to_suggest = [], set(), {}
     for row in sorted(candidates, key=str):
         pairs = [pair for pair in candidates[row] if not set(pair) & used]
@@ -196,6 +199,19 @@ def transfers_mark(*, user, marks: dict, created_by: str = Transfer.CreatedBy.MA
         user_id=user.pk, edges={pair: diff for pair, diff in to_suggest.items() if not set(pair) & used}
     )
     return outcome
+
+
+def _mark_candidates(marks: dict, edges: dict) -> dict:
+    """{marked row: its candidate pairs in the account its mark names (any other account for None)}."""
+    others = {leg for pair in edges for leg in pair} - set(marks)
+    accounts = dict(Transaction.objects.filter(id__in=others | set(marks)).values_list("id", "account_id"))
+    candidates: dict = {row: [] for row in marks}
+    for pair in edges:
+        for row, other in ((pair[0], pair[1]), (pair[1], pair[0])):
+            target = marks.get(row, False)
+            if target is not False and (target is None or accounts.get(other) == target):
+                candidates[row].append(pair)
+    return candidates
 
 
 def transfer_link(*, user, out_id, in_id, created_by: str) -> tuple[Transfer, set]:

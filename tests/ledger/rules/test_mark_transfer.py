@@ -102,3 +102,41 @@ def test_an_import_commit_links_the_marked_row(user, accounts):
     moved = Transaction.objects.get(merchant_raw="MOVE TO SAVINGS")
     assert set(Transfer.objects.values_list("out_leg_id", "in_leg_id")) == {(moved.id, deposit.id)}
     assert Transaction.objects.get(merchant_raw="Cafe").kind == Transaction.Kind.STANDARD
+
+
+@pytest.fixture
+def euro(user):
+    return books.account_create(user=user, name="Euro savings", currency="EUR")
+
+
+def test_a_counterpart_in_another_currency_is_paired_only_within_five_percent_of_the_converted_amount(
+    user, accounts, euro
+):
+    from ledger.books import fx
+
+    converted = fx.convert(Decimal("100.00"), "USD", "EUR", DAY)
+    assert converted is not None  # the packaged ECB history has the day
+    far = add(user, euro, str(-(converted * Decimal("1.10")).quantize(Decimal("0.01"))), "Deposit far")
+    actions = [{"type": "mark_transfer", "value": {"account": str(euro.id)}}]
+    rules.rule_create(user=user, name="to euro", conditions=MOVE, actions=actions)
+    out = add(user, accounts["checking"], "100", "MOVE TO EURO")
+    assert not Transfer.objects.exists()  # 10 % off: not the same money
+    assert not TransferSuggestion.objects.filter(out_leg_id=out.id).exists()
+
+    near = add(user, euro, str(-(converted * Decimal("1.03")).quantize(Decimal("0.01"))), "Deposit near")
+    out = add(user, accounts["checking"], "100", "MOVE TO EURO again")
+    transfer = Transfer.objects.get()
+    assert (transfer.out_leg_id, transfer.in_leg_id) == (out.id, near.id)
+    assert Transaction.objects.get(id=far.id).kind == Transaction.Kind.STANDARD
+
+
+def test_a_same_currency_counterpart_wins_over_a_converted_one(user, accounts, euro):
+    from ledger.books import fx
+
+    converted = fx.convert(Decimal("50.00"), "USD", "EUR", DAY)
+    add(user, euro, str(-converted), "Euro deposit")
+    deposit = add(user, accounts["savings"], "-50", "Deposit")
+    rules.rule_create(user=user, name="any", conditions=MOVE, actions=[{"type": "mark_transfer"}])
+    out = add(user, accounts["checking"], "50", "move to savings")
+    assert set(Transfer.objects.values_list("out_leg_id", "in_leg_id")) == {(out.id, deposit.id)}
+    assert not TransferSuggestion.objects.filter(out_leg_id=out.id, status=TransferSuggestion.Status.OPEN).exists()
