@@ -202,6 +202,18 @@ class ImportSaveProfileInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
 
 
+class ImportRowRuleSerializer(serializers.Serializer):
+    id = serializers.UUIDField(allow_null=True, help_text="Null once the rule is deleted.")
+    name = serializers.CharField(allow_null=True, help_text="Null once the rule is deleted.")
+
+
+class ImportRowRuleChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+    rule = serializers.UUIDField(allow_null=True)
+
+
 class ImportRowOutputSerializer(serializers.Serializer):
     row = serializers.IntegerField(source="row_number", help_text="Spreadsheet row (CSV/XLSX) or entry number.")
     fate = serializers.ChoiceField(choices=ImportRow.Fate.choices)
@@ -213,6 +225,14 @@ class ImportRowOutputSerializer(serializers.Serializer):
     cell = serializers.CharField(help_text="The column an error is about.")
     duplicate_of = serializers.UUIDField(allow_null=True)
     transaction_id = serializers.UUIDField(allow_null=True)
+    rules = ImportRowRuleSerializer(
+        many=True,
+        help_text="The rules that changed the transaction this row wrote, in the order they acted (empty before "
+        "the commit and when no rule changed it).",
+    )
+    rule_changes = ImportRowRuleChangeSerializer(
+        many=True, help_text="What those rules changed (category, tags, notes, ...), each naming its rule."
+    )
 
 
 class ImportCountsSerializer(serializers.Serializer):

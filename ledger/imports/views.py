@@ -61,7 +61,7 @@ class ImportViewSet(TallyAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSe
             "count": paginator.count,
             "next": paginator.get_next_link(),
             "previous": paginator.get_previous_link(),
-            "results": page,
+            "results": selectors.import_rows_with_rules(source=source, rows=page),
         }
         return Response(ImportDetailOutputSerializer(source).data)
 
@@ -84,7 +84,9 @@ class ImportViewSet(TallyAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         source = previews.import_preview(
             user=request.user, account_id=account, upload=upload, profile=profile, overrides=data
         )
-        source.preview_rows = list(selectors.import_rows(source=source)[:PREVIEW_ROWS])
+        source.preview_rows = selectors.import_rows_with_rules(
+            source=source, rows=selectors.import_rows(source=source)[:PREVIEW_ROWS]
+        )
         return Response(ImportPreviewOutputSerializer(source).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -117,3 +117,33 @@ def test_the_rules_run_on_the_task_path_too(auth_client, checking, settings, cel
     tagged = Transaction.objects.filter(account=checking, tags__name="big-online")
     assert sorted(tagged.values_list("merchant_raw", flat=True)) == ["AMZN Mktp US*2K4", "Amazon Prime Video"]
     assert TransactionChange.objects.filter(rule_id=rule["id"], by="rule").count() == 4
+
+
+def test_the_import_rows_say_which_rules_changed_them(auth_client, checking):
+    rule = _rule(auth_client)
+    notes = _rule(auth_client, name="Bakery note", position=1,
+                  conditions={"all": [{"field": "merchant_raw", "op": "contains", "value": "bakery"}]},
+                  actions=[{"type": "append_notes", "value": "bread"}])  # fmt: skip
+    import_id = _import(auth_client, checking)
+
+    rows = {r["data"]["payee"]: r for r in auth_client.get(f"/api/v1/imports/{import_id}").json()["rows"]["results"]}
+    prime = rows["Amazon Prime Video"]
+    assert prime["rules"] == [{"id": rule["id"], "name": "Big online"}]
+    assert {(c["field"], str(c["new"]), c["rule"]) for c in prime["rule_changes"]} == {
+        ("tags", "['big-online']", rule["id"]),
+        ("category", "Shopping", rule["id"]),
+    }
+    assert rows["Corner Bakery"]["rules"] == [{"id": notes["id"], "name": "Bakery note"}]
+    assert rows["AMAZON.COM*RT5"]["rules"] == [] and rows["AMAZON.COM*RT5"]["rule_changes"] == []  # 20.00: not > 50
+
+    assert auth_client.delete(f"/api/v1/rules/{notes['id']}").status_code == 204  # its changes stay, unnamed
+    rows = {r["data"]["payee"]: r for r in auth_client.get(f"/api/v1/imports/{import_id}").json()["rows"]["results"]}
+    assert rows["Corner Bakery"]["rules"] == [{"id": None, "name": None}]
+    assert rows["Corner Bakery"]["rule_changes"][0]["field"] == "notes"
+
+
+def test_preview_rows_have_no_rules_yet(auth_client, checking):
+    _rule(auth_client)
+    body = {"file": SimpleUploadedFile("statement.csv", STATEMENT), "account": str(checking.id)}
+    preview = auth_client.post("/api/v1/imports", body, format="multipart").json()
+    assert all(r["rules"] == [] and r["rule_changes"] == [] for r in preview["rows"])
