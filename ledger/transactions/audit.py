@@ -59,7 +59,12 @@ def changes_record(
     reason = reason[:500]
     rows = []
     for change in changes:
-        old, new = jsonable(change.old), jsonable(change.new)
+        old, new = change.old, change.new
+        # Most changes are texts (category, notes, merchant): no conversion needed for those.
+        if old is not None and type(old) is not str:
+            old = jsonable(old)
+        if new is not None and type(new) is not str:
+            new = jsonable(new)
         if old == new:
             continue
         rows.append((uuid.uuid4(), change.transaction_id, change.field, _json(old), _json(new), by, actor_id,
@@ -72,6 +77,28 @@ def changes_record(
                 for row in rows:
                     copy.write_row(row)
     return len(rows)
+
+
+def changes_record_column(
+    transaction_ids, olds, *, field: str, new, by: str, actor=None, reason: str = "", at=None
+) -> int:
+    """Many rows' one field set to one value, the old values texts or None
+    (category, notes, account in a bulk edit): one INSERT ... SELECT over two
+    arrays, ids and JSON made by the server. The caller leaves out the rows
+    whose value did not change. Returns how many were written."""
+    ids = list(transaction_ids)
+    if not ids:
+        return 0
+    new = _json(jsonable(new))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TransactionChange._meta.db_table} ({_COLUMNS}) "
+            "SELECT gen_random_uuid(), v.tx, %s, to_jsonb(v.old), %s::jsonb, %s, %s, NULL, NULL, %s, %s "
+            "FROM unnest(%s::uuid[], %s::text[]) AS v(tx, old)",
+            [field, new, by, getattr(actor, "pk", actor), reason[:500], at or timezone.now(), ids,
+             [None if old is None else str(old) for old in olds]],
+        )  # fmt: skip
+    return len(ids)
 
 
 _COLUMNS = "id, transaction_id, field, old, new, by, actor_id, rule_id, import_ref, reason, at"

@@ -3,10 +3,11 @@ transaction's tags goes through `transaction_tags_change`, which writes the
 M2M rows and the audit trail in a constant number of statements for any
 number of transactions."""
 
+import uuid
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
@@ -128,43 +129,65 @@ def transaction_tags_change(
 ) -> int:
     """Add and remove tags (Tag objects of the transactions' owner) on many
     transactions, or `replace` their tags with exactly these. One audit row
-    per transaction whose tags changed; returns how many changed."""
-    ids = list(dict.fromkeys(transaction_ids))
+    per transaction whose tags changed; returns how many changed.
+
+    Set-based for a bulk edit's 10,000 rows: the current pairs are read once
+    (ids as one array, no join), the before and after name lists are worked
+    out here from them, and the deletes and inserts are one statement each."""
+    ids = [tx_id if isinstance(tx_id, uuid.UUID) else uuid.UUID(str(tx_id)) for tx_id in transaction_ids]
+    ids = list(dict.fromkeys(ids))
     if not ids:
         return 0
-    before = tag_names_by_transaction(ids)
+    table = TransactionTag._meta.db_table
     current = defaultdict(set)
-    for tx_id, tag_id in TransactionTag.objects.filter(transaction_id__in=ids).values_list("transaction_id", "tag_id"):
-        current[tx_id].add(tag_id)
-    names = {}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT transaction_id, tag_id FROM {table} WHERE transaction_id = ANY(%s::uuid[])", [ids])
+        for tx_id, tag_id in cursor.fetchall():
+            current[tx_id].add(tag_id)
     if replace is not None:
-        add, remove = list(replace), []
+        add = list(replace)
         keep = {t.id for t in replace}
         drop_pairs = [(tx_id, tag_id) for tx_id in ids for tag_id in current[tx_id] if tag_id not in keep]
     else:
         remove_ids = {t.id for t in remove}
         drop_pairs = [(tx_id, tag_id) for tx_id in ids for tag_id in current[tx_id] & remove_ids]
-    for tag in (*add, *remove):
-        names[tag.id] = tag.name
     add_pairs = [(tx_id, tag.id) for tx_id in ids for tag in add if tag.id not in current[tx_id]]
-    if drop_pairs:
-        by_tag = defaultdict(list)
-        for tx_id, tag_id in drop_pairs:
-            by_tag[tag_id].append(tx_id)
-        for tag_id, tx_ids in by_tag.items():
-            TransactionTag.objects.filter(tag_id=tag_id, transaction_id__in=tx_ids).delete()
-    if add_pairs:
-        TransactionTag.objects.bulk_create(
-            [TransactionTag(transaction_id=tx_id, tag_id=tag_id) for tx_id, tag_id in add_pairs],
-            batch_size=5000,
-            ignore_conflicts=True,
-        )
+    with connection.cursor() as cursor:
+        if drop_pairs:
+            cursor.execute(
+                f"DELETE FROM {table} t USING unnest(%s::uuid[], %s::uuid[]) AS v(tx, tag) "
+                "WHERE t.transaction_id = v.tx AND t.tag_id = v.tag",
+                [[tx for tx, _ in drop_pairs], [tag for _, tag in drop_pairs]],
+            )
+        if add_pairs:
+            cursor.execute(
+                f"INSERT INTO {table} (transaction_id, tag_id) SELECT * FROM unnest(%s::uuid[], %s::uuid[]) "
+                "ON CONFLICT DO NOTHING",
+                [[tx for tx, _ in add_pairs], [tag for _, tag in add_pairs]],
+            )
     touched = {tx_id for tx_id, _ in drop_pairs} | {tx_id for tx_id, _ in add_pairs}
     if not touched or not audit:
         return len(touched)
-    after = tag_names_by_transaction(touched)
+    dropped, added = defaultdict(set), defaultdict(set)
+    for tx_id, tag_id in drop_pairs:
+        dropped[tx_id].add(tag_id)
+    for tx_id, tag_id in add_pairs:
+        added[tx_id].add(tag_id)
+    names = {t.id: t.name for t in (*add, *remove)}
+    unknown = {tag_id for tx_id in touched for tag_id in current[tx_id]} - set(names)
+    if unknown:
+        names.update(Tag.objects.filter(id__in=unknown).values_list("id", "name"))
+    by_lower = str.lower
+
+    def listed(tag_ids):
+        return sorted((names[tag_id] for tag_id in tag_ids), key=by_lower)
+
     changes_record(
-        [Change(tx_id, "tags", before.get(tx_id, []), after.get(tx_id, [])) for tx_id in ids if tx_id in touched],
+        [
+            Change(tx_id, "tags", listed(current[tx_id]), listed((current[tx_id] - dropped[tx_id]) | added[tx_id]))
+            for tx_id in ids
+            if tx_id in touched
+        ],
         by=by,
         actor=actor,
         rule_id=rule_id,
