@@ -4,7 +4,8 @@ preview and apply over existing rows). Text is compared case-insensitively."""
 
 from dataclasses import dataclass
 
-from django.db.models.functions import Abs, ExtractDay, ExtractIsoWeekDay
+from django.db.models import F
+from django.db.models.functions import Abs, Coalesce, ExtractDay, ExtractIsoWeekDay
 
 from ledger.models import Transaction
 
@@ -40,7 +41,9 @@ def _fields() -> dict[str, Field]:
         f.name: f
         for f in (
             Field("merchant_raw", TEXT, "merchant_raw"),
-            Field("merchant", TEXT, "merchant__canonical_name"),
+            # The matched merchant's name, or the bank's text while no merchant is matched (what the list
+            # shows as the merchant): `merchant contains "AMZN"` also finds an AMZN row the catalogue missed.
+            Field("merchant", TEXT, "_rule_merchant", Coalesce(F("merchant__canonical_name"), F("merchant_raw"))),
             Field("notes", TEXT, "notes"),
             Field("amount", NUMBER, "amount"),
             Field("abs_amount", NUMBER, "_rule_abs_amount", Abs("amount")),
@@ -129,7 +132,7 @@ class Draft:
 
 _GETTERS = {
     "merchant_raw": lambda d: (d.merchant_raw or "").lower(),
-    "merchant": lambda d: (d.merchant_name or "").lower(),
+    "merchant": lambda d: (d.merchant_name or d.merchant_raw or "").lower(),
     "notes": lambda d: (d.notes or "").lower(),
     "amount": lambda d: d.amount,
     "abs_amount": lambda d: abs(d.amount),

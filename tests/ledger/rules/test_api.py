@@ -220,3 +220,23 @@ def test_suggestions_come_from_repeated_corrections(auth_client, user):
     body = {k: suggestions[0][k] for k in ("name", "conditions", "actions")}
     assert auth_client.post(URL, body, format="json").status_code == 201
     assert auth_client.get(f"{URL}/suggestions").json() == []
+
+
+def test_merchant_is_the_matched_name_or_the_bank_text_while_none_is_matched(auth_client, user):
+    from merchants.models import Merchant
+
+    amazon = Merchant.objects.create(canonical_name="Amazon", category=Category.SHOPPING)
+    matched = TransactionFactory(user=user, merchant_raw="Online order 55", merchant=amazon, amount=Decimal("60"))
+    unmatched = TransactionFactory(user=user, merchant_raw="AMZN Marketplace", amount=Decimal("64.99"))
+    TransactionFactory(user=user, merchant_raw="Corner Bakery", amount=Decimal("60"))
+    conditions = {
+        "any": [
+            {"field": "merchant", "op": "contains", "value": "AMZN"},
+            {"field": "merchant", "op": "contains", "value": "AMAZON"},
+        ]
+    }
+    rule = _rule(auth_client, conditions=conditions)
+    preview = auth_client.post(f"{URL}/{rule['id']}/preview", {}, format="json").json()  # SQL
+    assert {r["transaction"]["id"] for r in preview["results"]} == {str(matched.id), str(unmatched.id)}
+    tx = _create(auth_client, merchant_raw="AMZN Digital 77")  # Python, on a new row
+    assert tx["tags"] == ["big-online"]
