@@ -299,8 +299,9 @@ def main():
             cursor.execute("DELETE FROM ledger_transaction WHERE user_id = ANY(%s)", ids)
         Import.objects.filter(user_id__in=ids[0]).delete()
         User.objects.filter(id__in=ids[0]).delete()
-    result["load_after"] = _load()
-    print(json.dumps(result))
+        # Printed whatever happened: a late failure keeps the figures measured before it.
+        result["load_after"] = _load()
+        print(json.dumps(result), flush=True)
 
 
 def _bulk(client, user, args, clock) -> dict:
@@ -319,7 +320,7 @@ def _bulk(client, user, args, clock) -> dict:
         "filter_notes": lambda n: {"filter": {"since": since, "until": until}, "set": {"notes": f"bulk {n}"}},
     }  # fmt: skip
     with (
-        clock.wrap("audit", bulk_module, "changes_record"),
+        clock.wrap("audit", bulk_module, "changes_record_column"),
         clock.wrap("audit_tags", tags_module, "changes_record"),
     ):
         for label, body in variants.items():
