@@ -96,3 +96,14 @@ def test_export_has_the_tags_column(auth_client, user):
     body = b"".join(auth_client.get("/api/v1/transactions/export").streaming_content).decode()
     header, row = body.splitlines()[:2]
     assert header.endswith(",tags,account") and row.endswith(f",a;b,{tx.account.name}")
+
+
+def test_audit_rows_of_one_write_get_time_ordered_ids(user):
+    from ledger.transactions.audit import Change, changes_record, ordered_ids
+
+    ids = ordered_ids(5000)
+    assert ids == sorted(ids) and len(set(ids)) == 5000 and {i.version for i in ids} == {7}
+    rows = TransactionFactory.create_batch(3, user=user)
+    assert changes_record([Change(tx.id, "notes", "", f"n{i}") for i, tx in enumerate(rows)], by="user") == 3
+    written = list(TransactionChange.objects.filter(transaction__in=rows).order_by("id").values_list("new", flat=True))
+    assert written == ["n0", "n1", "n2"]
