@@ -23,7 +23,7 @@ from ledger.books.guards import RECONCILED_CODE, account_check_open, reject_reco
 from ledger.books.matching import transfers_unlink
 from ledger.events import announce_transactions_changed
 from ledger.models import Account, CategoryCorrection, Transaction, Transfer
-from ledger.transactions.audit import By, changes_record_column
+from ledger.transactions.audit import By, changes_record_column, ordered_ids
 from ledger.transactions.selectors import transaction_list
 from ledger.transactions.tags import tags_resolve, transaction_tags_change
 
@@ -159,13 +159,15 @@ def _update(ids, assignments: str, params: list, now) -> None:
 
 def _corrections_insert(*, user, ids, olds, new, at) -> None:
     """One CategoryCorrection per row whose category the edit changed (they
-    teach categorisation and rule suggestions), in one statement."""
+    teach categorisation and rule suggestions), in one statement; ids in
+    time order, as the audit's (audit.ordered_ids)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {CategoryCorrection._meta.db_table} "
             "(id, transaction_id, user_id, old_category, new_category, reason, created_at) "
-            "SELECT gen_random_uuid(), v.tx, %s, v.old, %s, %s, %s FROM unnest(%s::uuid[], %s::text[]) AS v(tx, old)",
-            [user.pk, new, REASON, at, list(ids), list(olds)],
+            "SELECT v.id, v.tx, %s, v.old, %s, %s, %s "
+            "FROM unnest(%s::uuid[], %s::uuid[], %s::text[]) AS v(id, tx, old)",
+            [user.pk, new, REASON, at, ordered_ids(len(ids)), list(ids), list(olds)],
         )
 
 
