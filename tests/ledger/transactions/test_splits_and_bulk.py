@@ -92,3 +92,23 @@ def test_bulk_input_is_checked(auth_client):
     assert auth_client.post(f"{TX}/bulk", both, format="json").status_code == 400
     account = {"filter": {}, "set": {"account": str(__import__("uuid").uuid4())}}
     assert auth_client.post(f"{TX}/bulk", account, format="json").status_code == 404  # not an account of yours
+
+
+def test_bulk_edit_costs_the_same_statements_for_3_or_30_rows(auth_client, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    warm = TransactionFactory(user=user)  # the first request of a client reads a few things once
+    auth_client.post(f"{TX}/bulk", {"ids": [str(warm.id)], "set": {"notes": "warm"}}, format="json")
+    counts = []
+    for size in (3, 30):
+        rows = TransactionFactory.create_batch(size, user=user, category=Category.GROCERIES)
+        body = {"ids": [str(t.id) for t in rows], "set": {"category": "Travel", "notes": "x", "tags_add": [f"t{size}"]}}
+        with CaptureQueriesContext(connection) as queries:
+            response = auth_client.post(f"{TX}/bulk", body, format="json")
+        assert response.json()["changed"] == {"category": size, "notes": size, "tags": size, "account": 0}
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    changes = TransactionChange.objects.filter(transaction_id__in=[t.id for t in rows])
+    assert sorted(changes.values_list("field", flat=True).distinct()) == ["category", "notes", "tags"]
+    assert changes.count() == 3 * 30 and CategoryCorrection.objects.filter(transaction__in=rows).count() == 30
