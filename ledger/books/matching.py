@@ -28,24 +28,66 @@ MATCH_DAYS = 4
 FX_TOLERANCE = Decimal("0.05")
 _STANDARD = Transaction.Kind.STANDARD
 
+# The candidate rule, for a row `s` and a counterpart `c` (same user, given
+# as a constant so every plan can use the user's indexes).
+_CANDIDATE = f"""
+c.user_id = %(user)s AND c.amount = -s.amount AND c.date BETWEEN s.date - {MATCH_DAYS} AND s.date + {MATCH_DAYS}
+AND NOT c.is_deleted AND c.transfer_id IS NULL AND c.kind = '{_STANDARD}'
+AND c.account_id <> s.account_id AND c.currency = s.currency
+"""
+_NOT_REJECTED = f"""
+NOT EXISTS (
+    SELECT 1 FROM ledger_transfersuggestion r
+    WHERE r.out_leg_id = CASE WHEN s.amount > 0 THEN s.id ELSE c.id END
+      AND r.in_leg_id = CASE WHEN s.amount > 0 THEN c.id ELSE s.id END
+      AND r.status = '{TransferSuggestion.Status.REJECTED}'
+)
+"""
+# The seed rows, read once by id (MATERIALIZED: the planner sees how many
+# there are from the array, whatever the table's statistics say right after
+# an import's COPY), and each seed's same-currency candidates: one join
+# against the (user, amount, date) partial index, minus remembered rejections.
+_SEED_EDGES = f"""
+seed AS MATERIALIZED (
+    SELECT s.id, s.account_id, s.amount, s.date, s.currency FROM ledger_transaction s
+    WHERE s.id = ANY(%(ids)s::uuid[]) AND s.user_id = %(user)s
+      AND NOT s.is_deleted AND s.transfer_id IS NULL AND s.kind = '{_STANDARD}'
+),
+edge AS MATERIALIZED (
+    SELECT s.id AS seed_id, c.id AS other_id, s.amount > 0 AS seed_out, abs(s.date - c.date) AS diff
+    FROM seed s JOIN ledger_transaction c ON {_CANDIDATE}
+    WHERE {_NOT_REJECTED}
+)
+"""
+_PAIRS = """
+SELECT DISTINCT CASE WHEN seed_out THEN seed_id ELSE other_id END AS out_id,
+                CASE WHEN seed_out THEN other_id ELSE seed_id END AS in_id, diff
+FROM edge
+"""
 # Same-currency candidates of the seed rows, each pair as (out, in, days apart).
-# Driven by the seed ids and probing the (user, amount, date) index once per
-# seed (LATERAL): right after an import's COPY the table's statistics are
-# stale, and a planner free to pick the join order scanned seeds x rows.
-_EDGES_SQL = f"""
-SELECT CASE WHEN s.amount > 0 THEN s.id ELSE c.id END AS out_id,
-       CASE WHEN s.amount > 0 THEN c.id ELSE s.id END AS in_id,
-       abs(s.date - c.date) AS diff
-FROM unnest(%s::uuid[]) AS seed(id)
-JOIN ledger_transaction s ON s.id = seed.id
-CROSS JOIN LATERAL (
-    SELECT c.id, c.date FROM ledger_transaction c
-    WHERE c.user_id = s.user_id AND c.amount = -s.amount
-      AND c.date BETWEEN s.date - {MATCH_DAYS} AND s.date + {MATCH_DAYS}
-      AND NOT c.is_deleted AND c.transfer_id IS NULL AND c.kind = '{_STANDARD}'
-      AND c.account_id <> s.account_id AND c.currency = s.currency
-) AS c
-WHERE NOT s.is_deleted AND s.transfer_id IS NULL AND s.kind = '{_STANDARD}'
+_EDGES_SQL = f"WITH {_SEED_EDGES} {_PAIRS}"
+
+# Every candidate pair of the seeds with whether it is strong: both legs have
+# exactly one candidate, counting every candidate a leg has, not only the
+# seeds' (an old row with two possible counterparts is ambiguous too). A
+# seed's candidates are all in `edge`; the other endpoints' are counted by a
+# second join of the same shape. One statement, set-based: (out, in, diff, strong).
+_MATCH_SQL = f"""
+WITH {_SEED_EDGES},
+far AS MATERIALIZED (
+    SELECT DISTINCT e.other_id AS id FROM edge e WHERE NOT EXISTS (SELECT 1 FROM seed WHERE seed.id = e.other_id)
+),
+degree AS (
+    SELECT seed_id AS id, count(*) AS n FROM edge GROUP BY seed_id
+    UNION ALL
+    SELECT s.id, count(*) FROM far JOIN ledger_transaction s ON s.id = far.id
+    JOIN ledger_transaction c ON {_CANDIDATE}
+    WHERE {_NOT_REJECTED}
+    GROUP BY s.id
+),
+pair AS ({_PAIRS})
+SELECT p.out_id, p.in_id, p.diff, d_out.n = 1 AND d_in.n = 1
+FROM pair p JOIN degree d_out ON d_out.id = p.out_id JOIN degree d_in ON d_in.id = p.in_id
 """
 
 # Cross-currency candidates: for each (seed, other currency, low, high) the
@@ -83,15 +125,12 @@ def _rejected(user_id, pairs) -> set:
 
 
 def _edges(user_id, ids) -> dict:
+    """{(out, in): days apart} for the seeds' same-currency candidates, rejections left out."""
     if not ids:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(_EDGES_SQL, [list(ids)])
-        rows = cursor.fetchall()
-    edges = {(out_id, in_id): diff for out_id, in_id, diff in rows}
-    for pair in _rejected(user_id, edges):
-        edges.pop(pair, None)
-    return edges
+        cursor.execute(_EDGES_SQL, {"ids": list(ids), "user": user_id})
+        return {(out_id, in_id): diff for out_id, in_id, diff in cursor.fetchall()}
 
 
 def _fx_edges(*, user_id, ids) -> dict:
@@ -121,38 +160,48 @@ def _fx_edges(*, user_id, ids) -> dict:
 
 
 def _suggest(*, user_id, edges: dict) -> int:
+    """Store pairs as open suggestions in one statement (an import may
+    suggest thousands); an existing suggestion (or a remembered rejection)
+    stays as it is. -> how many were new."""
     if not edges:
         return 0
     now = timezone.now()
-    created = TransferSuggestion.objects.bulk_create(
-        [
-            TransferSuggestion(user_id=user_id, out_leg_id=o, in_leg_id=i, date_diff=d, created_at=now, updated_at=now)
-            for (o, i), d in edges.items()
-        ],
-        ignore_conflicts=True,  # an existing suggestion (or a remembered rejection) stays as it is
-    )
-    return len(created)
+    pairs = list(edges.items())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ledger_transfersuggestion "
+            "(id, created_at, updated_at, user_id, out_leg_id, in_leg_id, date_diff, status) "
+            "SELECT gen_random_uuid(), %s, %s, %s, p.out_id, p.in_id, p.diff, %s "
+            "FROM unnest(%s::uuid[], %s::uuid[], %s::int[]) AS p(out_id, in_id, diff) "
+            "ON CONFLICT (out_leg_id, in_leg_id) DO NOTHING",
+            [
+                now,
+                now,
+                user_id,
+                TransferSuggestion.Status.OPEN,
+                [out_id for (out_id, _), _ in pairs],
+                [in_id for (_, in_id), _ in pairs],
+                [diff for _, diff in pairs],
+            ],
+        )
+        return cursor.rowcount
 
 
 def transfers_match(*, user, transaction_ids, created_by: str = Transfer.CreatedBy.MATCH) -> MatchOutcome:
     """Match the given new rows against the user's ledger: link the
-    unambiguous pairs, suggest the rest. Runs inside the caller's atomic block."""
+    unambiguous pairs, suggest the rest. Runs inside the caller's atomic
+    block. Set-based whatever the number of rows: one statement finds the
+    pairs and which are strong, a few link them and store the suggestions."""
     outcome = MatchOutcome()
     ids = list(transaction_ids)
     if not ids:
         return outcome
-    seed_edges = _edges(user.pk, ids)
-    endpoints = {leg for pair in seed_edges for leg in pair}
-    # Degrees over every candidate the endpoints have, not only the seeds':
-    # an old row with two possible counterparts is ambiguous too.
-    all_edges = {**seed_edges, **_edges(user.pk, endpoints - set(ids))}
-    degree: dict = {}
-    for out_id, in_id in all_edges:
-        degree[out_id] = degree.get(out_id, 0) + 1
-        degree[in_id] = degree.get(in_id, 0) + 1
+    with connection.cursor() as cursor:
+        cursor.execute(_MATCH_SQL, {"ids": ids, "user": user.pk})
+        rows = cursor.fetchall()
     to_suggest, strong = {}, []
-    for (out_id, in_id), diff in seed_edges.items():
-        if degree[out_id] == 1 and degree[in_id] == 1:
+    for out_id, in_id, diff, is_strong in rows:
+        if is_strong:
             strong.append((out_id, in_id))
         else:
             to_suggest[(out_id, in_id)] = diff
@@ -228,53 +277,59 @@ def transfers_link(*, user, pairs: list[tuple], created_by: str) -> tuple[list[T
     ids = [leg for pair in pairs for leg in pair]
     if len(set(ids)) != len(ids):
         raise Conflict("A transaction can be a leg of one transfer only.", code="already_linked")
+    # Plain tuples, not model instances: an import links thousands of pairs.
     legs = {
-        tx.id: tx
-        for tx in Transaction.objects.select_for_update(of=("self",))
+        row[0]: row
+        for row in Transaction.objects.select_for_update(of=("self",))
         .filter(id__in=ids, user=user, is_deleted=False)
         .order_by("id")
-        .only("id", "account_id", "amount", "currency", "kind", "transfer_id", "category")
+        .values_list("id", "account_id", "amount", "currency", "kind", "transfer_id", "category")
     }
     categories, transfers, now = {Category.TRANSFERS}, [], timezone.now()
     for out_id, in_id in pairs:
         out_leg, in_leg = legs.get(out_id), legs.get(in_id)
         if out_leg is None or in_leg is None:
             raise NotFound("Both legs must be two live transactions of yours.")
-        if out_leg.transfer_id or in_leg.transfer_id or out_leg.kind != _STANDARD or in_leg.kind != _STANDARD:
+        (_, out_account, out_amount, out_currency, out_kind, out_transfer, out_category) = out_leg
+        (_, in_account, in_amount, in_currency, in_kind, in_transfer, in_category) = in_leg
+        if out_transfer or in_transfer or out_kind != _STANDARD or in_kind != _STANDARD:
             raise Conflict(
                 "One of these transactions is already a transfer leg or an adjustment.", code="already_linked"
             )
-        if out_leg.account_id == in_leg.account_id:
+        if out_account == in_account:
             raise DomainError("A transfer moves money between two different accounts.", code="same_account")
-        if not (out_leg.amount > 0 > in_leg.amount):
+        if not (out_amount > 0 > in_amount):
             raise DomainError("out_id must be money out (positive) and in_id money in (negative).", code="direction")
-        if out_leg.currency == in_leg.currency and out_leg.amount != -in_leg.amount:
+        if out_currency == in_currency and out_amount != -in_amount:
             raise DomainError("In one currency the two legs must have opposite amounts.", code="amount_mismatch")
-        categories |= {out_leg.category, in_leg.category}
+        categories |= {out_category, in_category}
         transfers.append(
             Transfer(
                 user=user,
                 out_leg_id=out_id,
                 in_leg_id=in_id,
                 created_by=created_by,
-                out_category=out_leg.category,
-                in_category=in_leg.category,
+                out_category=out_category,
+                in_category=in_category,
                 created_at=now,
                 updated_at=now,
             )
         )
     Transfer.objects.bulk_create(transfers)
-    values = ", ".join(["(%s::uuid, %s::uuid)"] * (2 * len(transfers)))
-    params = [str(v) for t in transfers for v in (t.out_leg_id, t.id, t.in_leg_id, t.id)]
+    legs_of = [leg for t in transfers for leg in (t.out_leg_id, t.in_leg_id)]
+    transfer_of = [t.id for t in transfers for _ in (0, 1)]
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE ledger_transaction AS t SET kind = %s, transfer_id = v.transfer_id, category = %s, "  # noqa: S608
-            f"updated_at = %s FROM (VALUES {values}) AS v(id, transfer_id) WHERE t.id = v.id",
-            [Transaction.Kind.TRANSFER, Category.TRANSFERS, now, *params],
+            "UPDATE ledger_transaction AS t SET kind = %s, transfer_id = v.transfer_id, category = %s, updated_at = %s "
+            "FROM unnest(%s::uuid[], %s::uuid[]) AS v(id, transfer_id) WHERE t.id = v.id",
+            [Transaction.Kind.TRANSFER, Category.TRANSFERS, now, legs_of, transfer_of],
         )
-    open_suggestions = TransferSuggestion.objects.filter(status=TransferSuggestion.Status.OPEN)
-    open_suggestions.filter(out_leg_id__in=ids).delete()
-    open_suggestions.filter(in_leg_id__in=ids).delete()
+        # Open suggestions of the linked legs are settled (rejections stay remembered).
+        for column in ("out_leg_id", "in_leg_id"):
+            cursor.execute(
+                f"DELETE FROM ledger_transfersuggestion WHERE {column} = ANY(%s::uuid[]) AND status = %s",  # noqa: S608
+                [ids, TransferSuggestion.Status.OPEN],
+            )
     return transfers, categories
 
 
