@@ -49,8 +49,7 @@ from django.db import connection  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from ledger.imports import commits, previews  # noqa: E402
-from ledger.imports import services as import_services  # noqa: E402
+from ledger.imports import commits, one_call, previews  # noqa: E402
 from ledger.models import Account, Import, Rule, Transaction, TransactionChange  # noqa: E402
 from ledger.rules import engine  # noqa: E402
 from ledger.rules import services as rules  # noqa: E402
@@ -188,7 +187,8 @@ def main():
         def timed_import(user, text) -> tuple[float, int]:
             if args.path == "legacy":
                 started = time.perf_counter()
-                imported = import_services.transactions_import(user=user, content=text).imported
+                upload = SimpleUploadedFile("bench.csv", text.encode())
+                imported = one_call.transactions_import(user=user, upload=upload, run_async=False).result["imported"]
                 return time.perf_counter() - started, imported
             account = Account.objects.create(user=user, name="Bench", currency="USD")
             upload = SimpleUploadedFile("bench.csv", text.encode())

@@ -363,6 +363,7 @@ SPECTACULAR_SETTINGS = {
         "AccountKindEnum": "ledger.models.books.Account.Kind",
         "TransactionKindEnum": "ledger.models.transactions.Transaction.Kind",
         "ImportStatusEnum": "ledger.models.imports.Import.Status",
+        "ImportJobStatusEnum": "ledger.imports.serializers.JOB_STATUSES",
         "ImportRowFateEnum": "ledger.models.imports.ImportRow.Fate",
         "ImportFormatEnum": "ledger.models.imports.ImportProfile.Format",
         "ImportSignEnum": "ledger.models.imports.ImportProfile.Sign",

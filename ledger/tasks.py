@@ -5,7 +5,7 @@ routes name them)."""
 from ledger.anchoring.tasks import anchor_ledger, verify_ledger
 from ledger.anomalies.tasks import rescore_imported_anomalies, score_transaction_anomaly
 from ledger.currency.tasks import recompute_base_amounts, refresh_exchange_rates
-from ledger.imports.tasks import commit_import, import_transactions, sweep_imports
+from ledger.imports.tasks import commit_import, sweep_imports
 from ledger.portfolio.tasks import refresh_portfolio_valuations
 from ledger.recurrences.tasks import detect_subscriptions, send_subscription_reminders
 
@@ -13,7 +13,6 @@ __all__ = [
     "anchor_ledger",
     "commit_import",
     "detect_subscriptions",
-    "import_transactions",
     "refresh_portfolio_valuations",
     "rescore_imported_anomalies",
     "score_transaction_anomaly",

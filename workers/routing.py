@@ -8,7 +8,6 @@ QUEUES = ("high_priority", "default", "low_priority", "scheduled")
 
 TASK_ROUTES = {
     "workers.ping": {"queue": "default"},
-    "ledger.import_transactions": {"queue": "high_priority"},
     "ledger.commit_import": {"queue": "high_priority"},
     "ledger.sweep_imports": {"queue": "default"},
     "workers.cleanup_task_results": {"queue": "low_priority"},

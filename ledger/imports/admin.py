@@ -7,12 +7,22 @@ from ledger.models import Import, ImportJob, ImportProfile, ImportRow
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
+    """Jobs of the first CSV importer, kept as history: nothing writes them any more."""
+
     list_display = ("created_at", "user", "filename", "status", "total", "processed")
     list_filter = ("status",)
     search_fields = ("user__email", "filename")
-    raw_id_fields = ("user",)
     exclude = ("content",)
-    readonly_fields = ("summary", "error", "finished_at")
+    readonly_fields = [f.name for f in ImportJob._meta.fields if f.name != "content"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ImportProfile)

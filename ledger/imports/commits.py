@@ -18,13 +18,15 @@ from config.exceptions import Conflict
 from ledger.books.guards import account_check_open
 from ledger.books.matching import transfers_match
 from ledger.currency.services import BulkConverter, converted_by_caller
+from ledger.events import announce_transactions_changed
 from ledger.imports.leases import import_lease
 from ledger.imports.previews import ROW_BATCH, import_rows_classify, merchant_text
+from ledger.imports.tagging import import_file_tags_write
 from ledger.models import Import, ImportRow, Transaction, Transfer
 from ledger.models.transactions import NOTES_MAX_LENGTH
 from ledger.rules.engine import Outcome, RuleSet
 from ledger.rules.fields import Draft
-from ledger.transactions.services import CategoryResolver, _after_transactions_committed
+from ledger.transactions.services import CategoryResolver
 from merchants.categories import CATEGORY_NAMES
 from realtime.services import notify_import_committed, notify_import_progress
 
@@ -260,6 +262,7 @@ def _finish(source: Import) -> None:
         ImportRow.objects.filter(source_import=source, transaction_id__in=matched.touched_ids).update(
             fate=Fate.TRANSFER
         )
+    import_file_tags_write(source)
     source.imported_count = len(ids)
     source.processed = len(ids)
     source.status = Status.COMMITTED
@@ -267,7 +270,7 @@ def _finish(source: Import) -> None:
     source.save(update_fields=["transfers_matched", "imported_count", "processed", "status", "committed_at",
                                "updated_at"])  # fmt: skip
     if ids:
-        _after_transactions_committed(
+        announce_transactions_changed(
             user_id=user.pk, action="imported", categories=categories | matched.categories, transaction_ids=ids
         )
     summary = _summary(source)
@@ -322,5 +325,5 @@ def import_revert(*, user, import_id) -> Import:
         source.reverted_at = now
         source.save(update_fields=["status", "reverted_at", "updated_at"])
         if ids:
-            _after_transactions_committed(user_id=user.pk, action="deleted", categories=categories, transaction_ids=ids)
+            announce_transactions_changed(user_id=user.pk, action="deleted", categories=categories, transaction_ids=ids)
     return source

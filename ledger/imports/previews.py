@@ -5,6 +5,7 @@ account (again at commit, since the ledger may have moved meanwhile)."""
 import datetime
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -37,7 +38,7 @@ def file_error(exc: parsers.ImportFileError) -> Invalid:
 
 
 def _row_data(row: parsers.ParsedRow) -> dict:
-    return {
+    data = {
         "date": row.date.isoformat(),
         "amount": f"{row.amount:.2f}",
         "payee": row.payee,
@@ -49,6 +50,9 @@ def _row_data(row: parsers.ParsedRow) -> dict:
         "external_id": row.external_id,
         "balance": None if row.balance is None else f"{row.balance:.2f}",
     }
+    if row.tags:
+        data["tags"] = list(row.tags)
+    return data
 
 
 def merchant_text(data: dict) -> str:
@@ -64,7 +68,18 @@ def _copy_rows(rows: list[tuple]) -> None:
                 copy.write_row(row)
 
 
-def _store_rows(source: Import, stream, *, currency: str) -> int:
+@dataclass(frozen=True)
+class Routing:
+    """One file split over several imports by currency (the one-call import):
+    this import keeps the rows in its account's currency, a row without one
+    being in `blank_currency`; rows in other currencies are left to the other
+    imports, whole-file row errors to the import with `keep_errors`."""
+
+    blank_currency: str
+    keep_errors: bool
+
+
+def _store_rows(source: Import, stream, *, currency: str, routing: Routing | None = None) -> int:
     """Stream the parser's rows into ImportRow in COPY batches (memory flat
     in the number of rows). -> rows stored."""
     normalized_of: dict[str, str] = {}
@@ -72,6 +87,8 @@ def _store_rows(source: Import, stream, *, currency: str) -> int:
     stored = 0
     for item in stream:
         if isinstance(item, parsers.ParsedRow):
+            if routing is not None and (item.currency.upper() or routing.blank_currency) != currency:
+                continue
             data = _row_data(item)
             text = merchant_text(data)
             if text not in normalized_of:
@@ -86,6 +103,8 @@ def _store_rows(source: Import, stream, *, currency: str) -> int:
                 (source.id, item.row_number, fate, item.date, item.amount, normalized_of[text],
                  item.external_id[:128], json.dumps(data), message, cell)
             )  # fmt: skip
+        elif routing is not None and not routing.keep_errors:
+            continue
         else:
             raw = {str(k): str(v)[:500] for k, v in (item.raw or {}).items()}
             batch.append(
@@ -178,7 +197,7 @@ def import_rows_classify(source: Import) -> None:
     source.save(update_fields=["new_count", "duplicate_count", "error_count", "total", "updated_at"])
 
 
-def _read_upload(upload) -> bytes:
+def read_upload(upload) -> bytes:
     max_bytes = _setting("LEDGER_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
     if upload.size is not None and upload.size > max_bytes:
         raise PayloadTooLarge(f"The file is over {max_bytes // (1024 * 1024)} MB.", attr="file")
@@ -194,35 +213,50 @@ def import_preview(*, user, account_id, upload, profile: str | None = None, over
     the ledger. A whole-file problem is an Invalid naming what was wrong."""
     account = account_get(user=user, account_id=account_id)
     account_check_open(account)
-    content = _read_upload(upload)
+    content = read_upload(upload)
     chosen = import_profile_resolve(user=user, ref=profile)
-    overrides = profile_overrides(overrides or {})
+    return preview_content(user=user, account=account, content=content, filename=upload.name or "", profile=chosen,
+                           overrides=profile_overrides(overrides or {}))  # fmt: skip
+
+
+def parse_stream(content: bytes, *, filename: str, profile: ImportProfile | None, overrides: dict,
+                 generic_defaults: dict | None = None) -> parsers.ParseStream:  # fmt: skip
+    """The parser's stream over an uploaded file; a whole-file problem is an Invalid."""
     try:
         # Overrides apply to the chosen profile or, with `auto`, to the detected one.
-        stream = parsers.iter_parse(
+        return parsers.iter_parse(
             content,
-            filename=upload.name or "",
-            profile=profile_for_parser(chosen) if chosen else None,
+            filename=filename,
+            profile=profile_for_parser(profile) if profile else None,
             overrides=overrides,
             max_rows=_setting("LEDGER_IMPORT_MAX_ROWS", 1_000_000),
+            generic_defaults=generic_defaults,
         )
     except parsers.ImportFileError as exc:
         raise file_error(exc)
     except (TypeError, ValueError) as exc:  # an override the profile cannot take
         raise Invalid(str(exc), code="invalid_profile")
+
+
+def preview_content(*, user, account, content: bytes, filename: str, profile: ImportProfile | None, overrides: dict,
+                    generic_defaults: dict | None = None, routing: Routing | None = None) -> Import:  # fmt: skip
+    """The preview of already-read file content for an open account (import_preview's body)."""
+    chosen = profile
+    stream = parse_stream(content, filename=filename, profile=chosen, overrides=overrides,
+                          generic_defaults=generic_defaults)  # fmt: skip
     now = timezone.now()
     with db_transaction.atomic():
         source = Import.objects.create(
             user=user,
             account=account,
             profile=chosen,
-            filename=(upload.name or "")[:255],
+            filename=filename[:255],
             sha256=hashlib.sha256(content).hexdigest(),
             format=stream.format,
             expires_at=now + PREVIEW_TTL,
         )
         try:
-            stored = _store_rows(source, stream, currency=account.currency)
+            stored = _store_rows(source, stream, currency=account.currency, routing=routing)
         except parsers.ImportFileError as exc:
             raise file_error(exc)
         if not stored:

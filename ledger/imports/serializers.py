@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from config import serializers
 from config.fields import AsciiDecimalField, BoundedDateField, JSONDictField, JSONListField, reads_text
 from ledger.imports.profiles import PROFILE_FIELDS
-from ledger.models import Import, ImportJob, ImportProfile, ImportRow
+from ledger.models import Import, ImportProfile, ImportRow
 
 
 class RowNumbersField(serializers.ListField):
@@ -24,46 +24,6 @@ class RowNumbersField(serializers.ListField):
             if isinstance(items, list | tuple):
                 data = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
         return super().to_internal_value(data)
-
-
-class ImportInputSerializer(serializers.Serializer):
-    file = serializers.FileField(
-        help_text="CSV: date, amount, merchant (or description); optional category, currency, notes, external_id."
-    )
-    account = serializers.UUIDField(
-        required=False,
-        help_text="Import into this account (rows in another currency are errors). Default: "
-        "each row's currency's default account.",
-    )
-    atomic = serializers.BooleanField(default=False, help_text="Write nothing if any row is bad.")
-    force_rows = RowNumbersField(required=False, default=list, help_text="Row numbers to import even if duplicates.")
-
-
-class ImportRowErrorSerializer(serializers.Serializer):
-    row = serializers.IntegerField(help_text="Spreadsheet row number (the header is row 1).")
-    message = serializers.CharField()
-
-
-class ImportSkippedRowSerializer(serializers.Serializer):
-    row = serializers.IntegerField()
-    matched_id = serializers.UUIDField(help_text="The existing transaction this row duplicates.")
-
-
-class ImportResultSerializer(serializers.Serializer):
-    job_id = serializers.UUIDField()
-    imported = serializers.IntegerField()
-    duplicates = serializers.IntegerField()
-    errors = ImportRowErrorSerializer(many=True)
-    skipped = ImportSkippedRowSerializer(many=True)
-    total = serializers.IntegerField()
-    transfers_matched = serializers.IntegerField(help_text="New rows linked as transfer legs.")
-
-
-class ImportJobSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ImportJob
-        fields = ["id", "status", "filename", "total", "processed", "summary", "error", "created_at", "finished_at"]
-        read_only_fields = fields
 
 
 _TEXT = {"type": "string", "pattern": r"^[^\u0000]*$"}
@@ -290,3 +250,81 @@ class ImportDetailOutputSerializer(ImportOutputSerializer):
 
 class ImportRowsQuerySerializer(serializers.Serializer):
     fate = serializers.ChoiceField(choices=ImportRow.Fate.choices, required=False)
+
+
+# The one-call import (POST transactions/import), kept for the first importer's clients.
+
+
+class ImportInputSerializer(ProfileFieldsSerializer):
+    file = serializers.FileField(
+        help_text="CSV (date, amount, merchant or description; optional category, currency, notes, external_id, "
+        "tags), a bank's CSV/XLSX export, OFX, QFX, QIF, CAMT.053 or MT940."
+    )
+    account = serializers.UUIDField(
+        required=False,
+        help_text="Import into this account (rows in another currency are row errors). Default: each row's "
+        "currency's default account (a row without one: your default currency); a currency you have no account "
+        "in is a 400 naming its first row.",
+    )
+    atomic = serializers.BooleanField(default=False, help_text="Write nothing if any row is bad.")
+    force_rows = RowNumbersField(required=False, default=list, help_text="Row numbers to import even if duplicates.")
+    profile = serializers.CharField(
+        max_length=64,
+        required=False,
+        default="auto",
+        help_text="`auto` (a bank export is read with its built-in profile, any other table with positive "
+        "amounts as money out unless `sign` says otherwise), a built-in profile's key, or a profile id.",
+    )
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Spreadsheet row number (the header is row 1).")
+    message = serializers.CharField()
+    cell = serializers.CharField(required=False, help_text="The column the error is about, when known.")
+
+
+class ImportSkippedRowSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    matched_id = serializers.UUIDField(allow_null=True, help_text="The existing transaction this row duplicates.")
+
+
+class OneCallImportRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    account = serializers.UUIDField()
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=Import.Status.choices)
+    url = serializers.CharField(help_text="GET it for the import's progress, counts and rows.")
+
+
+class ImportResultSerializer(serializers.Serializer):
+    job_id = serializers.UUIDField(help_text="The (first) import's id, as `imports[0].id`.")
+    imported = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    errors = ImportRowErrorSerializer(many=True)
+    skipped = ImportSkippedRowSerializer(many=True)
+    total = serializers.IntegerField()
+    transfers_matched = serializers.IntegerField(help_text="New rows linked as transfer legs.")
+    imports = OneCallImportRefSerializer(many=True, help_text="One import per account the rows went to.")
+
+
+JOB_STATUSES = ["pending", "running", "completed", "failed", "reverted", "expired"]
+
+
+class ImportJobSerializer(serializers.Serializer):
+    """The first importer's job shape, over an Import (or an ImportJob of before the statement importer)."""
+
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=JOB_STATUSES)
+    filename = serializers.CharField()
+    total = serializers.IntegerField()
+    processed = serializers.IntegerField()
+    summary = serializers.JSONField(allow_null=True, help_text="The import's result once completed.")
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ImportQueuedSerializer(ImportJobSerializer):
+    job_id = serializers.UUIDField(help_text="The same id as `id`.")
+    url = serializers.CharField(help_text="Poll this (GET imports/{id}) until status is committed.")
+    imports = OneCallImportRefSerializer(many=True, help_text="One import per account the rows go to.")

@@ -1,19 +1,7 @@
 from celery import shared_task
 
 from config.tasks import MAX_RETRIES_DATABASE, TallyTask
-from ledger.imports import commits, services, sweeps
-
-
-class ImportJobTask(TallyTask):
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        # Out of retries or a permanent error: the job ends failed, never running forever.
-        services.import_job_fail(job_id=(args or [kwargs.get("job_id")])[0], error=f"{type(exc).__name__}: {exc}")
-        super().on_failure(exc, task_id, args, kwargs, einfo)
-
-
-@shared_task(name="ledger.import_transactions", base=ImportJobTask, max_retries=MAX_RETRIES_DATABASE)
-def import_transactions(job_id: str) -> dict:
-    return services.import_job_run(job_id=job_id)
+from ledger.imports import commits, sweeps
 
 
 class CommitImportTask(TallyTask):
@@ -25,7 +13,7 @@ class CommitImportTask(TallyTask):
 
 @shared_task(name="ledger.commit_import", base=CommitImportTask, max_retries=MAX_RETRIES_DATABASE)
 def commit_import(import_id: str) -> dict:
-    """Writes a big import's rows (queued by POST imports/{id}/commit)."""
+    """Writes a big import's rows (queued by POST imports/{id}/commit and POST transactions/import)."""
     return commits.import_commit_run(import_id=import_id)
 
 

@@ -9,9 +9,11 @@ from config.models import TimeStampedModel
 
 
 class ImportJob(TimeStampedModel):
-    """One CSV import. Small files finish in the request and the row only
-    records the outcome; large ones keep the file text here until the
-    high-priority task has run it (tasks take ids, not payloads)."""
+    """One run of the first CSV importer (before the statement importer's
+    Import), kept as history: who imported what and when, and the id that
+    older TransactionChange rows (by import) name. Nothing writes it any
+    more; `POST transactions/import` makes Imports, and migration 0021 ended
+    the jobs still pending or running when it ran."""
 
     class Status(models.TextChoices):
         PENDING = "pending"

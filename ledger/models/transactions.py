@@ -299,7 +299,7 @@ class TransactionChange(models.Model):
     rule = models.ForeignKey(
         "ledger.Rule", null=True, blank=True, on_delete=models.SET_NULL, related_name="changes", db_constraint=False
     )
-    # The import (ImportJob today, Import later) that wrote the change: an id, not a key, so imports can move.
+    # The import that wrote the change (an Import; an ImportJob for changes of before it): an id, not a key.
     import_ref = models.UUIDField(null=True, blank=True)
     reason = models.CharField(max_length=500, blank=True, default="")
     at = models.DateTimeField(default=timezone.now)

@@ -27,10 +27,6 @@ from ledger.transactions.tags import tags_resolve, transaction_tags_change
 from merchants.categories import Category
 from merchants.services import match_merchant, match_merchants, normalize_merchant_text
 
-# The import room still calls the announcement by its old private name; it moves to
-# ledger.events.announce_transactions_changed with its own change, then this goes.
-_after_transactions_committed = announce_transactions_changed
-
 
 class CategoryResolver:
     """Picks a category for new transactions of one user: the user's own

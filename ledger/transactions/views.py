@@ -16,16 +16,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import UUID_PATTERN, TallyAPIMixin
-from config.exceptions import PayloadTooLarge
 from config.openapi import ConflictErrorResponseSerializer, PayloadTooLargeErrorResponseSerializer
 from config.pagination import StrictLimitOffsetPagination
 from ledger.anchoring import services as anchoring
 from ledger.anchoring.serializers import ProofSerializer
 from ledger.books.selectors import account_get
-from ledger.imports import exporting
-from ledger.imports import selectors as import_selectors
-from ledger.imports import services as import_services
-from ledger.imports.serializers import ImportInputSerializer, ImportJobSerializer, ImportResultSerializer
+from ledger.imports import exporting, one_call
+from ledger.imports.serializers import (
+    ImportInputSerializer,
+    ImportJobSerializer,
+    ImportQueuedSerializer,
+    ImportResultSerializer,
+)
 from ledger.models import Transaction
 from ledger.transactions import selectors, services
 from ledger.transactions.bulk import transactions_bulk_edit
@@ -277,11 +279,17 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
         request={"multipart/form-data": ImportInputSerializer},
         responses={
             200: ImportResultSerializer,
-            202: OpenApiResponse(ImportJobSerializer, description="Large file: running as a task; poll the job."),
+            202: OpenApiResponse(
+                ImportQueuedSerializer,
+                description="Large file: previewed, committing as a task; poll `url` (GET imports/{id}).",
+            ),  # fmt: skip
+            409: ConflictErrorResponseSerializer,
             413: PayloadTooLargeErrorResponseSerializer,
         },
-        description="CSV import. Rows above the async threshold run on the high_priority queue (202 + job). "
-        "Duplicates are skipped and reported with the id they matched; force_rows imports them anyway.",
+        description="One-call import: the statement importer's preview and commit in one request, into `account` "
+        "or each row's currency's default account. A file with more rows than the async threshold answers 202 "
+        "with the import and the URL to poll. Duplicates are skipped and reported with the id they matched; "
+        "force_rows imports them anyway; atomic=true writes nothing if a row is bad (400 invalid_rows).",
     )
     @action(
         detail=False,
@@ -292,25 +300,22 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
         pagination_class=None,
     )
     def import_csv(self, request):
-        upload = request.FILES.get("file")
-        max_bytes, _ = import_services.import_limits()
-        if upload is not None and upload.size > max_bytes:
-            raise PayloadTooLarge(f"The file is larger than {max_bytes} bytes.")
         data = self.validated(ImportInputSerializer)
-        account = account_get(user=request.user, account_id=data["account"]) if data.get("account") else None
-        job, result = import_services.import_job_create(
-            user=request.user,
-            account=account,
-            content=data["file"].read(),
-            filename=data["file"].name or "",
-            atomic=data["atomic"],
-            force_rows=data["force_rows"],
-        )
-        if result is None:
-            return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
-        return Response({"job_id": str(job.id), **result.as_dict()})
+        upload, account, profile = data.pop("file"), data.pop("account", None), data.pop("profile")
+        atomic, force_rows = data.pop("atomic"), data.pop("force_rows")
+        outcome = one_call.transactions_import(
+            user=request.user, upload=upload, account_id=account, atomic=atomic, force_rows=force_rows,
+            profile=profile, overrides=data,
+        )  # fmt: skip
+        if outcome.queued:
+            return Response(ImportQueuedSerializer(one_call.one_call_queued(outcome)).data,
+                            status=status.HTTP_202_ACCEPTED)  # fmt: skip
+        return Response(ImportResultSerializer({"job_id": outcome.imports[0].id, **outcome.result}).data)
 
-    @extend_schema(responses={200: ImportJobSerializer})
+    @extend_schema(
+        responses={200: ImportJobSerializer},
+        description="A one-call import in the job shape of the first importer (GET imports/{id} has the rows).",
+    )
     @action(
         detail=False,
         methods=["get"],
@@ -319,7 +324,7 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
         pagination_class=None,
     )
     def import_status(self, request, job_id=None):
-        return Response(ImportJobSerializer(import_selectors.import_job_get(user=request.user, job_id=job_id)).data)
+        return Response(ImportJobSerializer(one_call.one_call_status(user=request.user, job_id=job_id)).data)
 
     @extend_schema(
         parameters=[

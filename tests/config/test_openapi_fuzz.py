@@ -72,7 +72,20 @@ DOMAIN_REJECTIONS: dict[str, set[tuple[str | None, str]]] = {
     "PATCH /api/v1/import-profiles/{id}": {(None, "invalid_profile")},
     "POST /api/v1/imports": {(None, "invalid_profile")},
     # An uploaded file's content.
-    "POST /api/v1/transactions/import": {(None, "encoding"), (None, "bad_header"), (None, "empty")},
+    # The statement parser's verdict on the file (bad_header, no_rows, unknown_format, ...), a currency with no
+    # account, and the same profile overrides as POST imports; an object key with NUL (jsonb refuses it),
+    # which OpenAPI 3.0 has no way to state (no propertyNames).
+    "POST /api/v1/transactions/import": {
+        ("file", "*"),
+        (None, "invalid_profile"),
+        ("category_map", "null_key"),
+        ("columns", "null_key"),
+        # A text of spaces is blank once trimmed; the schema's minLength cannot say so.
+        ("header_signature", "blank"),
+        ("direction_out_values", "blank"),
+        ("direction_in_values", "blank"),
+        ("profile", "blank"),
+    },
 }
 
 

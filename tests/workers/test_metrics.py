@@ -37,8 +37,8 @@ def scrape() -> dict[tuple, float]:
 @pytest.mark.django_db
 def test_queue_depth_per_celery_queue():
     app.send_task("workers.ping")  # routed to default, no worker running
-    app.send_task("ledger.import_transactions", args=["x"])  # high_priority
-    app.send_task("ledger.import_transactions", args=["y"])
+    app.send_task("ledger.commit_import", args=["x"])  # high_priority
+    app.send_task("ledger.commit_import", args=["y"])
 
     metrics = scrape()
 

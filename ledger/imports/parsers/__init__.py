@@ -105,8 +105,10 @@ class ParseStream:
 
 
 def iter_parse(content: bytes, *, filename: str = "", profile: Profile | None = None, overrides: dict | None = None,
-               max_rows: int = 1_000_000) -> ParseStream:  # fmt: skip
-    """Streaming parse: rows and errors one at a time, memory flat in the file's size."""
+               max_rows: int = 1_000_000, generic_defaults: dict | None = None) -> ParseStream:  # fmt: skip
+    """Streaming parse: rows and errors one at a time, memory flat in the file's size.
+    generic_defaults: profile fields for a table that no built-in profile's
+    signature fits (mapped from its header names), before any overrides."""
     fmt = detect_format(content, filename)
     overrides = dict(overrides or {})
     if profile is not None and overrides.get("format", profile.format) != fmt:
@@ -121,7 +123,7 @@ def iter_parse(content: bytes, *, filename: str = "", profile: Profile | None = 
                 f"Upload the {wanted.upper()} export, or import without a profile. {hint}".strip(),
             )
     if fmt in ("csv", "xlsx"):
-        return ParseStream(_table(content, fmt, profile, overrides, max_rows))
+        return ParseStream(_table(content, fmt, profile, overrides, max_rows, generic_defaults))
     from .camt import parse_camt
     from .ofx import parse_ofx
     from .qif import parse_qif
@@ -131,7 +133,8 @@ def iter_parse(content: bytes, *, filename: str = "", profile: Profile | None = 
     return ParseStream(parser(content, profile))
 
 
-def _table(content: bytes, fmt: str, profile: Profile | None, overrides: dict, max_rows: int):
+def _table(content: bytes, fmt: str, profile: Profile | None, overrides: dict, max_rows: int,
+           generic_defaults: dict | None = None):  # fmt: skip
     from .records import CsvRecords, sniff_delimiter
     from .tabular import TableParse
     from .values import detect_encoding
@@ -141,19 +144,23 @@ def _table(content: bytes, fmt: str, profile: Profile | None, overrides: dict, m
         from .xlsx import XlsxRecords
 
         records = XlsxRecords(content)
-        return TableParse(records, fmt=fmt, profile=profile, overrides=overrides, max_rows=max_rows, pad_rows=True)
+        return TableParse(records, fmt=fmt, profile=profile, overrides=overrides, max_rows=max_rows, pad_rows=True,
+                          generic_defaults=generic_defaults)  # fmt: skip
     encoding = detect_encoding(content, overrides.get("encoding", profile.encoding if profile else ""))
     delimiter = overrides.get("delimiter", profile.delimiter if profile else "")
     if not delimiter:
         sample = content[:65536].decode(encoding, "ignore")
         delimiter = sniff_delimiter(sample)
     records = CsvRecords(content, encoding, delimiter)
-    return TableParse(records, fmt=fmt, profile=profile, overrides=overrides, max_rows=max_rows)
+    return TableParse(
+        records, fmt=fmt, profile=profile, overrides=overrides, max_rows=max_rows, generic_defaults=generic_defaults
+    )
 
 
 def parse_file(content: bytes, *, filename: str = "", profile: Profile | None = None, overrides: dict | None = None,
-               max_rows: int = 1_000_000) -> ParseResult:  # fmt: skip
-    stream = iter_parse(content, filename=filename, profile=profile, overrides=overrides, max_rows=max_rows)
+               max_rows: int = 1_000_000, generic_defaults: dict | None = None) -> ParseResult:  # fmt: skip
+    stream = iter_parse(content, filename=filename, profile=profile, overrides=overrides, max_rows=max_rows,
+                        generic_defaults=generic_defaults)  # fmt: skip
     rows: list[ParsedRow] = []
     errors: list[RowError] = []
     for item in stream:

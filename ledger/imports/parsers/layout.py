@@ -26,6 +26,7 @@ class TableLayout:
     records: object
     statement: Statement
     warnings: list[str]
+    generic_defaults: dict | None = None
 
     def _locate(self, profile: Profile | None, overrides: dict) -> None:
         seen_text = False
@@ -100,6 +101,8 @@ class TableLayout:
 
     def _generic(self) -> Profile:
         profile, guessed = generic_profile(self.header)
+        if self.generic_defaults:  # the caller's convention for a file no profile names (e.g. its sign)
+            profile = dataclasses.replace(profile, **self.generic_defaults)
         self.detected_by = "generic"
         self.warnings.append("guessed columns: " + ", ".join(guessed))
         return profile
@@ -194,6 +197,7 @@ class TableLayout:
         self.i_payee, self.i_notes = find("payee"), find("notes")
         self.i_category, self.i_currency = find("category"), find("currency")
         self.i_external, self.i_balance = find("external_id"), find("balance")
+        self.i_tags = find("tags")
         described = profile.columns.get("description", [])
         names = [described] if isinstance(described, str) else list(described)
         self.i_description = [index[normalise(name)] for name in names if normalise(name) in index]

@@ -249,7 +249,7 @@ BUILTIN_PROFILES: dict[str, Profile] = {
                               "id"),
         date_format="%Y-%m-%d",
         columns={"date": "date", "amount": "amount", "currency": "currency", "payee": "merchant",
-                 "category": "category", "notes": "notes", "external_id": "external_id"},
+                 "category": "category", "notes": "notes", "external_id": "external_id", "tags": "tags"},
         sign="positive_is_out",
     ),
 }  # fmt: skip
@@ -282,6 +282,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "category": ("category", "kategorie", "categorie", "categoria", "spending category"),
     "direction": ("debit/credit", "dr/cr", "cr/dr", "af bij", "af/bij", "soll/haben", "s/h", "type debit/credit"),
     "external_id": ("transaction id", "external_id", "external id", "fitid", "reference number", "transaction number"),
+    "notes": ("notes", "note", "comment", "comments"),
+    "tags": ("tags", "labels"),
 }  # fmt: skip
 _ROLE_OF = {}
 for _role, _names in SYNONYMS.items():

@@ -21,6 +21,7 @@ Records = Iterable[tuple[int, RowProblem | None, list[str]]]  # re-iterable: Csv
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SKIP = object()
+MAX_TAGS, MAX_TAG_LENGTH = 20, 64
 # A statement's balance written as a row of the table (Volksbank's Anfangssaldo/Endsaldo
 # trailer, ING's beginsaldo): read into the statement, never imported as a transaction.
 _BALANCE_ROW = re.compile(
@@ -35,6 +36,18 @@ def _unescape(text: str) -> str:
     return text[1:] if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_START else text
 
 
+def _tags(cell: str, column: str) -> tuple[str, ...]:
+    """A `tags` cell: names separated by ';' (as Tally's export writes them), or ',' when there is no ';'."""
+    cell = _unescape(cell.strip())
+    if not cell:
+        return ()
+    parts = cell.split(";") if ";" in cell else cell.split(",")
+    names = tuple(dict.fromkeys(" ".join(part.split()) for part in parts if part.strip()))
+    if len(names) > MAX_TAGS or any(len(name) > MAX_TAG_LENGTH for name in names):
+        raise RowProblem(f"At most {MAX_TAGS} tags of at most {MAX_TAG_LENGTH} characters each.", column)
+    return names
+
+
 def _strip_quotes(text: str) -> str:
     # Amex writes its reference as '320261830000001'.
     return text[1:-1] if len(text) > 1 and text[0] == text[-1] == "'" else text
@@ -44,8 +57,9 @@ class TableParse(TableLayout):
     """Iterate to get ParsedRow | RowError; statement, warnings and skipped are final after iteration."""
 
     def __init__(self, records: Records, *, fmt: str, profile: Profile | None, overrides: dict | None,
-                 max_rows: int, pad_rows: bool = False):  # fmt: skip
+                 max_rows: int, pad_rows: bool = False, generic_defaults: dict | None = None):  # fmt: skip
         self.format = fmt
+        self.generic_defaults = generic_defaults
         self.records = records
         self.max_rows = max_rows
         self.pad_rows = pad_rows
@@ -173,6 +187,7 @@ class TableParse(TableLayout):
                 balance = parsed[0] if parsed else None
             except RowProblem:
                 balance = None
+        tags = _tags(cells[self.i_tags], self._name(self.i_tags)) if self.i_tags is not None else ()
         payee = payee or description
         if "\n" in payee:  # a quoted cell spanning lines: the merchant text is one line (the cell stays as is)
             payee = " ".join(payee.split())
@@ -189,6 +204,7 @@ class TableParse(TableLayout):
             currency or self.profile.currency,
             external_id,
             balance,
+            tags,
         )
 
     def _balance_row(self, match: re.Match, cells: list[str]):

@@ -100,6 +100,7 @@ class ParsedRow:
     currency: str
     external_id: str
     balance: Decimal | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass

@@ -3,8 +3,7 @@ celery worker processes on the test database and a test Redis database as
 broker; the first is killed while it holds uncommitted rows, the task is
 delivered again to a second worker, which takes the job over (the dead
 worker's lease went with its database session) and ends it committed with
-every row exactly once. Also the old ImportJob path: a job left running by a
-dead worker is taken over, never left running forever."""
+every row exactly once."""
 
 import os
 import signal
@@ -20,8 +19,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
 
-from ledger.imports import services
-from ledger.models import Import, ImportJob, ImportRow, Transaction
+from ledger.models import Import, ImportRow, Transaction
 from tests.e2e.servers import test_database_url as database_url
 from tests.ledger.factories import AccountFactory
 
@@ -145,31 +143,3 @@ def test_a_worker_killed_mid_commit_is_taken_over_and_every_row_lands_once(auth_
     linked = ImportRow.objects.filter(source_import_id=import_id, fate="new")
     assert linked.filter(transaction__isnull=True).count() == 0
     assert linked.values("transaction_id").distinct().count() == ROWS
-
-
-@pytest.mark.django_db(transaction=True)
-def test_an_old_import_job_left_running_by_a_dead_worker_is_taken_over(user):
-    content = "date,amount,merchant\n2024-03-01,12.50,Corner Bakery\n2024-03-02,40.00,Fuel Stop\n"
-    job = ImportJob.objects.create(user=user, content=content, status=ImportJob.Status.RUNNING)
-    key = f"importjob:{job.id}"
-
-    with psycopg.connect(database_url(), autocommit=True) as holder:
-        # A live worker holds the lease: a second delivery leaves the job to it.
-        holder.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
-        assert services.import_job_run(job_id=job.id)["status"] == "running"
-        assert Transaction.objects.filter(user=user).count() == 0
-    # The server ends the closed session's backend a moment after the client returns: wait,
-    # by blocking on the lease itself, until that session is really gone.
-    with psycopg.connect(database_url(), autocommit=True) as waiter:
-        waiter.execute("SET lock_timeout = '20s'")
-        waiter.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [key])
-        waiter.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [key])
-    # Its session is gone (the worker died): the next delivery takes the job over.
-    result = services.import_job_run(job_id=job.id)
-
-    job.refresh_from_db()
-    assert job.error == ""
-    assert (result["status"], job.status, job.summary["imported"]) == ("completed", "completed", 2)
-    assert Transaction.objects.filter(user=user).count() == 2
-    assert services.import_job_run(job_id=job.id)["status"] == "completed"  # and only once
-    assert Transaction.objects.filter(user=user).count() == 2

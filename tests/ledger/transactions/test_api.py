@@ -262,8 +262,9 @@ GOOD = (
 def test_import_good_file_then_reimport_adds_nothing(auth_client, user):
     first = _upload(auth_client, GOOD)
     assert first.status_code == 200, first.content
-    assert first.json() | {"job_id": None, "skipped": []} == {
+    assert first.json() | {"job_id": None, "skipped": [], "imports": None} == {
         "job_id": None,
+        "imports": None,  # one {id, account, currency, status, url} per account (tests/ledger/imports/test_one_call.py)
         "imported": 3,
         "duplicates": 0,
         "errors": [],
@@ -293,7 +294,7 @@ def test_atomic_import_with_a_bad_row_is_400_and_writes_nothing(auth_client, use
     content = "date,amount,merchant\n2024-03-05,1.00,A\n2024-03-05,abc,C\n"
     response = _upload(auth_client, content, atomic="true")
     assert response.status_code == 400
-    assert response.json()["row_errors"] == [{"row": 3, "message": "Amount 'abc' is not a number."}]
+    assert response.json()["row_errors"] == [{"row": 3, "message": "Amount 'abc' is not a number.", "cell": "amount"}]
     assert response.json()["imported"] == 0
     assert not Transaction.objects.filter(user=user).exists()
 
@@ -303,13 +304,19 @@ def test_atomic_import_with_a_bad_row_is_400_and_writes_nothing(auth_client, use
     [
         (b"", "empty"),
         (b"when,how,who\n2024-01-01,1,A\n", "bad_header"),
-        ("date,amount,merchant\n2024-01-01,1,Caf\u00e9\n".encode("cp1252"), "encoding"),
+        (b"\x00\x01\x02\x03" * 64, "unknown_format"),
     ],
 )
 def test_malformed_files_are_400(auth_client, content, code):
     response = _upload(auth_client, content)
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == code
+
+
+def test_a_cp1252_file_is_read_not_refused(auth_client, user):
+    response = _upload(auth_client, "date,amount,merchant\n2024-01-01,1,Caf\u00e9\n".encode("cp1252"))
+    assert response.status_code == 200, response.content
+    assert Transaction.objects.get(user=user).merchant_raw == "Caf\u00e9"
 
 
 def test_missing_file_is_400(auth_client):
