@@ -223,3 +223,16 @@ def test_spending_by_tag_counts_a_row_under_each_of_its_tags_and_once_in_the_tot
         {"period": "2026-05-01", "total": "60.00", "groups": [{"key": None, "amount": "60.00", "count": 1}]},
     ]
     assert body["unconverted"] == [{"currency": "EUR", "count": 1, "amount": "40.00"}]
+
+
+def test_spending_counts_off_budget_accounts(auth_client, user, ledger):
+    # A report is what happened to the money: an off-budget account's spending shows (budgets ignore it).
+    tracking = AccountFactory(user=user, name="Tracking", on_budget=False)
+    TransactionFactory(user=user, account=tracking, amount=Decimal("25.00"), date=D(2026, 5, 9), category="Groceries")
+
+    def may(query):
+        periods = auth_client.get(SPENDING, query).json()["periods"]
+        return next(p["groups"] for p in periods if p["period"] == "2026-05-01")
+
+    assert may(RANGE) == [{"key": "Groceries", "amount": "85.00", "count": 2}]
+    assert may({**RANGE, "account": str(tracking.pk)}) == [{"key": "Groceries", "amount": "25.00", "count": 1}]
