@@ -6,6 +6,10 @@ budgets report, net worth, and the live dashboard's API calls together (in
 process, through the URL router and serializers), and prints one JSON line.
 
     DATABASE_URL=... .venv/bin/python bench/reports.py --transactions 100000 --iterations 30
+
+--other-rows 900000 first seeds that many rows for another user (removed
+afterwards), so the measured user is one of many: the issue's "100k for one
+user among 1M".
 """
 
 import argparse
@@ -38,7 +42,7 @@ from ledger.reports import selectors  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
 
 
-def seed(user, *, transactions, days, batch=5000):
+def seed(user, *, transactions, days, batch=5000, budgets=True):
     today = datetime.date.today()
     rng = random.Random(42)
     accounts = [
@@ -69,7 +73,8 @@ def seed(user, *, transactions, days, batch=5000):
             _store(rows)
             rows = []
     _store(rows)
-    _seed_budgets(user, today)
+    if budgets:
+        _seed_budgets(user, today)
 
 
 def _store(rows):
@@ -141,11 +146,15 @@ def main():
     parser.add_argument("--transactions", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=730, help="spread transactions over this many past days")
     parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--other-rows", type=int, default=0, help="rows of another user seeded first")
     args = parser.parse_args()
 
     user = User.objects.create_user(email=f"bench-reports-{uuid.uuid4().hex[:8]}@example.com", password=None)
+    other = User.objects.create_user(email=f"bench-reports-other-{uuid.uuid4().hex[:8]}@example.com", password=None)
     try:
         t0 = time.perf_counter()
+        if args.other_rows:
+            seed(other, transactions=args.other_rows, days=args.days, budgets=False)
         seed(user, transactions=args.transactions, days=args.days)
         seed_s = time.perf_counter() - t0
         with connection.cursor() as cursor:
@@ -181,10 +190,11 @@ def main():
             )
         )
     finally:
-        Budget.objects.filter(user=user).delete()
-        Transaction.objects.filter(user=user).delete()
-        Account.objects.filter(user=user).delete()
-        user.delete()
+        for seeded in (user, other):
+            Budget.objects.filter(user=seeded).delete()
+            Transaction.objects.filter(user=seeded).delete()
+            Account.objects.filter(user=seeded).delete()
+            seeded.delete()
 
 
 if __name__ == "__main__":
