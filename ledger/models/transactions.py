@@ -206,6 +206,11 @@ class Transaction(TimeStampedModel):
                 name="ledger_tx_user_amount_idx",
                 condition=Q(is_deleted=False, transfer__isnull=True),
             ),
+            # The legs of a transfer, for the foreign key's own checks: deleting (unlinking) a
+            # transfer makes PostgreSQL look for rows still pointing at it, a scan of the whole
+            # table per transfer without this (an import revert ending 900 transfers: 194 s).
+            # Partial: only legs carry a transfer, so inserts of standard rows never touch it.
+            models.Index(fields=["transfer"], name="ledger_tx_transfer_idx", condition=Q(transfer__isnull=False)),
             # Nightly anchoring reads the live, unanchored rows in leaf order.
             models.Index(
                 fields=["created_at", "id"],
