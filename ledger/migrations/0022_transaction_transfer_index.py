@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0020_import_expired_status'),
+        ('ledger', '0021_end_import_jobs'),
         ('merchants', '0006_similar_candidates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
