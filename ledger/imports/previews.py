@@ -278,6 +278,8 @@ def preview_content(*, user, account, content: bytes, filename: str, profile: Im
             source.statement["closing_date"] = statement.closing_date.isoformat()
         source.file.save(f"{source.id}.{stream.format}", ContentFile(content), save=False)
         source.save()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")  # classification is index probes; compiling them only costs
         import_rows_classify(source)
         if stream.format == "ofx" and (warning := _ledger_balance_warning(source, statement)):
             source.warnings.append(warning)
