@@ -169,6 +169,23 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def peak_reset() -> float:
+    """Start a new peak: Linux resets VmHWM (the peak RSS) on `5` into
+    clear_refs. -> the RSS now, in MB (0 where /proc cannot do it)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _status_mb("VmRSS")
+    except OSError:
+        return 0.0
+
+
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def parse_rate(name: str, content: bytes) -> int:
     """Rows per second of the parse alone (no storing, no classification)."""
     started = time.perf_counter()
@@ -179,6 +196,7 @@ def parse_rate(name: str, content: bytes) -> int:
 def run(user, account, name: str, content: bytes, *, commit: bool) -> dict:
     parse_rows_per_s = parse_rate(name, content)
     before = rss_mb()
+    base = peak_reset()
     started, cpu = time.perf_counter(), cpu_s()
     source = previews.import_preview(user=user, account_id=account.id, upload=SimpleUploadedFile(name, content))
     preview_s = time.perf_counter() - started
@@ -192,7 +210,10 @@ def run(user, account, name: str, content: bytes, *, commit: bool) -> dict:
         "parse_rows_per_s": parse_rows_per_s,
         "file_mb": round(len(content) / 1e6, 1),
     }
+    if base:
+        result["preview_peak_rss_growth_mb"] = round(_status_mb("VmHWM") - base, 1)
     if commit:
+        base = peak_reset()
         started, cpu = time.perf_counter(), cpu_s()
         done = commits.import_commit(user=user, import_id=source.id, run_async=False)
         commit_s = time.perf_counter() - started
@@ -200,6 +221,9 @@ def run(user, account, name: str, content: bytes, *, commit: bool) -> dict:
         result.update(imported=done.imported_count, commit_s=round(commit_s, 3),
                       commit_rows_per_s=round(done.imported_count / commit_s),
                       commit_rows_per_cpu_s=round(done.imported_count / commit_cpu))  # fmt: skip
+        if base:
+            # The commit's own peak (the worker's), apart from the preview's and the test file's.
+            result["commit_peak_rss_growth_mb"] = round(_status_mb("VmHWM") - base, 1)
     result["peak_rss_growth_mb"] = round(rss_mb() - before, 1)
     result["load"] = load()
     return result

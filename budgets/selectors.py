@@ -79,7 +79,8 @@ def percent(part: Decimal, whole: Decimal) -> Decimal | None:
 def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
     """Adds spent, remaining, percentage and status to every budget in one
     statement. The join condition carries category, dates and is_deleted so
-    PostgreSQL reaches the rows through ledger's (user, category) index."""
+    PostgreSQL reaches the rows through ledger_tx_user_cat_date_idx
+    (user, category, date) WHERE NOT is_deleted."""
     spending = FilteredRelation(
         "user__transactions",
         condition=Q(

@@ -19,7 +19,7 @@ from config.exceptions import Conflict
 from ledger.books.guards import account_check_open
 from ledger.books.matching import transfers_match
 from ledger.currency.services import BulkConverter, converted_by_caller
-from ledger.events import announce_transactions_changed
+from ledger.events import TransactionIds, announce_transactions_changed
 from ledger.imports.leases import import_lease
 from ledger.imports.previews import ROW_BATCH, import_rows_classify
 from ledger.imports.tagging import import_file_tags_write
@@ -115,7 +115,7 @@ def import_commit(*, user, import_id, force_rows=(), skip_rows=(), run_async: bo
             raise Conflict("This preview has expired; upload the file again.", code="import_expired")
         account_check_open(source.account)
         _without_jit()
-        import_rows_classify(source)  # the ledger may have moved since the preview
+        import_rows_classify(source, unless_unchanged=True)  # the ledger may have moved since the preview
         source.force_rows = sorted({int(n) for n in force_rows})
         source.skip_rows = sorted({int(n) for n in skip_rows})
         pending = _candidates(source).count()
@@ -268,20 +268,35 @@ def _write(source: Import) -> None:
 
 def _finish(source: Import) -> None:
     """Transfers, counts, status and events, over every row the import
-    wrote (by this delivery or an earlier one)."""
+    wrote (by this delivery or an earlier one). The rows are read and
+    matched a batch at a time and their ids kept 16 bytes each, so memory
+    stays flat in the file's size. Batches match exactly as one call would:
+    an import's rows all sit in one account, so none is another's
+    counterpart, and each row's candidates are counted over the whole ledger."""
     user = source.user
-    ids, categories = [], set()
-    for tx_id, category in (
-        Transaction.objects.filter(source_import=source).values_list("id", "category").iterator(chunk_size=COMMIT_BATCH)
-    ):
+    ids, categories, matched_categories = TransactionIds(), set(), set()
+    source.transfers_matched = 0
+
+    def match(chunk: list) -> None:
+        matched = transfers_match(user=user, transaction_ids=chunk, created_by=Transfer.CreatedBy.IMPORT)
+        source.transfers_matched += len(matched.transfers)
+        matched_categories.update(matched.categories)
+        if matched.touched_ids:
+            ImportRow.objects.filter(source_import=source, transaction_id__in=matched.touched_ids).update(
+                fate=Fate.TRANSFER
+            )
+
+    chunk: list = []
+    rows = Transaction.objects.filter(source_import=source).values_list("id", "category")
+    for tx_id, category in rows.iterator(chunk_size=COMMIT_BATCH):
         ids.append(tx_id)
         categories.add(category)
-    matched = transfers_match(user=user, transaction_ids=ids, created_by=Transfer.CreatedBy.IMPORT)
-    source.transfers_matched = len(matched.transfers)
-    if matched.touched_ids:
-        ImportRow.objects.filter(source_import=source, transaction_id__in=matched.touched_ids).update(
-            fate=Fate.TRANSFER
-        )
+        chunk.append(tx_id)
+        if len(chunk) >= COMMIT_BATCH:
+            match(chunk)
+            chunk = []
+    if chunk:
+        match(chunk)
     import_file_tags_write(source)
     source.imported_count = len(ids)
     source.processed = len(ids)
@@ -291,7 +306,7 @@ def _finish(source: Import) -> None:
                                "updated_at"])  # fmt: skip
     if ids:
         announce_transactions_changed(
-            user_id=user.pk, action="imported", categories=categories | matched.categories, transaction_ids=ids
+            user_id=user.pk, action="imported", categories=categories | matched_categories, transaction_ids=ids
         )
     summary = _summary(source)
     user_id, import_id = user.pk, source.id

@@ -177,8 +177,20 @@ WHERE r.id = d.id
 """
 
 
-def import_rows_classify(source: Import) -> None:
-    """Decide new / duplicate for every non-error row, and store the counts."""
+def _ledger_version(user_id) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(version), 0) FROM ledger_count_version WHERE user_id = %s", [user_id])
+        return cursor.fetchone()[0]
+
+
+def import_rows_classify(source: Import, *, unless_unchanged: bool = False) -> None:
+    """Decide new / duplicate for every non-error row, and store the counts.
+    unless_unchanged (a commit): nothing to do when no write has touched the
+    user's rows since the fates were decided. The version is read before the
+    rows, so a write committing in between only makes the next check redo it."""
+    version = _ledger_version(source.user_id)
+    if unless_unchanged and source.classified_version == version:
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT min(date), max(date) FROM ledger_importrow WHERE source_import_id = %s AND date IS NOT NULL",
@@ -194,7 +206,9 @@ def import_rows_classify(source: Import) -> None:
     source.duplicate_count = counts.get(Fate.DUPLICATE, 0)
     source.error_count = counts.get(Fate.ERROR, 0)
     source.total = sum(counts.values())
-    source.save(update_fields=["new_count", "duplicate_count", "error_count", "total", "updated_at"])
+    source.classified_version = version
+    source.save(update_fields=["new_count", "duplicate_count", "error_count", "total", "classified_version",
+                               "updated_at"])  # fmt: skip
 
 
 def read_upload(upload) -> bytes:

@@ -140,6 +140,9 @@ class Import(TimeStampedModel):
     force_rows = models.JSONField(default=list, blank=True)
     skip_rows = models.JSONField(default=list, blank=True)
     expires_at = models.DateTimeField()
+    # The user's ledger version (ledger_count_version, moved by every write to their rows) the fates
+    # were last decided against: a commit whose ledger has not moved since keeps them as they are.
+    classified_version = models.BigIntegerField(null=True, blank=True)
     committed_at = models.DateTimeField(null=True, blank=True)
     reverted_at = models.DateTimeField(null=True, blank=True)
 
@@ -161,7 +164,8 @@ class ImportRow(models.Model):
         TRANSFER = "transfer"
 
     id = models.BigAutoField(primary_key=True)
-    source_import = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="rows")
+    # No index of its own: ledger_importrow_row_idx (source_import, row_number) serves every lookup.
+    source_import = models.ForeignKey(Import, on_delete=models.CASCADE, related_name="rows", db_index=False)
     row_number = models.PositiveIntegerField()
     fate = models.CharField(max_length=16, choices=Fate.choices)
     date = models.DateField(null=True, blank=True)

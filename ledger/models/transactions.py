@@ -86,7 +86,10 @@ class Transaction(TimeStampedModel):
         ADJUSTMENT = "adjustment"  # a reconciliation's correction: never spending or income
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="transactions")
+    # No index of its own: every user_id lookup is served by the (user, -date) index below.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="transactions", db_index=False
+    )
     # RESTRICT, not PROTECT: an account with rows cannot be deleted on its own,
     # but deleting its user (whose rows cascade too) still works.
     account = models.ForeignKey("ledger.Account", on_delete=models.RESTRICT, related_name="transactions")
@@ -161,7 +164,6 @@ class Transaction(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["user", "-date"], name="ledger_tx_user_date_idx"),
-            models.Index(fields=["user", "category"], name="ledger_tx_user_category_idx"),
             models.Index(fields=["anomaly_score"], name="ledger_tx_anomalous_idx", condition=Q(anomaly_score__gt=0.5)),
             GinIndex(fields=["search_vector"], name="ledger_tx_search_gin"),
             models.Index(

@@ -14,6 +14,7 @@ from .types import ImportFileError, Profile, RowProblem, Statement
 _NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})")
 _ENTITY = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE | re.DOTALL)
 _PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
+_HEADER_TAGS = ("{*}Bal", "{*}Acct", "{*}Ntry")
 OPENING_CODES = {"OPBD", "PRCD"}
 CLOSING_CODES = {"CLBD"}
 
@@ -86,29 +87,39 @@ class _Entries:
             raise ImportFileError("bad_xml", f"The XML file is malformed: {exc}")
 
     def read_header(self) -> None:
-        statement = self.statement
-        for element in self._events(("{*}Bal", "{*}Acct", "{*}Ntry")):
+        """The account and balances before the first entry (where the schema
+        puts them): the entries' pass reads any that come later."""
+        for element in self._events(_HEADER_TAGS):
             if _local(element.tag) == "Ntry":
-                continue
-            if _local(element.tag) == "Acct":
-                if _local(element.getparent().tag) == "Stmt" and not statement.account_ref:
-                    statement.account_ref = _text(element, "{*}Id/{*}IBAN") or _text(element, "{*}Id/{*}Othr/{*}Id")
-                    statement.currency = statement.currency or _text(element, "{*}Ccy")
-                continue
-            code = _text(element, "{*}Tp/{*}CdOrPrtry/{*}Cd")
-            try:
-                currency, value = _signed(element)
-            except RowProblem:
-                continue
-            statement.currency = statement.currency or currency
-            if code in OPENING_CODES and statement.opening_balance is None:
-                statement.opening_balance = value
-            elif code in CLOSING_CODES:
-                statement.closing_balance = value
+                break
+            self._header_element(element)
+
+    def _header_element(self, element) -> None:
+        statement = self.statement
+        if _local(element.tag) == "Acct":
+            if _local(element.getparent().tag) == "Stmt" and not statement.account_ref:
+                statement.account_ref = _text(element, "{*}Id/{*}IBAN") or _text(element, "{*}Id/{*}Othr/{*}Id")
+                statement.currency = statement.currency or _text(element, "{*}Ccy")
+            return
+        code = _text(element, "{*}Tp/{*}CdOrPrtry/{*}Cd")
+        try:
+            currency, value = _signed(element)
+        except RowProblem:
+            return
+        statement.currency = statement.currency or currency
+        if code in OPENING_CODES and statement.opening_balance is None:
+            statement.opening_balance = value
+        elif code in CLOSING_CODES:
+            statement.closing_balance = value
 
     def __iter__(self):
+        # One pass over the file: entries, and the account and balances as they come (the
+        # ones read_header saw again, to the same effect; a later statement's after them).
         number = 0
-        for element in self._events(("{*}Ntry",)):
+        for element in self._events(_HEADER_TAGS):
+            if _local(element.tag) != "Ntry":
+                self._header_element(element)
+                continue
             number += 1
             yield self._entry(number, element)
 
