@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0022_drop_redundant_indexes'),
+        ('ledger', '0023_drop_redundant_indexes'),
     ]
 
     operations = [

@@ -19,7 +19,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0021_end_import_jobs'),
+        ('ledger', '0022_transaction_transfer_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
