@@ -17,6 +17,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
@@ -34,7 +35,7 @@ from django.utils import timezone
 from budgets.models import Budget, BudgetPeriod
 from config.selectors import get_or_not_found
 from ledger.currency.selectors import split_line_base, unconverted, unconverted_merge
-from ledger.models import SplitLine, Transaction
+from ledger.models import Account, SplitLine, Transaction
 from ledger.transactions.selectors import budgeted_between, category_stats
 
 # Sums: each amount has up to 12 digits, a sum of many has more.
@@ -76,11 +77,31 @@ def percent(part: Decimal, whole: Decimal) -> Decimal | None:
     return max(-PERCENT_MAX, min(PERCENT_MAX, value))
 
 
-def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
+class _SubqueryOr(Coalesce):
+    """COALESCE(correlated subquery, default) grouped by the columns the
+    subquery reads, not by its value: as a plain Coalesce (no aggregate
+    inside) Django put the whole expression in GROUP BY, so PostgreSQL ran
+    the split-line subqueries once per joined transaction instead of once
+    per budget."""
+
+    def get_group_by_cols(self):
+        return [col for source in self.get_source_expressions() for col in source.get_group_by_cols()]
+
+
+def budget_annotate_spending(
+    queryset: QuerySet[Budget], *, splits: bool = True, off_budget: bool = True
+) -> QuerySet[Budget]:
     """Adds spent, remaining, percentage and status to every budget in one
     statement. The join condition carries category, dates and is_deleted so
     PostgreSQL reaches the rows through ledger_tx_user_cat_date_idx
-    (user, category, date) WHERE NOT is_deleted."""
+    (user, category, date) WHERE NOT is_deleted.
+
+    One user's budgets (``budget_list``) say what the statement can leave
+    out: ``splits=False`` when the user has no split transaction (no line
+    subqueries to plan: they were most of its planning time), and
+    ``off_budget=False`` when the user has no off-budget account (no account
+    join, so the rows are an index-only read of ledger_tx_user_cat_date_idx,
+    which holds amount_base and base_currency but not the account)."""
     spending = FilteredRelation(
         "user__transactions",
         condition=Q(
@@ -104,14 +125,14 @@ def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
         transaction__account__on_budget=True,
     )
     converted_lines = lines.filter(
-        transaction__amount_base__isnull=False, transaction__base_currency=OuterRef("user__base_currency")
+        transaction__amount_base__isnull=False, transaction__base_currency=OuterRef("owner_base_currency")
     )
     split_spent = Subquery(
         converted_lines.order_by().values("category").annotate(total=Sum(split_line_base())).values("total")
     )
     split_left_out = Subquery(
         lines.exclude(
-            transaction__amount_base__isnull=False, transaction__base_currency=OuterRef("user__base_currency")
+            transaction__amount_base__isnull=False, transaction__base_currency=OuterRef("owner_base_currency")
         )
         .order_by()
         .values("category")
@@ -125,14 +146,23 @@ def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
     # An off-budget account is tracked, never budgeted. (The join condition above cannot
     # reach the account; the aggregates' filters can.)
     budgeted = Q(period_transactions__account__on_budget=True)
+    if not off_budget:
+        budgeted = Q()
     spent = Coalesce(
         Sum("period_transactions__amount_base", filter=converted & budgeted), Value(ZERO), output_field=MONEY
-    ) + Coalesce(split_spent, Value(ZERO), output_field=MONEY)
-    return queryset.annotate(period_transactions=spending).annotate(
+    )
+    # Counted by amount (never null), not by id, which the index does not hold.
+    left_out = Count("period_transactions__amount", filter=~converted & budgeted)
+    if splits:
+        spent = spent + _SubqueryOr(split_spent, Value(ZERO), output_field=MONEY)
+        left_out = left_out + _SubqueryOr(split_left_out, Value(0))
+    # The subqueries read the base currency through this annotation: an
+    # OuterRef across a relation counts as multi-valued, which again puts
+    # the subquery itself in GROUP BY.
+    return queryset.annotate(owner_base_currency=F("user__base_currency"), period_transactions=spending).annotate(
         spent=spent,
         # Rows the figure had to leave out (no amount in the base currency): budgets_unconverted lists them.
-        unconverted_count=Count("period_transactions", filter=~converted & budgeted)
-        + Coalesce(split_left_out, Value(0)),
+        unconverted_count=left_out,
         remaining=ExpressionWrapper(F("amount") - spent, output_field=MONEY),
         percentage=Least(
             Greatest(
@@ -151,10 +181,26 @@ def budget_annotate_spending(queryset: QuerySet[Budget]) -> QuerySet[Budget]:
     )
 
 
+def _spending_shape(user) -> dict:
+    """One lookup before the spending statement: does the user have split
+    transactions, off-budget accounts? (What the statement may leave out.)"""
+    flags = (
+        type(user)
+        .objects.filter(pk=user.pk)
+        .values_list(
+            Exists(Transaction.objects.filter(user_id=OuterRef("pk"), is_deleted=False, is_split=True)),
+            Exists(Account.objects.filter(user_id=OuterRef("pk"), on_budget=False)),
+        )
+        .first()
+    ) or (True, True)
+    return {"splits": flags[0], "off_budget": flags[1]}
+
+
 def budget_list(*, user, filters: dict | None = None) -> QuerySet[Budget]:
     from budgets.filters import BudgetFilterSet
 
-    queryset = budget_annotate_spending(Budget.objects.filter(user=user)).order_by("category")
+    shape = _spending_shape(user)
+    queryset = budget_annotate_spending(Budget.objects.filter(user=user), **shape).order_by("category")
     if filters:
         queryset = BudgetFilterSet(filters, queryset).qs
     return queryset
@@ -216,8 +262,9 @@ def budgets_unconverted(*, user, budgets) -> list[dict]:
 
 def budget_status(*, user) -> dict:
     """Totals over the user's budgets (in the base currency) and the
-    categories over or near their limit. One query (the spending selector)
-    plus one only when rows could not be converted; the rest is arithmetic."""
+    categories over or near their limit. One lookup (splits, off-budget
+    accounts) and one query (the spending selector), plus one only when rows
+    could not be converted; the rest is arithmetic."""
     budgets = list(budget_list(user=user))
     total_budgeted = sum((b.amount for b in budgets), ZERO)
     total_spent = sum((b.spent for b in budgets), ZERO)

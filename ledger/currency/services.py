@@ -211,7 +211,7 @@ def transactions_reconvert(*, currencies, start: datetime.date, end: datetime.da
                    SELECT DISTINCT currency, base_currency, date FROM ledger_transaction
                    WHERE date BETWEEN %s AND %s AND currency <> base_currency
                      AND (currency = ANY(%s) OR base_currency = ANY(%s))
-               ), rates AS (
+               ), rates AS MATERIALIZED (
                    SELECT a.currency, a.base_currency, a.date, fx.rate, fx.rate_date
                    FROM affected a, LATERAL ledger_fx_rate(a.currency, a.base_currency, a.date) fx
                ), touched AS (
@@ -250,8 +250,13 @@ def _announce_reconverted(user_id) -> None:
 
 def user_amounts_recompute(*, user_id) -> int:
     """After a base-currency change: every row of the user converted to the
-    new base in one statement (one ledger_fx_rate call per distinct currency
-    and date, not per row), then the recompute flag cleared. Idempotent."""
+    new base in one statement, then the recompute flag cleared. Idempotent.
+
+    The rates CTE is MATERIALIZED: inlined, PostgreSQL called ledger_fx_rate
+    once per row (100k calls) instead of once per distinct (currency, date).
+    What is left is the rewrite itself: every row changes base_currency, so
+    every row gets a new version and an entry in each index (no HOT update
+    is possible: the pages are full, whatever the indexes hold)."""
     from accounts.services import base_currency_recompute_finish
 
     with db_transaction.atomic(), converted_by_caller(), connection.cursor() as cursor:
@@ -260,7 +265,7 @@ def user_amounts_recompute(*, user_id) -> int:
                    SELECT base_currency AS code FROM accounts_user WHERE id = %(user)s
                ), pairs AS (
                    SELECT DISTINCT currency, date FROM ledger_transaction WHERE user_id = %(user)s
-               ), rates AS (
+               ), rates AS MATERIALIZED (
                    SELECT p.currency, p.date, fx.rate, fx.rate_date
                    FROM pairs p CROSS JOIN base b, LATERAL ledger_fx_rate(p.currency, b.code, p.date) fx
                )
