@@ -147,17 +147,19 @@ def rates_load_history(path=None) -> dict:
     return rates_store(history_parse(path), source=Source.ECB_HISTORY)
 
 
-def rates_refresh(source=None) -> dict:
-    """The daily task: the configured RateSource's latest rates."""
-    from ledger.currency.sources import rate_source
+def rates_refresh(source=None, *, location: str | None = None) -> dict:
+    """The daily task: the configured RateSource's latest rates; with a
+    ``location`` (path or URL of an ECB XML such as eurofxref-hist-90d.xml)
+    that file's rates instead. Rates that fail the checks are dropped."""
+    from ledger.currency.sources import EcbXmlSource, rate_source
 
-    source = source or rate_source()
+    source = source or (EcbXmlSource(location) if location else rate_source())
     rates = []
     for rate in source.rates():
         try:
             rates.append(Rate(rate.currency, rate.date, rate_check(currency=rate.currency, rate=rate.rate)))
         except DomainError:
-            continue  # one bad figure from the provider must not keep the others out
+            continue  # one bad figure (or a retired code) must not keep the others out
     return {"source": source.name, **rates_store(rates, source=source.source)}
 
 

@@ -24,7 +24,7 @@ from ledger.currency.services import Rate
 from ledger.models import ExchangeRate
 
 ECB_NAMESPACE = "{http://www.ecb.int/vocabulary/2002-08-01/eurofxref}"
-# A reference-rate file is a few kilobytes; anything much larger is not one.
+# A daily reference-rate file is a few kilobytes; anything much larger is not one.
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 
 
@@ -61,22 +61,47 @@ def ecb_xml_parse(content: bytes) -> list[Rate]:
     return rates
 
 
-class EcbDailySource(RateSource):
-    name = "ecb"
-    source = ExchangeRate.Source.ECB_DAILY
+# The ECB's 90-day file is about 100 kB and its whole-history XML a few MB;
+# an operator catching up loads one of those, not a daily file.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
-    def __init__(self, url: str | None = None, timeout: float = 10.0):
-        self.url = url or settings.EXCHANGE_RATE_ECB_URL
+
+def _is_url(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
+
+
+class EcbXmlSource(RateSource):
+    """An ECB reference-rate XML (the daily file, ``eurofxref-hist-90d.xml``
+    or ``eurofxref-hist.xml``) at an http(s) URL, a ``file://`` URL or a
+    path: how an operator catches up on missed days, offline too
+    (``manage.py load_rates --file eurofxref-hist-90d.xml`` or ``--url``)."""
+
+    name = "ecb_xml"
+    source = ExchangeRate.Source.ECB_DAILY
+    max_bytes = MAX_FILE_BYTES
+
+    def __init__(self, location: str, timeout: float = 30.0):
+        self.url = str(location)
         self.timeout = timeout
 
     def rates(self):
+        if _is_url(self.url):
+            return ecb_xml_parse(self._download())
+        path = self.url.removeprefix("file://")
+        with open(path, "rb") as handle:
+            content = handle.read(self.max_bytes + 1)
+        if len(content) > self.max_bytes:
+            raise ValueError(f"{path} is over {self.max_bytes} bytes: not an ECB reference-rate file")
+        return ecb_xml_parse(content)
+
+    def _download(self) -> bytes:
         import urllib3
 
         try:
             response = urllib3.request(
                 "GET", self.url, timeout=urllib3.Timeout(total=self.timeout), redirect=False, preload_content=False
             )
-            content = response.read(MAX_RESPONSE_BYTES + 1)
+            content = response.read(self.max_bytes + 1)
             response.release_conn()
         except urllib3.exceptions.TimeoutError as exc:
             raise TimeoutError(str(exc))
@@ -84,9 +109,22 @@ class EcbDailySource(RateSource):
             raise ConnectionError(str(exc))
         if response.status >= 500:
             raise ConnectionError(f"{self.url} answered {response.status}")
-        if response.status != 200 or len(content) > MAX_RESPONSE_BYTES:
+        if response.status != 200 or len(content) > self.max_bytes:
             raise ValueError(f"{self.url} answered {response.status} ({len(content)} bytes)")
-        return ecb_xml_parse(content)
+        return content
+
+
+class EcbDailySource(EcbXmlSource):
+    """The default daily source: ``settings.EXCHANGE_RATE_ECB_URL`` (the ECB's
+    daily XML; point it at the 90-day URL, or at a file path an operator
+    drops in, and the same task catches up)."""
+
+    name = "ecb"
+    source = ExchangeRate.Source.ECB_DAILY
+    max_bytes = MAX_RESPONSE_BYTES
+
+    def __init__(self, url: str | None = None, timeout: float = 10.0):
+        super().__init__(url or settings.EXCHANGE_RATE_ECB_URL, timeout=timeout)
 
 
 class StaticRateSource(RateSource):
