@@ -225,11 +225,19 @@ def notify_anomaly(*, user_id, transaction_id, score: float, amount: str, mercha
     )
 
 
-def notify_subscription_reminder(*, user_id, recurrence_id, merchant: str, amount: str, expected_date: str):
+def notify_subscription_reminder(
+    *, user_id, recurrence_id, merchant: str, amount: str, expected_date: str, currency: str = ""
+):
     return notify(
         user_id,
         "subscription_reminder",
-        {"recurrence_id": str(recurrence_id), "merchant": merchant, "amount": amount, "expected_date": expected_date},
+        {
+            "recurrence_id": str(recurrence_id),
+            "merchant": merchant,
+            "amount": amount,
+            "currency": currency,
+            "expected_date": expected_date,
+        },
     )
 
 

@@ -21,6 +21,9 @@ class Recurrence(TimeStampedModel):
     merchant_key = models.CharField(max_length=255)
     merchant_name = models.CharField(max_length=255, blank=True, default="")
     amount_mean = models.DecimalField(max_digits=12, decimal_places=2)
+    # What amount_mean is in: the charges' own currency when they share one,
+    # else the user's base currency (the mean of their amount_base).
+    currency = models.CharField(max_length=3, blank=True, default="")
     period_days = models.PositiveIntegerField()
     last_date = models.DateField()
     next_expected_date = models.DateField()

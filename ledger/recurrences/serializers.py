@@ -13,6 +13,10 @@ class RecurrenceOutputSerializer(serializers.Serializer):
     merchant = RecurrenceMerchantSerializer(allow_null=True)
     merchant_name = serializers.SerializerMethodField()
     amount_mean = AsciiDecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    currency = serializers.CharField(
+        help_text="What amount_mean is in: the charges' own currency, or the base currency when they were "
+        "charged in several (the mean of their converted amounts)."
+    )
     period_days = serializers.IntegerField()
     last_date = BoundedDateField()
     next_expected_date = BoundedDateField()

@@ -6,7 +6,12 @@ by (user, merchant key, date), groups it in Python and upserts one
 Recurrence per series found. A series is at least 3 charges whose intervals
 all sit near one period (weekly, fortnightly, monthly, quarterly, yearly,
 with room for month lengths and weekend shifts) and whose amounts are
-stable (coefficient of variation <= 0.2)."""
+stable (coefficient of variation <= 0.2).
+
+Amounts are compared in one currency: the charges' own when they all share
+it, else (one merchant charged from accounts in different currencies) each
+charge's amount_base in the user's base currency; a charge not converted yet
+(no rate, or awaiting a recompute) is left out of such a series."""
 
 import calendar
 import datetime
@@ -135,7 +140,17 @@ def _spending_rows(*, today: datetime.date, user_ids=None):
         rows = rows.filter(user_id__in=list(user_ids))
     return (
         rows.order_by("user_id", "merchant_normalized", "date")
-        .values_list("user_id", "merchant_normalized", "date", "amount", "merchant_id", "merchant_raw")
+        .values_list(
+            "user_id",
+            "merchant_normalized",
+            "date",
+            "amount",
+            "merchant_id",
+            "merchant_raw",
+            "currency",
+            "amount_base",
+            "base_currency",
+        )
         .iterator(chunk_size=10000)
     )
 
@@ -153,6 +168,7 @@ def _upsert(recurrences: list[Recurrence]) -> None:
                 "merchant",
                 "merchant_name",
                 "amount_mean",
+                "currency",
                 "period_days",
                 "last_date",
                 "next_expected_date",
@@ -163,6 +179,20 @@ def _upsert(recurrences: list[Recurrence]) -> None:
         )
 
 
+def _series_points(rows) -> tuple[str, list[tuple[datetime.date, Decimal]]]:
+    """(currency, [(date, amount)]) of one merchant's charges: their own
+    amounts when they share a currency, else their amounts in the base
+    currency (rows of the base most of them are in; unconverted rows out)."""
+    currencies = {row[6] for row in rows}
+    if len(currencies) == 1:
+        return rows[0][6], [(row[2], row[3]) for row in rows]
+    bases = Counter(row[8] for row in rows if row[7] is not None)
+    if not bases:
+        return "", []
+    base = bases.most_common(1)[0][0]
+    return base, [(row[2], row[7]) for row in rows if row[7] is not None and row[8] == base]
+
+
 def recurrences_detect(*, today: datetime.date | None = None, user_ids=None) -> dict:
     """Finds every user's recurring charges and creates or updates their Recurrence rows."""
     today = today or timezone.localdate()
@@ -171,7 +201,8 @@ def recurrences_detect(*, today: datetime.date | None = None, user_ids=None) -> 
     for (user_id, key), rows in groupby(_spending_rows(today=today, user_ids=user_ids), key=itemgetter(0, 1)):
         rows = list(rows)
         groups += 1
-        found = detect_series([(row[2], row[3]) for row in rows], today=today)
+        currency, points = _series_points(rows)
+        found = detect_series(points, today=today)
         if found is None:
             continue
         series += 1
@@ -183,6 +214,7 @@ def recurrences_detect(*, today: datetime.date | None = None, user_ids=None) -> 
                 merchant_id=merchant_id,
                 merchant_name=rows[-1][5][:255],
                 amount_mean=found.amount_mean,
+                currency=currency,
                 period_days=found.period.days,
                 last_date=found.last_date,
                 next_expected_date=found.next_expected_date,
@@ -228,6 +260,7 @@ def subscription_reminders_send(*, today: datetime.date | None = None) -> dict:
                 recurrence_id=recurrence.id,
                 merchant=recurrence_display_name(recurrence),
                 amount=f"{recurrence.amount_mean:.2f}",
+                currency=recurrence.currency,
                 expected_date=recurrence.next_expected_date.isoformat(),
             )
             recurrence.last_reminded_for = recurrence.next_expected_date

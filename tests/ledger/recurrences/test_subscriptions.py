@@ -135,6 +135,7 @@ def recurrence(user, **fields):
         "merchant_key": "netflix",
         "merchant_name": "NETFLIX",
         "amount_mean": Decimal("15.99"),
+        "currency": "USD",
         "period_days": 30,
         "last_date": datetime.date(2025, 6, 12),
         "next_expected_date": datetime.date(2025, 7, 12),
@@ -160,6 +161,7 @@ def test_reminders_are_sent_once_per_expected_date(user, other_user):
         "recurrence_id": str(due.id),
         "merchant": "NETFLIX",
         "amount": "15.99",
+        "currency": "USD",
         "expected_date": "2025-07-12",
     }
     due.refresh_from_db()
@@ -251,3 +253,43 @@ class TestRecurrenceApi:
 
     def test_requires_authentication(self, api_client):
         assert api_client.get(self.URL).status_code == 401
+
+
+def test_a_series_charged_in_several_currencies_is_averaged_in_the_base_currency(user):
+    from ledger.models import ExchangeRate
+
+    # Per 1 EUR: USD 1.10 and GBP 0.90 on each charge day (cross GBP->USD 1.10 / 0.90 = 1.2222222222).
+    days = [datetime.date(2025, 4, 7), datetime.date(2025, 5, 7), datetime.date(2025, 6, 9)]
+    ExchangeRate.objects.bulk_create(
+        ExchangeRate(currency=code, date=day, rate=Decimal(rate), source="ecb_history")
+        for day in days
+        for code, rate in (("USD", "1.10"), ("GBP", "0.90"))
+    )
+    user.base_currency = "USD"
+    user.save(update_fields=["base_currency"])
+    # 10.00 EUR -> 11.00 USD; 9.00 GBP x 1.2222222222 = 10.99999... -> 11.00 USD; 10.00 EUR -> 11.00 USD.
+    charges(user, "STREAMCO", days[::2], ["10.00", "10.00"], currency="EUR")
+    charges(user, "STREAMCO", days[1:2], ["9.00"], currency="GBP")
+    # The same merchant text in one currency keeps that currency (no rates needed).
+    charges(user, "GYM", monthly_days(datetime.date(2025, 3, 3), 4), ["30.00"] * 4, currency="GBP")
+
+    subscriptions.recurrences_detect(today=TODAY)
+
+    mixed = Recurrence.objects.get(user=user, merchant_key="streamco")
+    # The raw amounts' mean would be 9.67 of nothing in particular.
+    assert (mixed.amount_mean, mixed.currency, mixed.occurrences) == (Decimal("11.00"), "USD", 3)
+    gym = Recurrence.objects.get(user=user, merchant_key="gym")
+    assert (gym.amount_mean, gym.currency) == (Decimal("30.00"), "GBP")
+
+
+def test_unconverted_charges_are_left_out_of_a_mixed_currency_series(user):
+    user.base_currency = "USD"
+    user.save(update_fields=["base_currency"])
+    # No rates at all: the USD charges are in the base already, the EUR one cannot be converted.
+    charges(user, "CLOUDBOX", monthly_days(datetime.date(2025, 3, 3), 4), ["5.00"] * 4, currency="USD")
+    charges(user, "CLOUDBOX", [datetime.date(2025, 7, 3)], ["4.50"], currency="EUR")
+
+    subscriptions.recurrences_detect(today=TODAY)
+
+    series = Recurrence.objects.get(user=user, merchant_key="cloudbox")
+    assert (series.amount_mean, series.currency, series.occurrences) == (Decimal("5.00"), "USD", 4)
