@@ -1,5 +1,7 @@
 import re
 
+from drf_spectacular.utils import extend_schema_field
+
 from accounts.models import Session, User
 from config import serializers
 from config.currencies import ISO_4217
@@ -36,6 +38,24 @@ class PreferencesSerializer(serializers.Serializer):
     notifications = NotificationPreferencesSerializer(required=False)
 
 
+class BaseCurrencyBudgetsSerializer(serializers.Serializer):
+    converted = serializers.IntegerField(help_text="Budgets whose amount was converted (closed periods too).")
+    kept = serializers.IntegerField(
+        help_text="Budgets kept as they were: no rate between the two currencies on the change date or "
+        "within 7 days before it. Their amounts are now read in the new base currency; edit them."
+    )
+    rate = serializers.DecimalField(
+        max_digits=30, decimal_places=10, allow_null=True, coerce_to_string=True, help_text="Units of `to` per `from`."
+    )
+    rate_date = serializers.DateField(allow_null=True)
+
+
+class BaseCurrencyChangeSerializer(serializers.Serializer):
+    from_currency = serializers.CharField(source="from")
+    to_currency = serializers.CharField(source="to")
+    budgets = BaseCurrencyBudgetsSerializer(required=False)
+
+
 class UserOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
@@ -49,6 +69,7 @@ class UserOutputSerializer(serializers.ModelSerializer):
             "wallet_addresses",
             "base_currency",
             "base_currency_recomputing",
+            "base_currency_change",
             "is_verified",
             "is_staff",
             "created_at",
@@ -61,6 +82,16 @@ class UserOutputSerializer(serializers.ModelSerializer):
 
     def get_base_currency_recomputing(self, user) -> bool:
         return user.base_currency_recompute_started_at is not None
+
+    base_currency_change = serializers.SerializerMethodField(
+        help_text="Only in the answer to a base-currency change (else null): from and to, and what was "
+        "converted with it (budgets: their amounts at the change date's rate)."
+    )
+
+    @extend_schema_field(BaseCurrencyChangeSerializer(allow_null=True))
+    def get_base_currency_change(self, user):
+        change = getattr(user, "base_currency_change", None)
+        return BaseCurrencyChangeSerializer(change).data if change else None
 
 
 class UserUpdateInputSerializer(serializers.Serializer):

@@ -21,7 +21,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import session_cache, throttling
 from accounts.models import Session, User, default_preferences
-from accounts.signals import base_currency_changed, session_ended
+from accounts.signals import base_currency_changed, base_currency_changing, session_ended
 from accounts.tokens import (
     decode_uid,
     email_change_token,
@@ -91,7 +91,10 @@ BASE_CURRENCY_RECOMPUTE_STALE_AFTER = timedelta(minutes=15)
 def base_currency_change(*, user: User, currency: str) -> bool:
     """Change what the user's totals are in. The converted amounts of every
     transaction are recomputed by a task (queued after commit through
-    ``base_currency_changed``); a change while that runs is a 409.
+    ``base_currency_changed``); a change while that runs is a 409. Amounts
+    other apps keep in the base currency are converted in the same
+    transaction (``base_currency_changing``); what they did is left on
+    ``user.base_currency_change`` for the answer.
     -> True when a recompute was queued (False: unchanged)."""
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -103,11 +106,19 @@ def base_currency_change(*, user: User, currency: str) -> bool:
                 "Your amounts are still being converted to the previous base currency; try again in a moment.",
                 code="base_currency_recompute_running",
             )
+        old = locked.base_currency
         locked.base_currency = currency
         locked.base_currency_recompute_started_at = timezone.now()
         locked.save(update_fields=["base_currency", "base_currency_recompute_started_at", "updated_at"])
         user.base_currency = locked.base_currency
         user.base_currency_recompute_started_at = locked.base_currency_recompute_started_at
+        # What else was stored in the old base and was converted with it (budgets), for the answer.
+        change = {"from": old, "to": currency}
+        for _receiver, response in base_currency_changing.send(
+            sender=User, user_id=locked.pk, old=old, new=currency, on=timezone.localdate()
+        ):
+            change.update(response or {})
+        user.base_currency_change = change
         transaction.on_commit(
             lambda: base_currency_changed.send(sender=User, user_id=locked.pk, base_currency=currency)
         )

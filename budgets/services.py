@@ -26,6 +26,9 @@ ALERT_REPEAT_COOLDOWN_SECONDS = 3600
 # months); a budget further behind is renewed again where this one stopped.
 MAX_CATCH_UP_PERIODS = 36
 
+# numeric(12, 2): what a converted budget amount must stay under.
+BUDGET_AMOUNT_LIMIT = Decimal("10000000000")
+
 _UPDATABLE_FIELDS = ("category", "amount", "start_date", "end_date", "auto_renew")
 
 
@@ -357,3 +360,47 @@ def transactions_changed_handle(*, user_id, categories, today: datetime.date | N
     PostgreSQL, so a Redis outage must not stop them."""
     cache_delete(status_cache_key(user_id))
     return budget_alerts_evaluate(user_id=user_id, categories=categories, today=today)
+
+
+@transaction.atomic
+def budgets_convert_base(*, user_id, old: str, new: str, on: datetime.date) -> dict:
+    """A base-currency change (inside its transaction): budget amounts are
+    in the base currency, so each is converted at the rate of the change
+    date (or the closest earlier within 7 days, as a transaction would be),
+    rounded half up to the cent and never below 0.01; closed periods'
+    amount and spent likewise, so past periods still compare like with like.
+    A 500.00 USD budget kept as "500.00" after a switch to JPY would be a
+    different budget. Without a rate the amounts are kept and the answer
+    says so (kept > 0): they are then read in the new currency until edited.
+    -> {"budgets": {converted, kept, rate, rate_date}}"""
+    from django.db.models import DecimalField, F, Max, Value
+    from django.db.models.functions import Greatest, Round
+
+    from ledger.currency.selectors import conversion
+
+    budgets = Budget.objects.filter(user_id=user_id)
+    count = budgets.count()
+    found = conversion(amount=Decimal(1), from_currency=old, to_currency=new, on=on)
+    rate = found["rate"]
+    if not count or rate is None:
+        return {"budgets": {"converted": 0, "kept": count, "rate": rate, "rate_date": found["rate_date"]}}
+    largest = budgets.aggregate(largest=Max("amount"))["largest"]
+    if largest * rate >= BUDGET_AMOUNT_LIMIT:
+        raise Invalid(
+            f"A budget of {largest} {old} is more than a budget can hold in {new}; lower it first.",
+            code=BudgetErrorCode.INVALID,
+            attr="base_currency",
+        )
+    money = Budget._meta.get_field("amount")
+    factor = Value(rate, output_field=DecimalField(max_digits=30, decimal_places=10))
+    floor = Value(Decimal("0.01"), output_field=money)
+
+    def converted(name):
+        return Greatest(Round(F(name) * factor, 2, output_field=money), floor)
+
+    budgets.update(amount=converted("amount"))
+    BudgetPeriod.objects.filter(budget__user_id=user_id).update(
+        amount=converted("amount"), spent=Round(F("spent") * factor, 2, output_field=money)
+    )
+    budget_status_invalidate(user_id=user_id)
+    return {"budgets": {"converted": count, "kept": 0, "rate": rate, "rate_date": found["rate_date"]}}
