@@ -4,12 +4,10 @@
   executor, no PL/pgSQL call) when the writer converted its rows itself
   (``tally.fx_precomputed``: COPY imports, the base-currency recompute):
   before, every such row still paid a trigger call that returned at once.
-- ``ledger_transaction_user_id`` is dropped: ``ledger_tx_user_date_idx`` (and
-  every other user-led index) serves ``user_id = ...``, and the recompute
-  rewrote one index entry fewer per row."""
+(The redundant ledger_transaction(user_id) index goes in h-ioperf's
+migration, which drops it for the import's sake too.)"""
 
-from django.conf import settings
-from django.db import migrations, models
+from django.db import migrations
 
 WHEN = """
 DROP TRIGGER IF EXISTS ledger_transaction_convert ON ledger_transaction;
@@ -30,19 +28,8 @@ FOR EACH ROW EXECUTE FUNCTION ledger_transaction_convert();
 class Migration(migrations.Migration):
     dependencies = [
         ("ledger", "0020_import_expired_status"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunSQL(WHEN, ALWAYS),
-        migrations.AlterField(
-            model_name="transaction",
-            name="user",
-            field=models.ForeignKey(
-                db_index=False,
-                on_delete=models.deletion.CASCADE,
-                related_name="transactions",
-                to=settings.AUTH_USER_MODEL,
-            ),
-        ),
     ]
