@@ -27,7 +27,7 @@ FOR EACH ROW EXECUTE FUNCTION ledger_transaction_convert();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ledger", "0020_import_expired_status"),
+        ("ledger", "0024_import_classified_version"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0021_fx_trigger_when'),
+        ('ledger', '0025_fx_trigger_when'),
     ]
 
     operations = [
