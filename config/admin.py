@@ -107,3 +107,17 @@ class ServiceModelAdmin(admin.ModelAdmin):
                 return super().response_action(request, queryset)
         except DomainError as exc:
             return self._refused(request, exc, request.get_full_path())
+
+
+class ReadOnlyAdminMixin:
+    """An admin that shows records and runs its actions but never adds, edits
+    or deletes them (history, anchors, rows that only services write)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

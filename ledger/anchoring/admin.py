@@ -4,13 +4,14 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from config.admin import ReadOnlyAdminMixin
 from config.errors import DomainError
 from ledger.anchoring import services as anchoring
 from ledger.models import MerkleBatch
 
 
 @admin.register(MerkleBatch)
-class MerkleBatchAdmin(admin.ModelAdmin):
+class MerkleBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("batch_date", "transaction_count", "root_hash", "anchor_backend", "verified_at", "verification_ok")
     list_filter = ("anchor_backend", "verification_ok")
     date_hierarchy = "batch_date"
@@ -18,15 +19,6 @@ class MerkleBatchAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in MerkleBatch._meta.fields if field.name != "chunk_roots"]
     actions = ["verify_selected"]
     change_list_template = "admin/ledger/merklebatch/change_list.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Verify selected batches against the database now")
     def verify_selected(self, request, queryset):

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import OuterRef
 
+from config.admin import ReadOnlyAdminMixin
 from config.exceptions import DomainError
 from ledger.books import selectors, services
 from ledger.models import Account, Reconciliation, Transfer, TransferSuggestion
@@ -60,22 +61,13 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transfer)
-class TransferAdmin(admin.ModelAdmin):
+class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "out_leg", "in_leg", "created_by")
     list_filter = ("created_by",)
     search_fields = ("user__email",)
     raw_id_fields = ("user", "out_leg", "in_leg")
     list_select_related = ("user", "out_leg", "in_leg")
     actions = ["unlink_selected"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Unlink selected transfers (legs stay)")
     def unlink_selected(self, request, queryset):

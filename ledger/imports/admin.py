@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 
+from config.admin import ReadOnlyAdminMixin
 from config.exceptions import DomainError
 from ledger.imports import commits, profiles
 from ledger.models import Import, ImportJob, ImportProfile, ImportRow
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Jobs of the first CSV importer, kept as history: nothing writes them any more."""
 
     list_display = ("created_at", "user", "filename", "status", "total", "processed")
@@ -14,15 +15,6 @@ class ImportJobAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "filename")
     exclude = ("content",)
     readonly_fields = [f.name for f in ImportJob._meta.fields if f.name != "content"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ImportProfile)
