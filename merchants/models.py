@@ -3,6 +3,7 @@ import uuid
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.db.models import F, Func, TextField
 from django.db.models.functions import Lower
 
 from config.models import TimeStampedModel
@@ -41,6 +42,12 @@ class Merchant(TimeStampedModel):
                 fields=["normalized_name"], opclasses=["varchar_pattern_ops"], name="merchants_norm_name_pattern"
             ),
             models.Index(fields=["category"], name="merchants_category_idx"),
+            # The one-typo tier: prefix deletion keys of the name (migration 0007, merchants.selectors).
+            GinIndex(
+                Func(F("normalized_name"), function="merchants_name_keys", output_field=ArrayField(TextField())),
+                name="merchants_name_keys_gin",
+                fastupdate=False,
+            ),
         ]
         ordering = ["canonical_name"]
 

@@ -8,6 +8,8 @@ Indexes the search relies on (see migrations 0001/0002):
 - merchants_alias_keys_gin     GIN on alias_keys: the alias tier (&&).
 Both GIN indexes have fastupdate off: the merchant list is read on every
 transaction and written rarely, so no query should pay for a pending list.
+- merchants_name_keys_gin      GIN on merchants_name_keys(normalized_name)
+  (migration 0007): the fuzzy tier's one-typo candidates in the search box.
 - merchants_norm_name_trgm     GIN gin_trgm_ops on normalized_name: the fuzzy
   tier (%>, word similarity), candidates then ordered by distance (<->).
 """
@@ -38,7 +40,8 @@ def _word_heads(normalized: str) -> list[str]:
 #
 # The trigram tier does no work when the name or an alias matched exactly
 # (the NOT EXISTS are uncorrelated: one-time filters, so the function below
-# them is never called). Its candidates (merchants_fuzzy_candidates, migration
+# them is never called), nor, in the search box, when a name starts with the
+# query or is one typo away from it (_NEAR_CTE below). Its candidates (merchants_fuzzy_candidates, migration
 # 0005) come from the GIN index through %> (word similarity of the query to
 # the name above 0.45, set on the function alone), ranked by similarity and
 # limited inside; it widens its threshold only when nothing close turned up
@@ -59,7 +62,7 @@ WITH alias_hits AS MATERIALIZED (
     WHERE normalized_name LIKE %(like)s{category}
     ORDER BY normalized_name
     LIMIT %(tier_limit)s
-)
+){near_cte}
 SELECT m.*, h.score, h.match
 FROM (
     SELECT DISTINCT ON (t.id) t.id, t.score, t.match, t.tier
@@ -74,10 +77,10 @@ FROM (
          FROM merchants_merchant
          WHERE normalized_name = ANY(%(heads)s::varchar[]){category}
          LIMIT %(tier_limit)s)
-        UNION ALL
+        UNION ALL{near}
         (SELECT id, (1 - dist)::float8, 'fuzzy', 4
          FROM {fuzzy}
-         WHERE NOT EXISTS (SELECT 1 FROM exact_hits) AND NOT EXISTS (SELECT 1 FROM alias_hits))
+         WHERE NOT EXISTS (SELECT 1 FROM exact_hits) AND NOT EXISTS (SELECT 1 FROM alias_hits){no_near})
     ) AS t
     ORDER BY t.id, t.score DESC, t.tier
 ) AS h
@@ -87,6 +90,32 @@ ORDER BY h.score DESC, h.tier, m.canonical_name
 LIMIT %(limit)s
 """
 
+
+# The search box's first fuzzy candidates: names one typo away, found by the
+# prefix deletion keys they share with the query (GIN, migration 0007) and
+# checked over the whole name by Levenshtein distance (2 at most: two swapped
+# letters count 2), scored by trigram similarity as the trigram tier scores.
+# Reading the keys' few rows costs about a millisecond at 1M merchants, where
+# the trigram index scan for a misspelt name cost 20-300 ms (for a short first
+# word, every name sharing a common word's trigrams, "hardware", passes word
+# similarity 0.6 and is ranked), so that scan runs only when no name is one
+# typo away and none starts with the query (typing ahead, the prefix tier
+# answers: the scan cost up to 30 ms per keystroke for names it already
+# had). The matcher (min_score at the cut-off) keeps the trigram tier
+# alone: it must pick the best similarity overall, as merchant_best_matches does.
+_NEAR_CTE = """, near_hits AS MATERIALIZED (
+    SELECT id, (1 - (normalized_name <-> %(nq)s))::float8 AS score
+    FROM merchants_merchant
+    WHERE merchants_name_keys(normalized_name) && merchants_name_keys(%(nq)s)
+      AND levenshtein_less_equal(normalized_name, %(nq)s, 2) <= 2{category}
+      AND NOT EXISTS (SELECT 1 FROM exact_hits) AND NOT EXISTS (SELECT 1 FROM alias_hits)
+    ORDER BY score DESC, id
+    LIMIT %(tier_limit)s
+)"""
+_NEAR_BRANCH = """
+        (SELECT id, score, 'fuzzy', 4 FROM near_hits)
+        UNION ALL"""
+_NO_NEAR = " AND NOT EXISTS (SELECT 1 FROM near_hits) AND NOT EXISTS (SELECT 1 FROM prefix_hits)"
 
 # The search box's candidates (wide recall, word similarity) and the
 # matcher's (similarity at the cut-off, migration 0006): a cut-off of 0.5
@@ -129,16 +158,21 @@ def merchant_search_sql(*, q: str, category: str | None = None, limit: int = 20,
     if category:
         category_sql = " AND category = %(category)s"
         params["category"] = category
-    fuzzy = _SEARCH_FUZZY if min_score < MATCH_SIMILARITY else _MATCH_FUZZY
-    return _SEARCH_SQL.format(category=category_sql, fuzzy=fuzzy), params
+    if min_score < MATCH_SIMILARITY:
+        near = {"near_cte": _NEAR_CTE.format(category=category_sql), "near": _NEAR_BRANCH, "no_near": _NO_NEAR}
+        return _SEARCH_SQL.format(category=category_sql, fuzzy=_SEARCH_FUZZY, **near), params
+    near = {"near_cte": "", "near": "", "no_near": ""}
+    return _SEARCH_SQL.format(category=category_sql, fuzzy=_MATCH_FUZZY, **near), params
 
 
 def merchant_search(*, q: str, category: str | None = None, limit: int = 20, min_score: float = 0.0) -> list[Merchant]:
     """Tiered search, best first, each merchant once, each carrying ``score``
     and ``match``: exact name 1.0, alias 0.9, prefix 0.7 (the name starts with
-    the query, or the query starts with the whole name), trigram similarity
-    >= 0.3 (score = similarity) among names holding most of the query's
-    trigrams, only when no name or alias matched exactly. One SQL statement:
+    the query, or the query starts with the whole name), fuzzy (score =
+    trigram similarity, >= 0.3) only when no name or alias matched exactly:
+    the names one typo away when there are any, otherwise (when no name starts
+    with the query either) among names holding most of the query's trigrams;
+    with min_score at the match cut-off, always the latter. One SQL statement:
     a UNION ALL of the tiers, each limited, so no tier can scan the table."""
     query = merchant_search_sql(q=q, category=category, limit=limit, min_score=min_score)
     if query is None:

@@ -43,6 +43,28 @@ def test_fuzzy_tier_scores_by_similarity_and_finds_misspellings():
     assert 0.3 <= results[0].score < 0.7
 
 
+def test_a_name_one_typo_away_answers_without_names_sharing_only_a_common_word():
+    make("Simasi Hardware")
+    make("Kaxo Hardware")  # holds 60% of the query's trigrams, all of them from "hardware"
+    make("Bolu Hardware")
+
+    results = merchant_search(q="Siasi Hardware")
+
+    assert [(m.canonical_name, m.match) for m in results] == [("Simasi Hardware", "fuzzy")]
+    assert 0.3 <= results[0].score < 1.0
+
+
+def test_two_swapped_letters_count_as_one_typo():
+    make("Starbucks")
+    assert [(m.canonical_name, m.match) for m in merchant_search(q="Stabrucks")] == [("Starbucks", "fuzzy")]
+
+
+def test_names_starting_with_the_query_answer_without_the_trigram_tier():
+    make("Uber Eats")
+    make("Uber Great Eats")  # holds 7 of the query's 8 trigrams, more than two edits away
+    assert hits("uber ea") == [("Uber Eats", 0.7, "prefix")]
+
+
 def test_mixed_results_are_ordered_best_first_and_deduplicated():
     uber = make("Uber", ["UBER *TRIP"], Category.TRANSPORT)
     make("Uber Eats", ["UBER *EATS", "UBER"], Category.FOOD_DINING)
@@ -63,6 +85,12 @@ def test_category_filter_applies_to_every_tier():
     make("Uber", ["UBER *TRIP"], Category.TRANSPORT)
     make("Uber Eats", ["UBER"], Category.FOOD_DINING)
     assert hits("uber", category=Category.FOOD_DINING) == [("Uber Eats", 0.9, "alias")]
+
+
+def test_category_filter_applies_to_one_typo_names():
+    make("Swiggy", category=Category.FOOD_DINING)
+    make("Swiggi", category=Category.GROCERIES)
+    assert [m.canonical_name for m in merchant_search(q="Swigy", category=Category.GROCERIES)] == ["Swiggi"]
 
 
 def test_limit_caps_the_result_count():
