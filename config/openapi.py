@@ -52,6 +52,14 @@ ConflictErrorResponseSerializer = _error_response(
         help_text="The transactions the request collided with (e.g. reconciled rows; at most 100).",
     ),
     reconciled_count=serializers.IntegerField(required=False, help_text="How many of them are reconciled."),
+    reconciled_through=serializers.DateField(
+        required=False, help_text="The date the account is reconciled to: no new row on or before it."
+    ),
+    rows=serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="The import rows (file row numbers) the request collided with; at most 100.",
+    ),
 )
 ServerErrorResponseSerializer = _error_response("ServerErrorResponse", ServerErrorEnum, "Our fault; retry later.")
 ServiceUnavailableErrorResponseSerializer = _error_response(

@@ -4,9 +4,10 @@ itself builds on the transaction services)."""
 
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
+from django.db.models import Max
 
 from config.exceptions import Conflict, DomainError
-from ledger.models import Account, Transaction
+from ledger.models import Account, Reconciliation, Transaction
 
 # Fields a reconciled row keeps: changing one would silently move a balance
 # the user already agreed with a statement.
@@ -82,6 +83,31 @@ def reject_reconciled_changes(*, transaction: Transaction, changes: dict) -> Non
         )
 
 
+def account_reconciled_through(account_id):
+    """The date the account's newest reconciliation reached (None when never reconciled)."""
+    return Reconciliation.objects.filter(account_id=account_id).aggregate(through=Max("date"))["through"]
+
+
+def reject_reconciled_period(*, account: Account, dates) -> None:
+    """A row that appears on or before the date an account was reconciled
+    to (created, restored, moved there by a date or account change,
+    imported) would silently change a balance the user agreed with a
+    statement, just as editing a reconciled row would: refuse (409
+    `reconciled` with `reconciled_through`). Rows dated after it are free."""
+    dates = [day for day in dates if day is not None]
+    if not dates:
+        return
+    through = account_reconciled_through(account.pk)
+    if through is not None and min(dates) <= through:
+        raise Conflict(
+            f"The account {account.name} is reconciled to {through.isoformat()}; a row dated "
+            f"{min(dates).isoformat()} would change that balance. Undo the reconciliation first.",
+            code=RECONCILED_CODE,
+            fields=["date"],
+            reconciled_through=through.isoformat(),
+        )
+
+
 def reject_reconciled_delete(rows) -> None:
     """Deleting a reconciled row would silently move a balance the user
     agreed with a statement: refuse (409 `reconciled`) naming the rows
@@ -139,6 +165,8 @@ def transfer_leg_sync(*, transaction: Transaction, changes: dict) -> list[Transa
 
     reject_anchored_changes(transaction=other, changes=other_changes)
     reject_reconciled_changes(transaction=other, changes=other_changes)
+    if "date" in other_changes:
+        reject_reconciled_period(account=other.account, dates=[other_changes["date"]])
     for name, value in other_changes.items():
         setattr(other, name, value)
     other.save(update_fields=[*other_changes, "updated_at"])

@@ -11,7 +11,7 @@ from django.utils import timezone
 from config.exceptions import Conflict, DomainError
 from ledger.books import matching, selectors
 from ledger.books.currencies import is_currency
-from ledger.books.guards import account_check_open
+from ledger.books.guards import account_check_open, reject_reconciled_period
 from ledger.events import announce_transactions_changed
 from ledger.models import Account, Reconciliation, Transaction, Transfer, TransferSuggestion
 from ledger.transactions.services import transaction_prepare
@@ -222,6 +222,7 @@ def transfer_create(
         )
     for account in sorted((from_account, to_account), key=lambda a: a.pk):
         account_check_open(Account.objects.select_for_update().get(pk=account.pk))
+        reject_reconciled_period(account=account, dates=[date])
     legs = []
     for account, value, label in (
         (from_account, amount, f"Transfer to {to_account.name}"),
@@ -251,8 +252,14 @@ def transfer_create(
 
 @db_transaction.atomic
 def transfer_match(*, user, out_id, in_id) -> Transfer:
-    """The user links two existing rows (a suggestion or any pair)."""
-    transfer, categories = matching.transfer_link(user=user, out_id=out_id, in_id=in_id, created_by="user")
+    """The user links two existing rows (a suggestion or any pair). Recorded
+    as a match, like one matching made: the legs are two rows the user
+    entered or imported on their own, so deleting one unlinks the transfer
+    and the other stays (only a transfer made by transfer_create loses both
+    legs)."""
+    transfer, categories = matching.transfer_link(
+        user=user, out_id=out_id, in_id=in_id, created_by=Transfer.CreatedBy.MATCH
+    )
     _announce(user=user, ids=[out_id, in_id], categories=categories)
     return transfer
 

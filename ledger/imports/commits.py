@@ -16,7 +16,7 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from config.exceptions import Conflict
-from ledger.books.guards import account_check_open
+from ledger.books.guards import RECONCILED_CODE, account_check_open, account_reconciled_through
 from ledger.books.matching import transfers_match
 from ledger.currency.services import BulkConverter, converted_by_caller
 from ledger.events import TransactionIds, announce_transactions_changed
@@ -118,6 +118,7 @@ def import_commit(*, user, import_id, force_rows=(), skip_rows=(), run_async: bo
         import_rows_classify(source, unless_unchanged=True)  # the ledger may have moved since the preview
         source.force_rows = sorted({int(n) for n in force_rows})
         source.skip_rows = sorted({int(n) for n in skip_rows})
+        _reject_reconciled_rows(source)
         pending = _candidates(source).count()
         if run_async is None:
             run_async = pending > _async_threshold()
@@ -155,6 +156,26 @@ def _candidates(source: Import):
     rows = ImportRow.objects.filter(source_import=source).exclude(row_number__in=source.skip_rows)
     wanted = rows.filter(fate=Fate.NEW) | rows.filter(fate=Fate.DUPLICATE, row_number__in=source.force_rows)
     return wanted.order_by("row_number")
+
+
+def _reject_reconciled_rows(source: Import) -> None:
+    """The preview makes a new row dated on or before the account's
+    reconciliation an error; a forced duplicate there, or a reconciliation
+    made after the preview, is refused here (409 `reconciled` naming the
+    rows): skip them or undo the reconciliation."""
+    through = account_reconciled_through(source.account_id)
+    if through is None:
+        return
+    inside = list(_candidates(source).filter(date__lte=through).values_list("row_number", flat=True)[:101])
+    if inside:
+        raise Conflict(
+            f"Rows dated on or before {through.isoformat()}, the date the account is reconciled to, would change "
+            "that balance: skip them or undo the reconciliation.",
+            code=RECONCILED_CODE,
+            fields=["date"],
+            reconciled_through=through.isoformat(),
+            rows=inside[:100],
+        )
 
 
 def _commit_batch() -> int:

@@ -16,7 +16,7 @@ from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
 from config.exceptions import Invalid, PayloadTooLarge
-from ledger.books.guards import account_check_open
+from ledger.books.guards import account_check_open, account_reconciled_through
 from ledger.books.selectors import account_get
 from ledger.imports import parsers
 from ledger.imports.profiles import import_profile_resolve, profile_for_parser, profile_overrides
@@ -126,14 +126,18 @@ def _store_rows(source: Import, stream, *, currency: str, routing: Routing | Non
 # live row with that id, or else repeats the file's first row with that id;
 # (2) without one, the k-th identical (date, amount, normalised payee) row of
 # the file matches the k-th such live row of the account, in creation order.
+# (3) A new row dated on or before the account's reconciliation date is an
+# error (cell `date`): it would move a balance agreed with a statement; it is
+# decided again like the others, so undoing the reconciliation frees it.
 # Only rows whose fate changes are written: a commit re-checks the preview
 # (the ledger may have moved), and usually nothing has, so it writes nothing.
 _CLASSIFY_SQL = """
 WITH live AS (
     SELECT id, row_number, date, amount, merchant_normalized, external_id FROM ledger_importrow
-    WHERE source_import_id = %(imp)s AND fate IN ('new', 'duplicate', 'transfer')
+    WHERE source_import_id = %(imp)s
+      AND (fate IN ('new', 'duplicate', 'transfer') OR (fate = 'error' AND cell = 'date' AND date IS NOT NULL))
 ), by_external AS (
-    SELECT l.id, hit.id AS hit, min(l.row_number) OVER (PARTITION BY l.external_id) AS first_row, l.row_number
+    SELECT l.id, l.date, hit.id AS hit, min(l.row_number) OVER (PARTITION BY l.external_id) AS first_row, l.row_number
     FROM live AS l
     LEFT JOIN LATERAL (
         SELECT t.id FROM ledger_transaction t
@@ -155,8 +159,8 @@ WITH live AS (
     WHERE t.account_id = %(account)s AND NOT t.is_deleted
       AND t.date BETWEEN %(since)s AND %(until)s
       AND (t.date, t.amount, t.merchant_normalized) IN (SELECT date, amount, merchant_normalized FROM file_rows)
-), decided AS (
-    SELECT e.id,
+), matched AS (
+    SELECT e.id, e.date,
            CASE WHEN e.hit IS NOT NULL OR e.row_number <> e.first_row THEN 'duplicate' ELSE 'new' END AS fate,
            e.hit AS duplicate_of,
            CASE WHEN e.hit IS NOT NULL THEN 'Same external id as a transaction in the account.'
@@ -165,15 +169,25 @@ WITH live AS (
                 ELSE '' END AS message
     FROM by_external e
     UNION ALL
-    SELECT f.id, CASE WHEN l.id IS NULL THEN 'new' ELSE 'duplicate' END, l.id,
+    SELECT f.id, f.date, CASE WHEN l.id IS NULL THEN 'new' ELSE 'duplicate' END, l.id,
            CASE WHEN l.id IS NULL THEN '' ELSE 'Same date, amount and payee as a transaction in the account.' END
     FROM file_rows f LEFT JOIN ledger_rows l USING (date, amount, merchant_normalized, k)
+), decided AS (
+    SELECT m.id, m.duplicate_of,
+           CASE WHEN m.fate = 'new' AND m.date <= %(through)s::date THEN 'error' ELSE m.fate END AS fate,
+           CASE WHEN m.fate = 'new' AND m.date <= %(through)s::date
+                THEN 'Dated on or before ' || %(through)s::date || ', the date this account is reconciled to; '
+                     'undo the reconciliation to import it.'
+                ELSE m.message END AS message,
+           CASE WHEN m.fate = 'new' AND m.date <= %(through)s::date THEN 'date' ELSE '' END AS cell
+    FROM matched m
 )
 UPDATE ledger_importrow r
-SET fate = d.fate, duplicate_of = d.duplicate_of, message = d.message
+SET fate = d.fate, duplicate_of = d.duplicate_of, message = d.message, cell = d.cell
 FROM decided d
 WHERE r.id = d.id
-  AND (r.fate <> d.fate OR r.duplicate_of IS DISTINCT FROM d.duplicate_of OR r.message <> d.message)
+  AND (r.fate <> d.fate OR r.duplicate_of IS DISTINCT FROM d.duplicate_of OR r.message <> d.message
+       OR r.cell <> d.cell)
 """
 
 
@@ -199,7 +213,7 @@ def import_rows_classify(source: Import, *, unless_unchanged: bool = False) -> N
         since, until = cursor.fetchone()
         if since is not None:
             params = {"imp": source.id, "user": source.user_id, "account": source.account_id, "since": since,
-                      "until": until}  # fmt: skip
+                      "until": until, "through": account_reconciled_through(source.account_id)}  # fmt: skip
             cursor.execute(_CLASSIFY_SQL, params)
     counts = dict(ImportRow.objects.filter(source_import=source).values_list("fate").annotate(n=Count("id")).order_by())
     source.new_count = counts.get(Fate.NEW, 0)

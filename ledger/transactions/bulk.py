@@ -19,7 +19,12 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError, NotFound
-from ledger.books.guards import RECONCILED_CODE, account_check_open, reject_reconciled_delete
+from ledger.books.guards import (
+    RECONCILED_CODE,
+    account_check_open,
+    account_reconciled_through,
+    reject_reconciled_delete,
+)
 from ledger.books.matching import transfers_unlink
 from ledger.events import announce_transactions_changed
 from ledger.models import Account, CategoryCorrection, Transaction, Transfer
@@ -184,6 +189,15 @@ def _check_movable(*, ids, account: Account) -> None:
             code=RECONCILED_CODE,
             fields=["account"],
             transaction_ids=[str(tx_id) for tx_id in reconciled],
+        )
+    through = account_reconciled_through(account.pk)
+    if through is not None and moving.filter(date__lte=through).exists():
+        raise Conflict(
+            f"The account {account.name} is reconciled to {through.isoformat()}; rows dated on or before it "
+            "cannot move there. Undo the reconciliation first.",
+            code=RECONCILED_CODE,
+            fields=["account"],
+            reconciled_through=through.isoformat(),
         )
     if moving.exclude(currency=account.currency).exists():
         raise DomainError(

@@ -15,6 +15,7 @@ from ledger.books.guards import (
     account_for_new_transaction,
     reject_reconciled_changes,
     reject_reconciled_delete,
+    reject_reconciled_period,
     transfer_leg_sync,
 )
 from ledger.currency.services import transaction_refresh_conversion
@@ -148,6 +149,7 @@ def transaction_create(*, user, allow_duplicate: bool = False, tags=(), **fields
     merchant matching; a category given here is the user's and no rule
     overrides it."""
     tx = transaction_prepare(user=user, **fields)
+    reject_reconciled_period(account=tx.account, dates=[tx.date])
     if not allow_duplicate:
         existing = transaction_find_duplicate(
             user=user, amount=tx.amount, date=tx.date, merchant_normalized=tx.merchant_normalized
@@ -196,6 +198,8 @@ def transaction_update(
     tx = _lock(transaction)
     reject_anchored_changes(transaction=tx, changes=changes)
     reject_reconciled_changes(transaction=tx, changes=changes)
+    if "date" in changes and changes["date"] != tx.date:
+        reject_reconciled_period(account=tx.account, dates=[changes["date"]])
     paired = transfer_leg_sync(transaction=tx, changes=changes)
     before = {name: getattr(tx, name) for name in AUDITED_FIELDS if name != "merchant"}
     before["merchant"] = tx.merchant_id
@@ -286,6 +290,8 @@ def transaction_delete(*, transaction: Transaction, user) -> Transaction:
 def transaction_restore(*, transaction: Transaction, user) -> Transaction:
     tx = _lock(transaction)
     if tx.is_deleted:
+        # Back into a reconciled period it would change the agreed balance (409 `reconciled`).
+        reject_reconciled_period(account=tx.account, dates=[tx.date])
         tx.is_deleted = False
         tx.deleted_at = None
         tx.save(update_fields=["is_deleted", "deleted_at", "updated_at"])

@@ -177,7 +177,8 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
         request=TransactionCreateInputSerializer,
         responses={201: TransactionOutputSerializer, 409: ConflictErrorResponseSerializer},
         description="Manual entry. A likely duplicate (same amount, date and merchant) is a 409 with existing_id "
-        "unless allow_duplicate is true.",
+        "unless allow_duplicate is true; a date on or before the account's last reconciliation is a 409 "
+        "reconciled (reconciled_through).",
     )
     def create(self, request):
         data = self.validated(TransactionCreateInputSerializer)
@@ -204,7 +205,12 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
         services.transaction_delete(transaction=self._get(pk), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(request=None, responses={200: TransactionOutputSerializer})
+    @extend_schema(
+        request=None,
+        responses={200: TransactionOutputSerializer, 409: ConflictErrorResponseSerializer},
+        description="Undo a soft delete. A row dated on or before its account's last reconciliation is a 409 "
+        "reconciled (reconciled_through): undo the reconciliation first.",
+    )
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         tx = selectors.transaction_get_any(user=request.user, transaction_id=pk)

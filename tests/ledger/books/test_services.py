@@ -278,3 +278,19 @@ def test_reconcile_without_difference_adds_no_row(user, card):
 def test_factory_rows_land_in_the_default_account(user):
     tx = TransactionFactory(user=user, currency="GBP")
     assert tx.account.is_default and tx.account.currency == "GBP"
+
+
+def test_deleting_a_leg_of_a_pair_the_user_matched_unlinks_the_other(user, checking, card):
+    card_side = add(user, card, "-40", merchant="Payment", category=Category.BILLS_UTILITIES)
+    late = DAY + datetime.timedelta(days=10)  # too far apart for matching: the user links them
+    bank_side = add(user, checking, "40", day=late, merchant="Card payment", category=Category.SHOPPING)
+    assert not Transfer.objects.exists()
+    transfer = services.transfer_match(user=user, out_id=bank_side.id, in_id=card_side.id)
+    assert transfer.created_by == "match"
+
+    tx_services.transaction_delete(transaction=Transaction.objects.get(pk=bank_side.pk), user=user)
+
+    card_side.refresh_from_db()
+    assert (card_side.is_deleted, card_side.kind, card_side.transfer_id) == (False, "standard", None)
+    assert card_side.category == Category.BILLS_UTILITIES
+    assert not Transfer.objects.exists()
