@@ -214,6 +214,14 @@ def transfers_match(*, user, transaction_ids, created_by: str = Transfer.Created
     return outcome
 
 
+def transfers_suggest_fx(*, user, transaction_ids) -> int:
+    """The cross-currency suggestions of rows already matched in their own
+    currency (books.prematch decides those before an import's rows are
+    written). -> how many were new."""
+    ids = list(transaction_ids)
+    return _suggest(user_id=user.pk, edges=_fx_edges(user_id=user.pk, ids=ids)) if ids else 0
+
+
 def transfers_mark(*, user, marks: dict, created_by: str = Transfer.CreatedBy.MATCH) -> MatchOutcome:
     """Rows the user (through a rule) says are transfers: {row id: account
     id of the counterpart, or None for any other account}. A row with exactly

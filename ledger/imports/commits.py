@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from config.exceptions import Conflict
 from ledger.books.guards import RECONCILED_CODE, account_check_open, account_reconciled_through
-from ledger.books.matching import transfers_match
+from ledger.books.matching import transfers_match, transfers_suggest_fx
+from ledger.books.prematch import TransferPlan
 from ledger.currency.services import BulkConverter, converted_by_caller
 from ledger.events import TransactionIds, announce_transactions_changed
 from ledger.imports.leases import import_lease
@@ -28,7 +29,7 @@ from ledger.models.transactions import NOTES_MAX_LENGTH
 from ledger.rules.engine import Outcome, RuleSet
 from ledger.rules.fields import Draft
 from ledger.transactions.services import CategoryResolver
-from merchants.categories import CATEGORY_NAMES
+from merchants.categories import CATEGORY_NAMES, Category
 from realtime.services import notify_import_committed, notify_import_progress
 
 Fate = ImportRow.Fate
@@ -40,7 +41,7 @@ COMMIT_BATCH = ROW_BATCH
 _TX_COLUMNS = (
     "id, created_at, updated_at, user_id, account_id, kind, amount, currency, date, merchant_raw, "
     "merchant_normalized, merchant_id, category, bank_category, source, notes, external_id, confidence, "
-    "blockchain_hash, ipfs_cid, is_deleted, source_import_id, amount_base, base_currency, rate_date"
+    "blockchain_hash, ipfs_cid, is_deleted, source_import_id, amount_base, base_currency, rate_date, transfer_id"
 )
 
 
@@ -53,7 +54,7 @@ def _copy_transactions(rows: list[tuple]) -> None:
 
 
 # Positions in a COPY tuple (_TX_COLUMNS order) that rules may change.
-_KIND, _MERCHANT, _CATEGORY, _NOTES, _CONFIDENCE = 5, 11, 12, 15, 17
+_KIND, _AMOUNT, _MERCHANT, _CATEGORY, _NOTES, _CONFIDENCE, _TRANSFER = 5, 6, 11, 12, 15, 17, 25
 
 
 def _rules_run(ruleset: RuleSet, outcome: Outcome, drafts: list[Draft], batch: list[tuple]) -> None:
@@ -75,13 +76,57 @@ def _rules_run(ruleset: RuleSet, outcome: Outcome, drafts: list[Draft], batch: l
         batch[index] = tuple(row)
 
 
-def _link_rows(pairs: list[tuple[int, uuid.UUID]]) -> None:
+def _link_rows(pairs: list[tuple[int, uuid.UUID]], transfers=frozenset()) -> None:
+    """Each ImportRow gets the id of the row it became; `transfers` (new
+    ids linked as transfer legs on the way in) also get fate transfer."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE ledger_importrow r SET transaction_id = v.tx "
-            "FROM unnest(%s::bigint[], %s::uuid[]) AS v(row_id, tx) WHERE r.id = v.row_id",
-            [[p[0] for p in pairs], [p[1] for p in pairs]],
+            "UPDATE ledger_importrow r SET transaction_id = v.tx, fate = CASE WHEN v.transfer THEN %s ELSE r.fate END "
+            "FROM unnest(%s::bigint[], %s::uuid[], %s::boolean[]) AS v(row_id, tx, transfer) WHERE r.id = v.row_id",
+            [Fate.TRANSFER, [p[0] for p in pairs], [p[1] for p in pairs], [p[1] in transfers for p in pairs]],
         )
+
+
+def _plan_for(source: Import, ruleset: RuleSet, pending) -> TransferPlan | None:
+    """The transfer pairs of the rows to be written, decided before they
+    are (books.prematch), so a matched row is written once, already linked.
+    Not when a user's rule can make a row an adjustment or mark it a
+    transfer: whether a row is a candidate then depends on the rules' pass,
+    and matching runs on the written rows after the commit as before."""
+    if ruleset.shapes_transfers:
+        return None
+    return transfers_plan(user=source.user, account=source.account, seeds=pending.values_list("id", "amount", "date"))
+
+
+def transfers_plan(*, user, account, seeds) -> TransferPlan:
+    return TransferPlan(user=user, account=account).build(seeds)
+
+
+def _link_planned(plan: TransferPlan, batch: list[tuple], links: list[tuple]) -> tuple[dict, list, list]:
+    """Apply the plan to a batch about to be written: the strong pairs are
+    linked (their new rows' COPY tuples become transfer legs, category
+    Transfers, the category they would have had kept on the Transfer); ->
+    ({new id: transfer id}, the ambiguous pairs to suggest once the rows
+    exist, the new ids whose counterpart had moved on since the plan)."""
+    index_of = {row_id: index for index, (row_id, _tx) in enumerate(links)}
+    strong, weak = [], []
+    for key, other_id, other_amount, seed_out, diff, is_strong in plan.batch(list(index_of)):
+        index = index_of[key]
+        row = batch[index]
+        if is_strong:
+            strong.append((row[0], row[_AMOUNT], row[_CATEGORY], other_id, other_amount))
+        else:
+            weak.append((row[0], other_id, seed_out, diff))
+    linked = plan.link(strong, created_by=Transfer.CreatedBy.IMPORT)
+    if linked:
+        for index, row in enumerate(batch):
+            if row[0] in linked:
+                changed = list(row)
+                changed[_KIND], changed[_CATEGORY], changed[_TRANSFER] = (
+                    Transaction.Kind.TRANSFER, Category.TRANSFERS, linked[row[0]][0])  # fmt: skip
+                batch[index] = tuple(changed)
+    missed = [row[0] for row in strong if row[0] not in linked]
+    return {new_id: value[0] for new_id, value in linked.items()}, weak, missed
 
 
 def _without_jit() -> None:
@@ -219,6 +264,10 @@ def _write(source: Import) -> None:
     # matching and before it is written (ledger/rules/engine.py).
     ruleset = RuleSet.for_user(user)
     drafts: list[Draft] = []
+    with db_transaction.atomic():
+        _without_jit()
+        plan = _plan_for(source, ruleset, pending) if span["count"] else None
+    retry: list = []  # planned rows whose counterpart moved on before their batch (rare): matched at the end
 
     def flush():
         # One transaction per batch: the rows, their links, what rules did
@@ -229,8 +278,12 @@ def _write(source: Import) -> None:
             outcome = Outcome(user, ruleset)
             if ruleset:
                 _rules_run(ruleset, outcome, drafts, batch)
+            linked, weak, missed = _link_planned(plan, batch, links) if plan else ({}, [], [])
+            retry.extend(missed)
             _copy_transactions(batch)
-            _link_rows(links)
+            if weak:
+                plan.suggest(weak)
+            _link_rows(links, transfers=linked)
             outcome.write(import_ref=source.id)
             done += len(batch)
             source.processed = written + done
@@ -271,7 +324,8 @@ def _write(source: Import) -> None:
             batch.append(
                 (tx_id, now, now, user.pk, account.pk, Transaction.Kind.STANDARD, amount, account.currency, date, raw,
                  normalized, merchant_id, category, bank_category, Transaction.Source.IMPORT,
-                 notes, external_id, confidence, "", "", False, source.pk, amount_base, base_currency, rate_date)
+                 notes, external_id, confidence, "", "", False, source.pk, amount_base, base_currency, rate_date,
+                 None)
             )  # fmt: skip
             if ruleset:
                 drafts.append(
@@ -282,18 +336,24 @@ def _write(source: Import) -> None:
                 )  # fmt: skip
             links.append((row_id, tx_id))
         flush()
+    if plan:
+        plan.drop()
     with db_transaction.atomic():
         _without_jit()
-        _finish(source)
+        _finish(source, planned=plan is not None, retry=retry)
 
 
-def _finish(source: Import) -> None:
+def _finish(source: Import, *, planned: bool = False, retry=()) -> None:
     """Transfers, counts, status and events, over every row the import
-    wrote (by this delivery or an earlier one). The rows are read and
-    matched a batch at a time and their ids kept 16 bytes each, so memory
-    stays flat in the file's size. Batches match exactly as one call would:
-    an import's rows all sit in one account, so none is another's
-    counterpart, and each row's candidates are counted over the whole ledger."""
+    wrote (by this delivery or an earlier one). The rows are read a batch
+    at a time and their ids kept 16 bytes each, so memory stays flat in the
+    file's size. Planned (the same-currency pairs were linked as the rows
+    went in): only the cross-currency suggestions are left, and the rows
+    whose planned counterpart had moved on (`retry`) are matched now.
+    Otherwise the written rows are matched a batch at a time, exactly as
+    one call would: an import's rows all sit in one account, so none is
+    another's counterpart, and each row's candidates are counted over the
+    whole ledger."""
     user = source.user
     ids, categories, matched_categories = TransactionIds(), set(), set()
     source.transfers_matched = 0
@@ -307,6 +367,15 @@ def _finish(source: Import) -> None:
                 fate=Fate.TRANSFER
             )
 
+    def after_write(chunk: list) -> None:
+        if planned:
+            transfers_suggest_fx(user=user, transaction_ids=chunk)
+        else:
+            match(chunk)
+
+    if planned and retry:
+        match(list(retry))
+
     chunk: list = []
     rows = Transaction.objects.filter(source_import=source).values_list("id", "category")
     for tx_id, category in rows.iterator(chunk_size=COMMIT_BATCH):
@@ -314,10 +383,13 @@ def _finish(source: Import) -> None:
         categories.add(category)
         chunk.append(tx_id)
         if len(chunk) >= COMMIT_BATCH:
-            match(chunk)
+            after_write(chunk)
             chunk = []
     if chunk:
-        match(chunk)
+        after_write(chunk)
+    if planned:
+        source.transfers_matched, moved = _planned_transfers(source)
+        matched_categories |= moved
     import_file_tags_write(source)
     source.imported_count = len(ids)
     source.processed = len(ids)
@@ -332,6 +404,22 @@ def _finish(source: Import) -> None:
     summary = _summary(source)
     user_id, import_id = user.pk, source.id
     notify_import_committed(user_id=user_id, import_id=import_id, summary=summary)
+
+
+def _planned_transfers(source: Import) -> tuple[int, set]:
+    """How many transfers the import's matching linked (by every delivery),
+    and the categories whose totals they moved."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), array_agg(DISTINCT tr.out_category), array_agg(DISTINCT tr.in_category) "
+            "FROM ledger_transaction t JOIN ledger_transfer tr ON tr.id = t.transfer_id "
+            "WHERE t.source_import_id = %s AND tr.created_by = %s",
+            [source.pk, Transfer.CreatedBy.IMPORT],
+        )
+        count, outs, ins = cursor.fetchone()
+    if not count:
+        return 0, set()
+    return count, {Category.TRANSFERS, *outs, *ins}
 
 
 def _summary(source: Import) -> dict:

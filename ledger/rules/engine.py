@@ -50,9 +50,15 @@ class CompiledRule:
         return changed
 
 
+# Actions that decide whether a row is a transfer candidate (kind adjustment, a mark).
+_TRANSFER_SHAPING = frozenset({"exclude", "mark_transfer"})
+
+
 class RuleSet:
-    def __init__(self, rules: list[CompiledRule]):
+    def __init__(self, rules: list[CompiledRule], *, shapes_transfers: bool = False):
         self.rules = rules
+        # True when a rule may exclude a row or mark it a transfer: matching must then see the rules' outcome.
+        self.shapes_transfers = shapes_transfers
         fields = set()
         for rule in rules:
             fields |= rule.conditions.fields
@@ -62,7 +68,7 @@ class RuleSet:
 
     @classmethod
     def for_user(cls, user) -> "RuleSet":
-        compiled = []
+        compiled, shaping = [], set()
         for rule in Rule.objects.filter(user=user, enabled=True).order_by("position", "created_at", "id"):
             built = CompiledRule.build(
                 rule_id=rule.id,
@@ -76,7 +82,8 @@ class RuleSet:
                 logger.warning("rule no longer compiles", extra={"rule_id": str(rule.id)})
                 continue
             compiled.append(built)
-        return cls(compiled)
+            shaping |= {action.get("type") for action in rule.actions if isinstance(action, dict)} & _TRANSFER_SHAPING
+        return cls(compiled, shapes_transfers=bool(shaping))
 
     def __bool__(self):
         return bool(self.rules)
