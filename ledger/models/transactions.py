@@ -228,7 +228,10 @@ class Transaction(TimeStampedModel):
 class CategoryCorrection(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="corrections")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="category_corrections")
+    # Indexed by ledger_correction_user_idx (user, -created_at), which leads with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="category_corrections", db_index=False
+    )
     old_category = models.CharField(max_length=CATEGORY_MAX_LENGTH, choices=Category.choices)
     new_category = models.CharField(max_length=CATEGORY_MAX_LENGTH, choices=Category.choices)
     reason = models.CharField(max_length=500, blank=True, default="")
@@ -294,17 +297,36 @@ class TransactionChange(models.Model):
         SYSTEM = "system"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="changes")
+    # No database-level key (nor an index of its own: ledger_txchange_tx_at_idx leads with it):
+    # audit rows are append-only and written 10,000 at a time by a bulk edit or a rule, and the
+    # deferred key check cost a lookup per row at commit. Deleting a transaction through Django
+    # still deletes its changes (CASCADE is Django's); a row removed in raw SQL may leave them.
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.CASCADE, related_name="changes", db_constraint=False, db_index=False
+    )
     field = models.CharField(max_length=32)
     old = models.JSONField(null=True, blank=True)
     new = models.JSONField(null=True, blank=True)
     by = models.CharField(max_length=8, choices=By.choices)
     # Who acted for by=user|admin; the rule for by=rule (kept when the rule is deleted, as a dangling id).
+    # No database-level key either (a check per audit row at commit); Django's SET_NULL still applies.
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
+    # Indexed by the partial ledger_txchange_rule_idx only (most changes have no rule).
     rule = models.ForeignKey(
-        "ledger.Rule", null=True, blank=True, on_delete=models.SET_NULL, related_name="changes", db_constraint=False
+        "ledger.Rule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="changes",
+        db_constraint=False,
+        db_index=False,
     )
     # The import that wrote the change (an Import; an ImportJob for changes of before it): an id, not a key.
     import_ref = models.UUIDField(null=True, blank=True)

@@ -95,7 +95,7 @@ def changes_record(
         # COPY, not bulk_create: an import or a rule applied to many rows
         # writes thousands of these, and model instances cost more than the row.
         with connection.cursor() as cursor:
-            with cursor.cursor.copy(f"COPY {TransactionChange._meta.db_table} ({_COLUMNS}) FROM STDIN") as copy:
+            with cursor.cursor.copy(f"COPY {TransactionChange._meta.db_table} ({AUDIT_COLUMNS}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
     return len(rows)
@@ -114,7 +114,7 @@ def changes_record_column(
     new = _json(jsonable(new))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {TransactionChange._meta.db_table} ({_COLUMNS}) "
+            f"INSERT INTO {TransactionChange._meta.db_table} ({AUDIT_COLUMNS}) "
             "SELECT v.id, v.tx, %s, to_jsonb(v.old), %s::jsonb, %s, %s, NULL, NULL, %s, %s "
             "FROM unnest(%s::uuid[], %s::uuid[], %s::text[]) AS v(id, tx, old)",
             [field, new, by, getattr(actor, "pk", actor), reason[:500], at or timezone.now(), ordered_ids(len(ids)),
@@ -123,7 +123,7 @@ def changes_record_column(
     return len(ids)
 
 
-_COLUMNS = "id, transaction_id, field, old, new, by, actor_id, rule_id, import_ref, reason, at"
+AUDIT_COLUMNS = "id, transaction_id, field, old, new, by, actor_id, rule_id, import_ref, reason, at"
 
 
 def _json(value) -> str | None:

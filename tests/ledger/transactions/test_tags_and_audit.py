@@ -107,3 +107,25 @@ def test_audit_rows_of_one_write_get_time_ordered_ids(user):
     assert changes_record([Change(tx.id, "notes", "", f"n{i}") for i, tx in enumerate(rows)], by="user") == 3
     written = list(TransactionChange.objects.filter(transaction__in=rows).order_by("id").values_list("new", flat=True))
     assert written == ["n0", "n1", "n2"]
+
+
+def test_bulk_add_and_remove_audits_each_row_s_own_lists(auth_client, user):
+    """One bulk call adding and removing tags: each row's audit row holds its
+    own tags before and after (sorted whatever their case); a row the call
+    leaves as it was gets no audit row and is not counted."""
+    both, only_old, untouched = (TransactionFactory(user=user) for _ in range(3))
+    auth_client.patch(f"/api/v1/transactions/{both.id}", {"tags": ["zeta", "Old"]}, format="json")
+    auth_client.patch(f"/api/v1/transactions/{only_old.id}", {"tags": ["old"]}, format="json")
+    auth_client.patch(f"/api/v1/transactions/{untouched.id}", {"tags": ["new"]}, format="json")
+    ids = [str(t.id) for t in (both, only_old, untouched)]
+    body = {"ids": ids, "set": {"tags_add": ["New"], "tags_remove": ["OLD"]}}
+    response = auth_client.post("/api/v1/transactions/bulk", body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["changed"]["tags"] == 2
+    assert [_tags_of(auth_client, t) for t in (both, only_old, untouched)] == [["new", "zeta"], ["new"], ["new"]]
+    last = {
+        c.transaction_id: (c.old, c.new) for c in TransactionChange.objects.filter(field="tags").order_by("at", "id")
+    }
+    assert last[both.id] == (["Old", "zeta"], ["new", "zeta"])
+    assert last[only_old.id] == (["Old"], ["new"])  # "old" is the existing tag "Old"
+    assert TransactionChange.objects.filter(field="tags", transaction_id=untouched.id).count() == 1  # its PATCH only
