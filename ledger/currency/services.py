@@ -250,37 +250,78 @@ def _announce_reconverted(user_id) -> None:
     )
 
 
-def user_amounts_recompute(*, user_id) -> int:
-    """After a base-currency change: every row of the user converted to the
-    new base in one statement, then the recompute flag cleared. Idempotent.
+# Rows per batch of a base-currency recompute: each batch is its own short
+# transaction, so the user's rows are never all locked at once (an edit or an
+# import meanwhile waits for one batch at most, not for the whole run).
+RECOMPUTE_BATCH = 10_000
 
-    The rates CTE is MATERIALIZED: inlined, PostgreSQL called ledger_fx_rate
-    once per row (100k calls) instead of once per distinct (currency, date).
-    What is left is the rewrite itself: every row changes base_currency, so
-    every row gets a new version and an entry in each index (no HOT update
-    is possible: the pages are full, whatever the indexes hold)."""
+
+def user_amounts_recompute(*, user_id, batch: int = RECOMPUTE_BATCH) -> int:
+    """After a base-currency change: every row of the user not yet in the new
+    base converted to it, in batches of ``batch`` rows (newest first, by
+    keyset on (date, id) through ledger_tx_user_date_idx), each batch one
+    UPDATE ... FROM its own rates (ledger_fx_rate once per distinct (currency,
+    date) of the batch) in its own transaction; then the recompute flag is
+    cleared and the user's totals hear about it once. Idempotent and
+    resumable: a row already in the new base (converted by an earlier run, or
+    written since the change, which the trigger converts) is skipped.
+
+    What each batch costs is the rewrite itself: every row changes
+    base_currency and amount_base, which ledger_tx_user_cat_date_idx includes,
+    so every row gets a new version and an entry in each index."""
     from accounts.services import base_currency_recompute_finish
 
-    with db_transaction.atomic(), converted_by_caller(), connection.cursor() as cursor:
-        cursor.execute(
-            """WITH base AS (
-                   SELECT base_currency AS code FROM accounts_user WHERE id = %(user)s
-               ), pairs AS (
-                   SELECT DISTINCT currency, date FROM ledger_transaction WHERE user_id = %(user)s
-               ), rates AS MATERIALIZED (
-                   SELECT p.currency, p.date, fx.rate, fx.rate_date
-                   FROM pairs p CROSS JOIN base b, LATERAL ledger_fx_rate(p.currency, b.code, p.date) fx
-               )
-               UPDATE ledger_transaction t
-               SET base_currency = b.code, amount_base = round(t.amount * r.rate, 2), rate_date = r.rate_date
-               FROM rates r CROSS JOIN base b
-               WHERE t.user_id = %(user)s AND t.currency = r.currency AND t.date = r.date""",
-            {"user": user_id},
-        )
-        count = cursor.rowcount
+    count, after = 0, None
+    while True:
+        with db_transaction.atomic(), converted_by_caller(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")  # one plan per batch: compiling it costs more than it saves
+            cursor.execute(
+                _RECOMPUTE_NEXT_SQL if after else _RECOMPUTE_FIRST_SQL,
+                {"user": user_id, "batch": batch, "after_date": after and after[0], "after_id": after and after[1]},
+            )
+            scanned, changed, last_date, last_id = cursor.fetchone()
+        count += changed
+        if scanned < batch:
+            break
+        after = (last_date, last_id)
+    with db_transaction.atomic():
         base_currency_recompute_finish(user_id=user_id)
         _announce_reconverted(user_id)
     return count
+
+
+# One batch: the next rows of the user (newest first, after the keyset), those
+# not in the user's base currency rewritten; answers (rows scanned, rows
+# changed, the keyset of the last row scanned). AFTER: the keyset condition.
+_RECOMPUTE_BATCH_SQL = """
+WITH base AS MATERIALIZED (
+    SELECT base_currency AS code FROM accounts_user WHERE id = %(user)s
+), scanned AS MATERIALIZED (
+    SELECT t.id, t.date, t.currency, t.base_currency FROM ledger_transaction t
+    WHERE t.user_id = %(user)s AFTER
+    ORDER BY t.date DESC, t.id DESC LIMIT %(batch)s
+), todo AS MATERIALIZED (
+    SELECT s.id, s.date, s.currency FROM scanned s, base b WHERE s.base_currency IS DISTINCT FROM b.code
+), rates AS MATERIALIZED (
+    SELECT p.currency, p.date, fx.rate, fx.rate_date
+    FROM (SELECT DISTINCT currency, date FROM todo) p CROSS JOIN base b,
+         LATERAL ledger_fx_rate(p.currency, b.code, p.date) fx
+), updated AS (
+    UPDATE ledger_transaction t
+    SET base_currency = b.code, amount_base = round(t.amount * r.rate, 2), rate_date = r.rate_date
+    FROM todo d JOIN rates r ON r.currency = d.currency AND r.date = d.date CROSS JOIN base b
+    WHERE t.id = d.id
+    RETURNING 1
+), last AS (
+    SELECT date, id FROM scanned ORDER BY date, id LIMIT 1
+)
+SELECT (SELECT count(*) FROM scanned), (SELECT count(*) FROM updated), (SELECT date FROM last), (SELECT id FROM last)
+"""
+_RECOMPUTE_FIRST_SQL = _RECOMPUTE_BATCH_SQL.replace("AFTER", "")
+# The row comparison's prefix (date <=) is what ledger_tx_user_date_idx can seek to.
+_RECOMPUTE_NEXT_SQL = _RECOMPUTE_BATCH_SQL.replace(
+    "AFTER", "AND t.date <= %(after_date)s AND (t.date, t.id) < (%(after_date)s, %(after_id)s::uuid)"
+)
 
 
 # --- converting in Python (COPY imports) -------------------------------------

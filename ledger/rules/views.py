@@ -88,7 +88,8 @@ class RuleViewSet(viewsets.GenericViewSet):
         data = _validated(RuleFilterInputSerializer, request)
         compiled = services.rule_compiled(self._get(pk))
         matching = selectors.rule_matching(user=request.user, compiled=compiled, filters=data["filter"])
-        page = self.paginate_queryset(matching.select_related("merchant"))
+        # The drafts read the merchant's and the account's names: joined, not a query per row.
+        page = self.paginate_queryset(matching.select_related("merchant", "account"))
         rows = {row["id"]: row for row in transaction_rows(matching.filter(id__in=[tx.id for tx in page]))}
         results = [
             {"transaction": transaction_row(rows[item["transaction_id"]]), "changes": jsonable(item["changes"])}

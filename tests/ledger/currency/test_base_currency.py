@@ -83,3 +83,26 @@ def test_unknown_codes_are_400_and_the_same_base_is_a_plain_200(auth_client, use
     assert same.json()["base_currency_recomputing"] is False
     user.refresh_from_db()
     assert (user.base_currency, user.full_name, user.base_currency_recompute_started_at) == ("USD", "Ann", None)
+
+
+def test_the_recompute_runs_in_batches_and_skips_rows_already_in_the_new_base(rates, user):
+    """Batches of 2 over 5 rows (keyset newest first, dates shared): every
+    row ends in the new base; a row written after the change (the trigger
+    converted it already) is not rewritten, and a second run rewrites nothing."""
+    rows = [
+        TransactionFactory(user=user, currency="USD", amount=Decimal("54.00"), date=D(2026, 3, 2 + n % 2))
+        for n in range(4)
+    ]
+    User.objects.filter(pk=user.pk).update(base_currency="EUR", base_currency_recompute_started_at=timezone.now())
+    written_since = TransactionFactory(user=user, currency="USD", amount=Decimal("54.00"), date=D(2026, 3, 2))
+    assert Transaction.objects.get(pk=written_since.pk).base_currency == "EUR"
+
+    assert user_amounts_recompute(user_id=user.pk, batch=2) == 4
+    converted = {tx.pk: (tx.date, tx.amount_base, tx.base_currency) for tx in Transaction.objects.filter(user=user)}
+    # 54.00 x (1 / 1.08 = 0.9259259259) = 50.00 on the 2nd; x (1 / 1.09 = 0.9174311927) = 49.5412844058 on the 3rd
+    expected = {(D(2026, 3, 2), Decimal("50.00"), "EUR"), (D(2026, 3, 3), Decimal("49.54"), "EUR")}
+    assert set(converted.values()) == expected
+    assert set(converted) == {tx.pk for tx in rows} | {written_since.pk}
+    user.refresh_from_db()
+    assert user.base_currency_recompute_started_at is None
+    assert user_amounts_recompute(user_id=user.pk, batch=2) == 0

@@ -130,6 +130,19 @@ def test_another_users_rule_is_a_404(auth_client, other_client):
         assert response.status_code == 404, (method, suffix)
 
 
+def test_preview_query_count_does_not_grow_with_the_page(auth_client, user, django_assert_max_num_queries):
+    """The drafts read each row's account and merchant: joined to the page, not one query per row."""
+    rule = _rule(auth_client, conditions={"all": [{"field": "amount", "op": "gt", "value": 1}]})
+    url = f"{URL}/{rule['id']}/preview"
+    TransactionFactory.create_batch(2, user=user, amount=Decimal("60"))
+    with django_assert_max_num_queries(20) as few:
+        auth_client.post(url, {}, format="json")
+    TransactionFactory.create_batch(30, user=user, amount=Decimal("60"))
+    with django_assert_max_num_queries(len(few)):
+        response = auth_client.post(url, {}, format="json")
+    assert response.json()["count"] == 32
+
+
 def test_preview_counts_matches_and_shows_the_change_apply_writes_it_once(auth_client, user):
     match = TransactionFactory(user=user, merchant_raw="AMZN Mktp", amount=Decimal("60"), category=Category.TRAVEL)
     TransactionFactory(user=user, merchant_raw="AMZN Mktp", amount=Decimal("5"))
