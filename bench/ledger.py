@@ -6,7 +6,9 @@ exact SQL those requests issued through a plain psycopg connection, imports a --
 through the import service, prints ONE JSON line, and deletes everything it created.
 --explain writes EXPLAIN ANALYZE of each list query to stderr. The list's count is counted once per
 ledger version (ledger/transactions/selectors.py); first_page_after_write moves the version before
-every request, so it pays the count each time.
+every request, so it pays the count each time. Production settings (DEBUG off, as bench/servers.py
+runs the servers): DEBUG's query log alone is a good part of a page's Python time. --keep leaves the
+seeded users and rows for a later --reuse (same --user-rows/--total-rows); --import-rows 0 skips the import.
 
     DATABASE_URL=... .venv/bin/python bench/ledger.py --user-rows 100000 --total-rows 1000000
 """
@@ -25,6 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from bench.servers import PRODUCTION_ENV  # noqa: E402
+
+os.environ.update(PRODUCTION_ENV)
 
 import django  # noqa: E402
 
@@ -147,6 +153,8 @@ def main():
     parser.add_argument("--deep-offset", type=int, default=50_000)
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="leave the seeded users and rows in place")
+    parser.add_argument("--reuse", action="store_true", help="use what a --keep run with the same sizes left")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     db = settings.DATABASES["default"]
@@ -154,21 +162,33 @@ def main():
     if db.get("PASSWORD"):
         dsn += f" password={db['PASSWORD']}"
 
-    tag = uuid.uuid4().hex[:8]
-    main_user = User.objects.create_user(email=f"bench-ledger-{tag}@example.com", password=None)
-    others = [
-        User.objects.create_user(email=f"bench-ledger-{tag}-{i}@example.com", password=None)
-        for i in range(args.other_users)
-    ]
-    importer = User.objects.create_user(email=f"bench-ledger-{tag}-import@example.com", password=None)
-    user_ids = [main_user.id, *[o.id for o in others]]
     rest = max(args.total_rows - args.user_rows, 0)
+    kept = f"kept-{args.user_rows}-{args.total_rows}-{args.other_users}"
+    reuse = args.reuse and User.objects.filter(email=f"bench-ledger-{kept}@example.com").exists()
+    tag = kept if args.keep or reuse else uuid.uuid4().hex[:8]
+    if reuse:
+        main_user = User.objects.get(email=f"bench-ledger-{tag}@example.com")
+        others = list(User.objects.filter(email__startswith=f"bench-ledger-{tag}-"))
+    else:
+        stale = list(User.objects.filter(email__startswith=f"bench-ledger-{tag}").values_list("id", flat=True))
+        with connection.cursor() as cursor:  # a raw DELETE: the ORM's cascade would load every row first
+            cursor.execute("DELETE FROM ledger_transaction WHERE user_id = ANY(%s)", [stale])
+        User.objects.filter(id__in=stale).delete()
+        main_user = User.objects.create_user(email=f"bench-ledger-{tag}@example.com", password=None)
+        others = [
+            User.objects.create_user(email=f"bench-ledger-{tag}-{i}@example.com", password=None)
+            for i in range(args.other_users)
+        ]
+    importer, _ = User.objects.get_or_create(email=f"bench-ledger-{uuid.uuid4().hex[:8]}-import@example.com")
+    user_ids = [main_user.id, *[o.id for o in others]]
     per_other = [rest // max(len(others), 1)] * len(others)
     result = {"bench": "ledger", "user_rows": args.user_rows, "total_rows": args.user_rows + sum(per_other)}
     try:
         started = time.perf_counter()
-        seed(user_ids, [args.user_rows, *per_other], rng)
+        if not reuse:
+            seed(user_ids, [args.user_rows, *per_other], rng)
         result["seed_seconds"] = round(time.perf_counter() - started, 1)
+        result["reused"] = reuse
 
         client = APIClient()
         client.force_authenticate(main_user)
@@ -214,6 +234,9 @@ def main():
             if args.explain:
                 explain(dsn, name, sql)
 
+        result["load"] = os.getloadavg()[0]
+        if not args.import_rows:
+            return
         buffer = io.StringIO()
         buffer.write("date,amount,merchant,notes\n")
         today = date.today()
@@ -235,10 +258,11 @@ def main():
             "rows_per_s": round(args.import_rows / seconds),
         }
     finally:
+        dropped = [importer.id] if args.keep or reuse else [*user_ids, importer.id]
         with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM ledger_transaction WHERE user_id = ANY(%s)", [[*user_ids, importer.id]])
-        User.objects.filter(id__in=[*user_ids, importer.id]).delete()
-    print(json.dumps(result))
+            cursor.execute("DELETE FROM ledger_transaction WHERE user_id = ANY(%s)", [dropped])
+        User.objects.filter(id__in=dropped).delete()
+        print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@ import django_filters
 from budgets.models import Budget
 from budgets.selectors import STATUSES
 from config.fields import StrictBooleanFilter
+from config.filtersets import StaticFilterSet
 from merchants.categories import Category
 
 
-class BudgetFilterSet(django_filters.FilterSet):
+class BudgetFilterSet(StaticFilterSet):
     category = django_filters.ChoiceFilter(choices=Category.choices)
     status = django_filters.ChoiceFilter(choices=[(s, s) for s in STATUSES])
     auto_renew = StrictBooleanFilter()

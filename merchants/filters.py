@@ -1,11 +1,12 @@
 import django_filters
 from django.db.models import Q
 
+from config.filtersets import StaticFilterSet
 from merchants.categories import Category
 from merchants.models import Merchant
 
 
-class MerchantFilterSet(django_filters.FilterSet):
+class MerchantFilterSet(StaticFilterSet):
     category = django_filters.ChoiceFilter(choices=Category.choices)
     country = django_filters.CharFilter(method="filter_country")
     name = django_filters.CharFilter(method="filter_name", help_text="Case-insensitive substring of the name.")

@@ -1,10 +1,11 @@
 import django_filters
 
 from config.fields import StrictBooleanFilter
+from config.filtersets import StaticFilterSet
 from ledger.models import Account
 
 
-class AccountFilterSet(django_filters.FilterSet):
+class AccountFilterSet(StaticFilterSet):
     kind = django_filters.ChoiceFilter(choices=Account.Kind.choices)
     currency = django_filters.CharFilter(method="filter_currency", help_text="ISO 4217 code.")
     closed = StrictBooleanFilter(field_name="closed_at", lookup_expr="isnull", exclude=True)

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from config.errors import NotFound
 from config.fields import AsciiNumberFilter, BoundedDateFilter, StrictBooleanFilter
+from config.filtersets import StaticFilterSet
 from ledger.models import Account, Attachment, Transaction
 from merchants.categories import Category
 
@@ -56,7 +57,7 @@ class TagFilter(django_filters.Filter):
         return qs.filter(Exists(through.filter(_lname__in=value)))
 
 
-class TransactionFilterSet(django_filters.FilterSet):
+class TransactionFilterSet(StaticFilterSet):
     since = BoundedDateFilter(field_name="date", lookup_expr="gte", help_text="On or after (YYYY-MM-DD).")
     until = BoundedDateFilter(field_name="date", lookup_expr="lte", help_text="On or before (YYYY-MM-DD).")
     category = django_filters.ChoiceFilter(choices=Category.choices)

@@ -5,10 +5,10 @@ import datetime
 import hashlib
 from decimal import Decimal
 
-from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, F, IntegerField, Max, Min, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 
 from config.cache import cache_get, cache_set
 from config.errors import Invalid, NotFound
@@ -72,14 +72,19 @@ def ledger_version(*, user_id) -> int:
     return row[0] if row else 0
 
 
-def transaction_count(queryset, *, user_id) -> int:
+def transaction_count(queryset, *, user_id, shape: str | None = None) -> int:
     """The exact count of ``queryset`` (one user's transactions, filtered),
     counted once per ledger version: the list's pages reuse it until a write
     to the user's rows moves the version. Only for filters on
     ledger_transaction's own columns (a tag or attachment change does not
-    move the version). Redis away: counted every time."""
-    sql, params = queryset.query.sql_with_params()
-    digest = hashlib.sha1(f"{sql}|{params!r}".encode()).hexdigest()
+    move the version). Redis away: counted every time. ``shape`` names the
+    filter when the caller has it (the list's filter parameters: the same
+    ones always make the same queryset), which spares compiling the SQL to
+    name it (~0.4 ms a page)."""
+    if shape is None:
+        sql, params = queryset.query.sql_with_params()
+        shape = f"{sql}|{params!r}"
+    digest = hashlib.sha1(shape.encode()).hexdigest()
     key = f"ledger:count:{user_id}:{ledger_version(user_id=user_id)}:{digest}"
     count = cache_get(key)
     if count is None:
@@ -88,23 +93,27 @@ def transaction_count(queryset, *, user_id) -> int:
     return count
 
 
+# The row's attachment count and sorted tag names, correlated to the outer
+# ledger_transaction row (evaluated for the rows a page returns). Written as
+# SQL: the ORM's Subquery/ArraySubquery cost ~0.6 ms to build and compile on
+# every page, for the same two fixed subqueries.
+_TX = Transaction._meta.db_table
+_ATTACHMENT_COUNT_SQL = f'(SELECT count(*) FROM "{Attachment._meta.db_table}" a WHERE a.transaction_id = "{_TX}".id)'
+_TAG_NAMES_SQL = (
+    f'ARRAY(SELECT t.name FROM "{Tag._meta.db_table}" t '
+    f'JOIN "{Transaction.tags.through._meta.db_table}" tt ON tt.tag_id = t.id '
+    f'WHERE tt.transaction_id = "{_TX}".id ORDER BY t.name)'
+)
+
+
 def attachment_count():
-    """A correlated count: evaluated only for the rows a page returns."""
-    counts = (
-        Attachment.objects.filter(transaction=OuterRef("pk"))
-        .order_by()
-        .values("transaction")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
+    """A correlated count, on a queryset of ledger_transaction itself."""
+    return RawSQL(_ATTACHMENT_COUNT_SQL, (), output_field=IntegerField())
 
 
 def tag_names_subquery():
-    """The row's tag names, sorted, as one array column (evaluated for the page's rows only)."""
-    return ArraySubquery(
-        Tag.objects.filter(transactions=OuterRef("pk")).order_by("name").values("name"),
-    )
+    """The row's tag names, sorted, as one array column (on a queryset of ledger_transaction itself)."""
+    return RawSQL(_TAG_NAMES_SQL, (), output_field=ArrayField(CharField()))
 
 
 def transaction_rows(queryset):

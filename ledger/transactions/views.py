@@ -2,6 +2,7 @@ import base64
 import datetime
 import json
 import uuid
+from urllib.parse import urlencode
 
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
@@ -51,6 +52,7 @@ from ledger.transactions.splits import split_lines_data, transaction_splits_repl
 
 # Filters that read other tables than ledger_transaction: their counts are not cached.
 UNCACHED_COUNT_FILTERS = ("tag", "has_attachments")
+PAGE_PARAMS = ("limit", "offset")
 
 
 class TransactionPagination(StrictLimitOffsetPagination):
@@ -81,7 +83,7 @@ class TransactionPagination(StrictLimitOffsetPagination):
         user_id = getattr(queryset, "count_user_id", None)
         if user_id is None:
             return source.count()
-        return selectors.transaction_count(source, user_id=user_id)
+        return selectors.transaction_count(source, user_id=user_id, shape=getattr(queryset, "count_shape", None))
 
 
 def encode_cursor(row: dict) -> str:
@@ -158,6 +160,13 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
     def _get(self, pk):
         return selectors.transaction_get(user=self.request.user, transaction_id=pk)
 
+    def filter_queryset(self, queryset):
+        # With no filter parameter the FilterSet hands the queryset back as it is: skip building and
+        # validating its form (the plain first page is the list's most frequent request).
+        if not any(name in self.request.query_params for name in TransactionFilterSet.base_filters):
+            return queryset
+        return super().filter_queryset(queryset)
+
     def list(self, request):
         queryset = self.filter_queryset(self.get_queryset())
         if "cursor" in request.query_params:
@@ -167,6 +176,10 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
         rows.count_source = queryset.order_by()
         if not any(request.query_params.get(name) for name in UNCACHED_COUNT_FILTERS):
             rows.count_user_id = request.user.pk  # counted once per ledger version (selectors.transaction_count)
+            # The filter's name: its parameters (the page's own are no part of it).
+            rows.count_shape = urlencode(
+                sorted((k, v) for k, values in request.query_params.lists() if k not in PAGE_PARAMS for v in values)
+            )
         page = self.paginate_queryset(rows)
         return self.get_paginated_response([transaction_row(row) for row in page])
 

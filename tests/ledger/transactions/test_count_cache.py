@@ -115,3 +115,13 @@ def test_with_redis_down_the_count_is_exact(auth_client, user, redis_away):
     assert listed(auth_client) == (2, 1)
     TransactionFactory(user=user)
     assert listed(auth_client) == (3, 1)
+
+
+def test_the_count_is_named_by_the_filter_parameters_not_the_page(auth_client, user):
+    TransactionFactory.create_batch(3, user=user, category=Category.GROCERIES)
+    TransactionFactory.create_batch(2, user=user, category=Category.TRANSPORT)
+
+    assert listed(auth_client, category=Category.GROCERIES, limit=1) == (3, 1)
+    assert listed(auth_client, limit=5, offset=1, category=Category.GROCERIES) == (3, 0)
+    assert listed(auth_client, category=Category.TRANSPORT) == (2, 1)
+    assert listed(auth_client, category=Category.TRANSPORT, ordering="amount") == (2, 1)  # another name, same count
