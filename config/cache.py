@@ -10,6 +10,8 @@ from typing import TypeVar
 
 import redis
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +54,29 @@ def cache_add(key: str, value, timeout: float | None) -> bool:
 
 def cache_delete_many(keys: list[str]) -> bool:
     return best_effort(lambda: cache.delete_many(keys) or True, default=False, what=f"cache delete of {len(keys)} keys")
+
+
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's Redis cache client builds a new redis.Redis object on every
+    cache call (its __init__ fills a table of ~200 response callbacks): 40% of
+    the session check's MGET in-process. One client per connection pool
+    instead; redis-py clients are thread-safe and share the pool anyway."""
+
+    def __init__(self, servers, **options):
+        super().__init__(servers, **options)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
+class TallyRedisCache(DjangoRedisCache):
+    """settings.CACHES' backend: Django's RedisCache with the client above."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient

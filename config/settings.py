@@ -122,7 +122,8 @@ REDIS_URL = env("REDIS_URL", default="redis://localhost:6379/0")
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache, reusing one redis-py client per pool (config/cache.py).
+        "BACKEND": "config.cache.TallyRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "tally",
     }

@@ -123,6 +123,22 @@ def transaction_rows(queryset):
     )
 
 
+# From this offset on, a page's ids are chosen before its rows are read.
+DEEP_OFFSET = 500
+
+
+def transaction_page(queryset, *, offset: int, limit: int) -> list[dict]:
+    """transaction_rows(queryset)[offset:offset + limit]. PostgreSQL computes
+    a row's select list (its attachment count and tag names, two subqueries)
+    for every row an OFFSET skips when the index gives the order: 1.4 s at
+    offset 50,000. Past DEEP_OFFSET the page's ids come first (the same walk
+    of the index, without the subqueries) and only those rows are read."""
+    if offset < DEEP_OFFSET:
+        return list(transaction_rows(queryset)[offset : offset + limit])
+    ids = queryset.values("pk")[offset : offset + limit]
+    return list(transaction_rows(queryset.filter(pk__in=ids)))
+
+
 def transaction_changes(*, transaction: Transaction):
     """The audit trail of one transaction, oldest first."""
     return (

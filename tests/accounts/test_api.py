@@ -560,6 +560,21 @@ def test_expired_access_token_is_401_token_expired(auth_client, api_client):
     assert body["errors"][0]["detail"] == "Token is expired; refresh it."
 
 
+def test_a_token_accepted_before_is_refused_once_it_expires(auth_client, api_client):
+    token = auth_client.tokens["access"]
+    assert api_client.get("/api/v1/auth/me", **bearer(token)).status_code == 200  # verified and kept
+    with time_machine.travel(timezone.now() + timedelta(minutes=61), tick=False):
+        assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(token)), 401, "token_expired")
+
+
+def test_a_token_accepted_before_is_refused_once_its_session_is_revoked(auth_client, api_client):
+    token = auth_client.tokens["access"]
+    assert api_client.get("/api/v1/auth/me", **bearer(token)).status_code == 200
+    logout = auth_client.post("/api/v1/auth/logout", {"refresh": auth_client.tokens["refresh"]}, format="json")
+    assert logout.status_code in (200, 204)
+    assert_error_shape(api_client.get("/api/v1/auth/me", **bearer(token)), 401, "session_revoked")
+
+
 def test_a_garbage_or_forged_token_is_token_not_valid_not_expired(auth_client, api_client):
     head, payload, _ = auth_client.tokens["access"].split(".")
     for token in ("garbage", f"{head}.{payload}.forged-signature"):
