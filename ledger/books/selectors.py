@@ -138,7 +138,7 @@ def account_balance_series(*, account: Account, since: datetime.date, until: dat
 
 _NET_WORTH_SQL = """
 WITH accounts AS (
-    SELECT id, currency, opening_balance FROM ledger_account
+    SELECT id, currency, opening_balance, opening_date FROM ledger_account
     WHERE user_id = %(user)s
       AND CASE WHEN %(accounts)s::uuid[] IS NULL THEN include_in_net_worth ELSE id = ANY(%(accounts)s::uuid[]) END
 ), periods AS (
@@ -159,7 +159,11 @@ WITH accounts AS (
            SUM(COALESCE(f.flow, 0)) OVER (PARTITION BY g.account_id ORDER BY g.period) AS spent
     FROM grid g LEFT JOIN flows f ON f.account_id = g.account_id AND f.period = g.period
 )
-SELECT r.period, r.account_id, a.opening_balance - r.spent AS balance
+SELECT r.period, r.account_id,
+       -- An account opened after a period's end held nothing then (unless rows predate its opening).
+       CASE WHEN a.opening_date > (r.period + ('1 ' || %(iv)s)::interval - interval '1 day')::date
+                 AND NOT EXISTS (SELECT 1 FROM flows f WHERE f.account_id = r.account_id AND f.period <= r.period)
+            THEN 0 ELSE a.opening_balance - r.spent END AS balance
 FROM running r JOIN accounts a ON a.id = r.account_id
 WHERE r.period >= %(start)s
 ORDER BY r.period, r.account_id

@@ -133,3 +133,20 @@ def test_bad_query_is_a_400(auth_client, accounts):
     for query in ({"since": "2026-04-01", "until": "2026-03-01"}, {"interval": "year"}, {"account": "x"}):
         response = auth_client.get(NET_WORTH, query)
         assert response.status_code == 400, (query, response.content)
+
+
+def test_an_account_counts_only_from_its_opening_date(auth_client, user):
+    # Opened 2026-03-15 with 300.00: February's net worth holds nothing of it, March's end holds it all.
+    AccountFactory(
+        user=user, name="New savings", kind="savings", opening_balance=Decimal("300.00"), opening_date=D(2026, 3, 15)
+    )
+    card = AccountFactory(
+        user=user, name="New card", kind="credit_card", opening_balance=Decimal("-50.00"), opening_date=D(2026, 3, 20)
+    )
+    # A row dated before the card's opening date still counts from where it falls.
+    TransactionFactory(user=user, account=card, amount=Decimal("10.00"), date=D(2026, 2, 27))
+
+    february, march = auth_client.get(NET_WORTH, RANGE).json()["results"]
+
+    assert february["base"] == {"currency": "USD", "assets": "0.00", "liabilities": "60.00", "net_worth": "-60.00"}
+    assert march["base"] == {"currency": "USD", "assets": "300.00", "liabilities": "60.00", "net_worth": "240.00"}
