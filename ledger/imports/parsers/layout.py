@@ -15,6 +15,7 @@ from .values import AmountParser, DateParser, looks_like_date, numeric_parts
 HEADER_SEARCH = 50
 # Data rows whose dates are checked against a profile's date format before it is trusted.
 DATE_SAMPLE = 5000
+SIGN_EVIDENCE = 5
 _OPENING = re.compile(r"(?i)^(beginning|opening) balance")
 _CLOSING = re.compile(r"(?i)^(ending|closing) balance")
 
@@ -95,6 +96,8 @@ class TableLayout:
                 "A Date,Description,Amount header was read as American Express (charges positive); "
                 "if money out is negative in this file, choose sign negative_is_out."
             )
+        if self.detected_by == "generic" and "sign" not in overrides and "sign" not in (self.generic_defaults or {}):
+            self._guess_sign()
         if not self.profile.date_format:
             self._detect_date_order()
         self.statement.currency = self.profile.currency
@@ -106,6 +109,39 @@ class TableLayout:
         self.detected_by = "generic"
         self.warnings.append("guessed columns: " + ", ".join(guessed))
         return profile
+
+    def _guess_sign(self) -> None:
+        """A file no profile names, with one signed amount column: most rows of any
+        statement are money out, so amounts that are mostly positive mean positive is
+        out (a card's charges, a spending log); otherwise negative is out, as most
+        banks write. Either way the preview says what was guessed."""
+        if self.i_amount is None or self.i_direction is not None:
+            return
+        positive = negative = 0
+        for number, problem, cells in self.records:
+            if number <= self.header_row or problem is not None or self.i_amount >= len(cells):
+                continue
+            try:
+                parsed = self.amounts(cells[self.i_amount])
+            except RowProblem:
+                continue
+            if parsed is None or parsed[1] is not None or not parsed[0]:
+                continue  # empty, zero, or marked Dr/Cr: no evidence about the sign
+            positive += parsed[0] > 0
+            negative += parsed[0] < 0
+            if positive + negative >= DATE_SAMPLE:
+                break
+        # Below SIGN_EVIDENCE signed amounts a file says too little; the banks' own habit wins.
+        mostly_positive = positive + negative >= SIGN_EVIDENCE and positive > 2 * negative
+        sign = "positive_is_out" if mostly_positive else "negative_is_out"
+        if sign != self.profile.sign:
+            self._use(dataclasses.replace(self.profile, sign=sign), {})
+        # Said on the guessed-columns line, where the user reads what detection chose.
+        line = max(i for i, warning in enumerate(self.warnings) if warning.startswith("guessed columns"))
+        self.warnings[line] += (
+            f"; guessed sign={sign} ({positive} positive, {negative} negative amounts; "
+            "most rows of a statement are money out; if that is wrong, choose the other sign)"
+        )
 
     def _use(self, profile: Profile, overrides: dict) -> None:
         if overrides:

@@ -198,3 +198,37 @@ def test_the_preview_flags_a_file_that_does_not_add_up(auth_client, user, name, 
     assert fine.status_code == flagged.status_code == 201, (fine.json(), flagged.json())
     assert not any(w.startswith("balance mismatch") for w in fine.json()["warnings"]), fine.json()["warnings"]
     assert any(w.startswith("balance mismatch") for w in flagged.json()["warnings"]), flagged.json()["warnings"]
+
+
+SPENDING_LOG = (
+    "date,amount,merchant\n"
+    "2026-11-03,72.40,AMZN Mktp US\n2026-11-05,18.99,AMAZON.COM\n2026-11-09,129.00,AMAZON MARKETPLACE\n"
+    "2026-11-12,54.10,WHOLE FOODS MARKET\n2026-11-20,61.00,AMZN Digital\n2026-11-21,-20.00,REFUND\n"
+)
+
+
+def test_a_file_no_profile_names_with_mostly_positive_amounts_reads_positive_as_money_out():
+    # Five charges and one refund: money out outnumbers money in, so positive is out.
+    result = parse("spending.csv", SPENDING_LOG.encode())
+
+    assert [row.amount for row in result.rows] == [Decimal(v) for v in "72.40 18.99 129.00 54.10 61.00 -20.00".split()]
+    assert result.profile.sign == "positive_is_out"
+    assert result.warnings == [
+        "guessed columns: date=date, amount=amount, payee=merchant; guessed sign=positive_is_out "
+        "(5 positive, 1 negative amounts; most rows of a statement are money out; if that is wrong, "
+        "choose the other sign)"
+    ]
+
+
+def test_mostly_negative_amounts_or_too_few_rows_keep_the_banks_habit_and_a_chosen_sign_wins():
+    negative = parse("bank.csv", b"date,amount,merchant\n2026-11-03,-72.40,Shop\n2026-11-05,-18.99,Cafe\n"
+                     b"2026-11-09,-129.00,Store\n2026-11-20,2500.00,Salary\n2026-11-21,20.00,Refund\n")  # fmt: skip
+    short = parse("short.csv", b"date,amount,merchant\n2026-11-03,72.40,Shop\n2026-11-04,8.00,Cafe\n")
+    chosen = parse("spending.csv", SPENDING_LOG.encode(), overrides={"sign": "negative_is_out"})
+
+    assert negative.profile.sign == "negative_is_out"
+    assert [row.amount for row in negative.rows] == [D("72.40"), D("18.99"), D("129.00"), D("-2500.00"), D("-20.00")]
+    assert [row.amount for row in short.rows] == [Decimal("-72.40"), Decimal("-8.00")]
+    assert "guessed sign=negative_is_out (2 positive, 0 negative" in short.warnings[0]
+    assert chosen.rows[0].amount == Decimal("-72.40")
+    assert "guessed sign" not in chosen.warnings[0]
