@@ -2,6 +2,8 @@
 through the queue its route names and its result lands in
 django-celery-results."""
 
+import time
+
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django_celery_results.models import TaskResult
@@ -32,6 +34,10 @@ def test_a_task_that_fails_on_the_worker_lands_in_dead_letter(live_worker):
 
     with pytest.raises(TypeError):
         result.get(timeout=20)
-    letter = DeadLetter.objects.get(task_id=result.id)
+    # Celery stores the failed result before it sends task_failure, whose handler writes the letter.
+    deadline = time.monotonic() + 20
+    while not (letter := DeadLetter.objects.filter(task_id=result.id).first()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert letter is not None, "no dead letter within 20 s of the failed result"
     assert letter.kwargs == {"older_than_days": "not a number"}
     assert "TypeError" in letter.exception
