@@ -10,6 +10,10 @@ process, through the URL router and serializers), and prints one JSON line.
 --other-rows 900000 first seeds that many rows for another user (removed
 afterwards), so the measured user is one of many: the issue's "100k for one
 user among 1M".
+
+Seeding 1M rows takes minutes: --keep leaves the seeded users and their rows
+in the database (their e-mails are in the JSON line), and --reuse EMAIL
+measures such a kept user again without seeding or removing anything.
 """
 
 import argparse
@@ -147,18 +151,26 @@ def main():
     parser.add_argument("--days", type=int, default=730, help="spread transactions over this many past days")
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--other-rows", type=int, default=0, help="rows of another user seeded first")
+    parser.add_argument("--keep", action="store_true", help="leave the seeded users and rows in the database")
+    parser.add_argument("--reuse", metavar="EMAIL", help="measure a user kept by --keep (no seeding, nothing removed)")
     args = parser.parse_args()
 
-    user = User.objects.create_user(email=f"bench-reports-{uuid.uuid4().hex[:8]}@example.com", password=None)
-    other = User.objects.create_user(email=f"bench-reports-other-{uuid.uuid4().hex[:8]}@example.com", password=None)
+    if args.reuse:
+        user = User.objects.get(email=args.reuse)
+        other = None
+        seed_s = 0.0
+    else:
+        user = User.objects.create_user(email=f"bench-reports-{uuid.uuid4().hex[:8]}@example.com", password=None)
+        other = User.objects.create_user(email=f"bench-reports-other-{uuid.uuid4().hex[:8]}@example.com", password=None)
     try:
-        t0 = time.perf_counter()
-        if args.other_rows:
-            seed(other, transactions=args.other_rows, days=args.days, budgets=False)
-        seed(user, transactions=args.transactions, days=args.days)
-        seed_s = time.perf_counter() - t0
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE ledger_transaction")
+        if not args.reuse:
+            t0 = time.perf_counter()
+            if args.other_rows:
+                seed(other, transactions=args.other_rows, days=args.days, budgets=False)
+            seed(user, transactions=args.transactions, days=args.days)
+            seed_s = time.perf_counter() - t0
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE ledger_transaction, ledger_splitline")
         until = datetime.date.today()
         since = (until - datetime.timedelta(days=365)).replace(day=1)
         span = {"user": user, "since": since, "until": until}
@@ -179,18 +191,21 @@ def main():
             json.dumps(
                 {
                     "bench": "reports",
-                    "transactions": args.transactions,
+                    "transactions": Transaction.objects.filter(user=user).count(),
                     "total_transactions": Transaction.objects.count(),
                     "iterations": args.iterations,
                     "seed_s": round(seed_s, 1),
                     **results,
                     "split_lines": SplitLine.objects.filter(transaction__user=user).count(),
                     "targets": {"report_p95_ms": 200, "dashboard_calls_p95_ms": 400},
+                    **({"kept": {"user": user.email, "other": other.email}} if args.keep else {}),
+                    **({"reused": user.email} if args.reuse else {}),
+                    "load": os.getloadavg()[0],
                 }
             )
         )
     finally:
-        for seeded in (user, other):
+        for seeded in () if args.keep or args.reuse else (user, other):
             Budget.objects.filter(user=seeded).delete()
             Transaction.objects.filter(user=seeded).delete()
             Account.objects.filter(user=seeded).delete()

@@ -7,10 +7,10 @@ Spent is recomputed from the ledger, not read from BudgetPeriod.spent (a
 snapshot taken when the period closed): a later edit, split, refund or
 deletion shows. The same rules as the live budget figures apply: transfer legs
 and adjustments never count, deleted rows and off-budget accounts never
-count, a split transaction counts through its lines by their own category. The periods with their
-spending are one statement (one join of periods to daily sums, grouped); a
-lookup of off-budget accounts comes before it, and the rows that could not be
-converted are listed with a third only when there were any."""
+count, a split transaction counts through its lines by their own category.
+The periods with their spending, and the rows that could not be converted,
+are one statement (one join of periods to daily sums, grouped); a lookup of
+off-budget accounts comes before it."""
 
 import datetime
 from decimal import Decimal
@@ -19,29 +19,6 @@ from django.db import connection
 from django.utils import timezone
 
 from budgets.selectors import AT_RISK_PERCENT, STATUS_AT_RISK, STATUS_HEALTHY, STATUS_OVER, ZERO, percent
-
-# For the unconverted list: the live rows of the periods' span (a current
-# period may run past today), a split transaction replaced by its lines (each
-# converted at its parent's rate, as the parent's amount_base is). amount_base
-# is NULL where the row has no amount in the user's base currency.
-_ROWS = """
-    rows AS (
-        SELECT t.date, t.category, t.currency, t.amount,
-               CASE WHEN t.base_currency = %(base)s THEN t.amount_base END AS amount_base
-        FROM ledger_transaction t
-        WHERE t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard' AND NOT t.is_split
-          AND t.date BETWEEN (SELECT min(start_date) FROM periods) AND (SELECT max(end_date) FROM periods)
-          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))
-        UNION ALL
-        SELECT t.date, s.category, t.currency, s.amount,
-               CASE WHEN t.base_currency = %(base)s AND t.amount_base IS NOT NULL
-                    THEN ledger_convert_amount(s.amount, t.currency, t.base_currency, t.date) END
-        FROM ledger_splitline s JOIN ledger_transaction t ON t.id = s.transaction_id
-        WHERE t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard' AND t.is_split
-          AND t.date BETWEEN (SELECT min(start_date) FROM periods) AND (SELECT max(end_date) FROM periods)
-          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))
-    )
-"""
 
 _PERIODS = """
     periods AS (
@@ -56,52 +33,53 @@ _PERIODS = """
 """
 
 # Spending per category and day, then per period: the periods join a few
-# thousand daily sums instead of every row. Plain rows are read through
-# ledger_tx_user_cat_date_idx (the budget categories only, index-only: what
-# is summed is included); split parents through ledger_tx_user_split_idx.
-_DAILY = """
+# thousand daily sums instead of every row. Each daily sum is either the
+# converted rows in the base currency (left_currency NULL) or one currency's
+# rows without an amount in the base currency, in that currency. Plain rows
+# are an index-only read of ledger_tx_user_report_idx (the user's live
+# standard rows by date, category and currency included); split parents come
+# through ledger_tx_user_split_idx, each line converted at its parent's rate.
+_LIVE = """t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard'
+          AND t.date BETWEEN (SELECT min(start_date) FROM periods) AND (SELECT max(end_date) FROM periods)
+          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))"""
+_SPLIT_BASE = """CASE WHEN t.base_currency = %(base)s AND t.amount_base IS NOT NULL THEN
+                CASE WHEN t.currency = t.base_currency THEN s.amount
+                     ELSE ledger_convert_amount(s.amount, t.currency, t.base_currency, t.date) END
+            END"""
+_DAILY = f"""
     daily AS (
         SELECT t.category, t.date,
-               sum(t.amount_base) FILTER (WHERE t.base_currency = %(base)s) AS spent,
-               count(*) FILTER (WHERE t.amount_base IS NULL OR t.base_currency <> %(base)s) AS unconverted
-        FROM (SELECT DISTINCT category FROM periods) c
-        JOIN ledger_transaction t ON t.category = c.category
-        WHERE t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard' AND NOT t.is_split
-          AND t.date BETWEEN (SELECT min(start_date) FROM periods) AND (SELECT max(end_date) FROM periods)
-          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))
-        GROUP BY 1, 2
+               CASE WHEN t.base_currency = %(base)s AND t.amount_base IS NOT NULL THEN NULL ELSE t.currency END
+                   AS left_currency,
+               sum(CASE WHEN t.base_currency = %(base)s THEN coalesce(t.amount_base, t.amount) ELSE t.amount END)
+                   AS amount,
+               count(*) AS count
+        FROM ledger_transaction t
+        WHERE {_LIVE} AND NOT t.is_split AND t.category IN (SELECT category FROM periods)
+        GROUP BY 1, 2, 3
         UNION ALL
-        SELECT s.category, t.date,
-               sum(ledger_convert_amount(s.amount, t.currency, t.base_currency, t.date))
-                   FILTER (WHERE t.base_currency = %(base)s AND t.amount_base IS NOT NULL),
-               count(*) FILTER (WHERE t.amount_base IS NULL OR t.base_currency <> %(base)s)
+        SELECT s.category, t.date, CASE WHEN {_SPLIT_BASE} IS NULL THEN t.currency END,
+               sum(coalesce({_SPLIT_BASE}, s.amount)), count(*)
         FROM ledger_transaction t JOIN ledger_splitline s ON s.transaction_id = t.id
-        WHERE t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard' AND t.is_split
-          AND t.date BETWEEN (SELECT min(start_date) FROM periods) AND (SELECT max(end_date) FROM periods)
-          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))
-        GROUP BY 1, 2
+        WHERE {_LIVE} AND t.is_split AND s.category IN (SELECT category FROM periods)
+        GROUP BY 1, 2, 3
     )
 """
 
+# One statement: each period's spending, and (grouping set per currency) the
+# rows left out. A row belongs to at most one period of its category (one
+# budget per category, whose periods never overlap).
 _SPENT_SQL = f"""
     WITH {_PERIODS}, {_DAILY}
-    SELECT p.budget_id, p.category, p.start_date, p.end_date, p.amount, p.is_current,
-           coalesce(sum(d.spent), 0) AS spent, coalesce(sum(d.unconverted), 0) AS unconverted_count
+    SELECT GROUPING(d.left_currency) = 1 AS is_period,
+           p.budget_id, p.category, p.start_date, p.end_date, p.amount, p.is_current, d.left_currency,
+           coalesce(sum(d.amount) FILTER (WHERE d.left_currency IS NULL), 0) AS spent,
+           coalesce(sum(d.count) FILTER (WHERE d.left_currency IS NOT NULL), 0) AS left_out,
+           sum(d.amount) FILTER (WHERE d.left_currency IS NOT NULL) AS left_amount
     FROM periods p
     LEFT JOIN daily d ON d.category = p.category AND d.date BETWEEN p.start_date AND p.end_date
-    GROUP BY 1, 2, 3, 4, 5, 6
-    ORDER BY p.category, p.start_date
-"""
-
-# A row belongs to at most one period of its category (a budget's periods never overlap).
-_UNCONVERTED_SQL = f"""
-    WITH {_PERIODS}, {_ROWS}
-    SELECT r.currency, count(*) AS count, sum(r.amount) AS amount
-    FROM rows r
-    WHERE r.amount_base IS NULL
-      AND EXISTS (SELECT 1 FROM periods p
-                  WHERE p.category = r.category AND r.date BETWEEN p.start_date AND p.end_date)
-    GROUP BY 1 ORDER BY 1
+    GROUP BY GROUPING SETS ((2, 3, 4, 5, 6, 7), (8))
+    ORDER BY 1, p.category, p.start_date
 """
 
 
@@ -156,9 +134,14 @@ def budget_performance_report(*, user, months: int = 12, accounts=None, today: d
         "accounts": _budgeted_accounts(user=user, accounts=accounts),
     }
     budgets: dict = {}
-    left_out = 0
+    unconverted = []
     for row in _fetch(_SPENT_SQL, params):
-        left_out += row["unconverted_count"]
+        if not row["is_period"]:
+            if row["left_currency"] is not None and row["left_out"]:
+                unconverted.append(
+                    {"currency": row["left_currency"], "count": int(row["left_out"]), "amount": row["left_amount"]}
+                )
+            continue
         entry = budgets.setdefault(
             row["budget_id"], {"id": row["budget_id"], "category": row["category"], "periods": []}
         )
@@ -182,7 +165,7 @@ def budget_performance_report(*, user, months: int = 12, accounts=None, today: d
         "until": today,
         "budgets": sorted(budgets.values(), key=lambda b: b["category"]),
         "totals": _totals(budgets.values()),
-        "unconverted": _fetch(_UNCONVERTED_SQL, params) if left_out else [],
+        "unconverted": sorted(unconverted, key=lambda u: u["currency"]),
     }
 
 

@@ -115,8 +115,11 @@ def budget_annotate_spending(
             user__transactions__is_split=False,
         ),
     )
+    # Reached from the split parents (ledger_tx_user_split_idx: the user's, in the budget's
+    # dates), not from every user's lines of the category.
     lines = SplitLine.objects.filter(
         transaction__user_id=OuterRef("user_id"),
+        transaction__is_split=True,
         category=OuterRef("category"),
         transaction__date__gte=OuterRef("start_date"),
         transaction__date__lte=OuterRef("end_date"),
@@ -247,6 +250,7 @@ def budgets_unconverted(*, user, budgets) -> list[dict]:
         SplitLine.objects.filter(
             lines,
             transaction__user=user,
+            transaction__is_split=True,
             transaction__is_deleted=False,
             transaction__kind=Transaction.Kind.STANDARD,
             transaction__account__on_budget=True,

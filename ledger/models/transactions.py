@@ -188,6 +188,18 @@ class Transaction(TimeStampedModel):
                 include=["amount", "kind", "is_split", "amount_base", "base_currency"],
                 condition=Q(is_deleted=False),
             ),
+            # Reports (spending, cash flow, trends, budget history): a user's live standard rows by
+            # date with what they group by and sum, so a year of them is an index-only read whatever
+            # the report groups by (category, merchant, account, period, currency left out).
+            models.Index(
+                fields=["user", "date"],
+                name="ledger_tx_user_report_idx",
+                include=[
+                    "category", "amount_base", "base_currency", "currency", "amount",
+                    "account", "merchant", "is_split", "merchant_raw",
+                ],
+                condition=Q(is_deleted=False, kind="standard"),
+            ),  # fmt: skip
             # Split parents of a user by date (budgets and reports read their lines): a small index,
             # so the split branch of a report never walks every row of the period.
             models.Index(

@@ -1,64 +1,90 @@
-"""Report reads: each report is one SQL statement over `report_rows`, the
-user's live standard rows in the period (transfer legs and reconciliation
-adjustments never count as spending or income; a split transaction counts
-as its lines, each by its own category).
+"""Report reads: each report is one SQL statement over the user's live
+standard rows in the period (transfer legs and reconciliation adjustments
+never count as spending or income; a split transaction counts as its lines,
+each by its own category).
 
 Amounts are summed in the user's base currency: each row's stored
 amount_base (ECB rate of its date, ledger.currency). A row without one (no
 rate within 7 days, or awaiting the recompute after a base-currency change)
 is left out of the totals and listed in `unconverted` (a missing rate is
-never 1)."""
+never 1). The same statement finds those rows: its groups are keyed by
+`left_currency` too (NULL for converted rows, the row's currency for the
+others), so each group is either converted rows summed in the base currency
+or one currency's unconverted rows summed in their own, and a report is one
+pass over its rows whatever was left out.
+
+The plain rows are an index-only read of ledger_tx_user_report_idx (user,
+date; live standard rows only; the columns reports group and sum are
+included), aggregated as they are read. Names (merchants, accounts) are
+looked up for the groups afterwards, never joined to every row."""
 
 import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 
+from ledger.models import Account
 from merchants.categories import Category
+from merchants.models import Merchant
 
 INTERVALS = ("month", "week", "day")
-SPENDING_GROUPS = {
-    "category": "r.category",
-    "merchant": "coalesce(r.merchant_name, r.merchant_raw)",
-    "account": "r.account_name",
-    # A row with several tags counts under each; an untagged row under null.
-    "tag": "tg.name",
-}
-# What group_by=tag joins: the parent's tags (a split line carries its parent's).
-_TAG_JOIN = """LEFT JOIN ledger_transaction_tags tt ON tt.transaction_id = r.id
-              LEFT JOIN ledger_tag tg ON tg.id = tt.tag_id"""
+SPENDING_GROUPS = ("category", "merchant", "tag", "account")
 
 _LIVE_ROWS = """t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard'
           AND t.date BETWEEN %(since)s AND %(until)s
           AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))"""
 
-# The rows every report reads. %(accounts)s is an array of account ids or NULL
-# (all accounts). A split transaction is replaced by its lines, each under its
-# own category and converted at its parent's rate (as the parent's amount_base
-# is); split parents are found through ledger_tx_user_split_idx. Each CTE is
-# read once, so PostgreSQL inlines them into the report's statement, and the
-# LEFT JOINs a report does not use (account, merchant names) are removed.
-_ROWS = f"""
-    WITH report_lines AS (
-        SELECT t.id, t.date, t.amount, t.currency, t.category, t.merchant_raw, t.merchant_id, t.account_id,
-               CASE WHEN t.base_currency = %(base)s THEN t.amount_base END AS amount_base
-        FROM ledger_transaction t
-        WHERE {_LIVE_ROWS} AND NOT t.is_split
-        UNION ALL
-        SELECT t.id, t.date, s.amount, t.currency, s.category, t.merchant_raw, t.merchant_id, t.account_id,
-               CASE WHEN t.base_currency = %(base)s AND t.amount_base IS NOT NULL
-                    THEN ledger_convert_amount(s.amount, t.currency, t.base_currency, t.date) END
-        FROM ledger_transaction t JOIN ledger_splitline s ON s.transaction_id = t.id
-        WHERE {_LIVE_ROWS} AND t.is_split
-    ),
-    report_rows AS (
-        SELECT r.id, r.date, r.amount, r.currency, r.category, r.merchant_raw, r.amount_base,
-               m.canonical_name AS merchant_name, a.name AS account_name
-        FROM report_lines r
-        LEFT JOIN ledger_account a ON a.id = r.account_id
-        LEFT JOIN merchants_merchant m ON m.id = r.merchant_id
-    )
-"""
+# The two kinds of line: a plain row, and a line of a split transaction
+# (its parent found through ledger_tx_user_split_idx). amount_base is NULL
+# when the line has no amount in the base currency: a plain row's stored
+# amount_base; a split line converted at its parent's rate (as the parent's
+# amount_base is), a line in the base currency being its own amount.
+_LINE = {
+    "plain": {
+        "from": "ledger_transaction t",
+        "where": f"{_LIVE_ROWS} AND NOT t.is_split",
+        "category": "t.category",
+        "amount": "t.amount",
+        "amount_base": "CASE WHEN t.base_currency = %(base)s THEN t.amount_base END",
+    },
+    "split": {
+        "from": "ledger_transaction t JOIN ledger_splitline s ON s.transaction_id = t.id",
+        "where": f"{_LIVE_ROWS} AND t.is_split",
+        "category": "s.category",
+        "amount": "s.amount",
+        "amount_base": """CASE WHEN t.base_currency = %(base)s AND t.amount_base IS NOT NULL THEN
+                CASE WHEN t.currency = t.base_currency THEN s.amount
+                     ELSE ledger_convert_amount(s.amount, t.currency, t.base_currency, t.date) END
+            END""",
+    },
+}
+
+# The group key every report adds, and what its groups sum: in the base
+# currency when converted, in the rows' own currency when not.
+_LEFT_CURRENCY = "CASE WHEN {amount_base} IS NULL THEN t.currency END"
+_SUM = "coalesce({amount_base}, {amount})"
+
+# The period of a row: date_trunc on a timestamp without time zone (on a
+# timestamptz it converts through the session's time zone, row by row).
+_PERIOD = "date_trunc(%(interval)s, t.date::timestamp)::date"
+
+# group_by (but tag): the key columns. A merchant's rows group by merchant id
+# (by their raw text only without one), an account's by id; names come after.
+_GROUP_KEYS = {
+    "category": ("{category}", "NULL::uuid"),
+    "merchant": ("CASE WHEN t.merchant_id IS NULL THEN t.merchant_raw END", "t.merchant_id"),
+    "account": ("NULL::text", "t.account_id"),
+}
+# group_by=tag: a row with several tags counts under each (an untagged row
+# under null), a split line under its parent's tags.
+_TAG_JOIN = """LEFT JOIN ledger_transaction_tags tt ON tt.transaction_id = t.id
+              LEFT JOIN ledger_tag tg ON tg.id = tt.tag_id"""
+
+# A report's aggregate keeps its groups in memory: a year of weeks by
+# merchant is tens of thousands of groups, which the default work_mem (4 MB)
+# sorts on disk instead of hashing. And no JIT: compiling costs more than
+# such a statement runs.
+_REPORT_SETTINGS = "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"
 
 SAVINGS_RATE_MAX = Decimal("9999999.9")
 
@@ -78,66 +104,132 @@ def _params(*, user, since, until, accounts) -> dict:
     }
 
 
-def _fetch(sql: str, params: dict) -> list[dict]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [c.name for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+def _lines_sql(aggregate: str) -> str:
+    """``aggregate`` (``SELECT ... FROM {from} ... WHERE {where} ... GROUP BY
+    ...``, with {category}, {amount} and {amount_base} for the line's) over
+    the plain rows, UNION ALL the same over the lines of split transactions.
+    Each part aggregates its own rows (the plain rows go from the index scan
+    straight into the aggregate); a group may come from both parts."""
+    branches = []
+    for line in _LINE.values():
+        sql = aggregate
+        for name, expr in line.items():
+            sql = sql.replace("{" + name + "}", expr)
+        branches.append(f"({sql})")
+    return "\nUNION ALL\n".join(branches)
 
 
-def _unconverted(params: dict, where: str = "TRUE") -> list[dict]:
-    rows = _fetch(
-        _ROWS
-        + f"""SELECT currency, count(*) AS count, sum(amount) AS amount FROM report_rows
-        WHERE amount_base IS NULL AND {where} GROUP BY currency ORDER BY currency""",
-        params,
-    )
-    return [{"currency": r["currency"], "count": r["count"], "amount": r["amount"]} for r in rows]
+def _fetch_rows(aggregate: str, params: dict) -> list[tuple]:
+    """The rows of ``aggregate`` over both kinds of line, run with
+    _REPORT_SETTINGS (for its own transaction only)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_REPORT_SETTINGS)
+        cursor.execute(_lines_sql(aggregate), params)
+        return cursor.fetchall()
+
+
+def _fetch(aggregate: str, params: dict, names: tuple[str, ...]) -> list[dict]:
+    """As _fetch_rows, each row a dict of ``names`` (its columns, in order)."""
+    return [dict(zip(names, row, strict=True)) for row in _fetch_rows(aggregate, params)]
+
+
+def _split_left_out(rows, amount: str = "amount") -> tuple[list[dict], list[dict]]:
+    """(the converted groups, the `unconverted` list per currency: count, and
+    ``amount`` summed in the currency) of a report's rows."""
+    groups, left = [], {}
+    for row in rows:
+        code = row["left_currency"]
+        if code is None:
+            groups.append(row)
+            continue
+        entry = left.setdefault(code, {"currency": code, "count": 0, "amount": Decimal("0")})
+        entry["count"] += row["count"]
+        entry["amount"] += row[amount] or 0
+    return groups, [left[code] for code in sorted(left)]
+
+
+def _names(group_by: str, refs: set) -> dict:
+    """{id: name} of the merchants or accounts some groups point at: one lookup, for the groups only."""
+    if not refs or group_by not in ("merchant", "account"):
+        return {}
+    if group_by == "merchant":
+        return dict(Merchant.objects.filter(pk__in=refs).values_list("pk", "canonical_name"))
+    return dict(Account.objects.filter(pk__in=refs).values_list("pk", "name"))
 
 
 def spending_report(*, user, since, until, interval="month", group_by="category", accounts=None) -> dict:
     """Spending (rows outside Income; refunds lower their group) per period and group."""
     params = _params(user=user, since=since, until=until, accounts=accounts)
     params["interval"] = interval
-    key = SPENDING_GROUPS[group_by]
-    # Rows without an amount in base count in left_out, not in the group: the
-    # unconverted list is only read when some were left out (rarely).
-    rows = _fetch(
-        _ROWS
-        + f"""SELECT date_trunc(%(interval)s, r.date)::date AS period, {key} AS grp,
-                     sum(r.amount_base) AS amount, count(r.amount_base) AS count,
-                     count(*) - count(r.amount_base) AS left_out
-              FROM report_rows r {_TAG_JOIN if group_by == "tag" else ""}
-              WHERE r.category <> %(income)s
-              GROUP BY 1, 2 ORDER BY 1, 3 DESC NULLS LAST, 2""",
-        params,
-    )
-    periods: dict[datetime.date, dict] = {}
-    left_out = 0
-    for row in rows:
-        left_out += row["left_out"]
-        if not row["count"]:
-            continue
-        period = periods.setdefault(row["period"], {"period": row["period"], "total": Decimal("0"), "groups": []})
-        period["groups"].append({"key": row["grp"], "amount": row["amount"], "count": row["count"]})
-        period["total"] += row["amount"]
+    totals = None
     if group_by == "tag":
-        # A row under two tags is in two groups but in its period's total once.
-        for row in _fetch(
-            _ROWS
-            + """SELECT date_trunc(%(interval)s, r.date)::date AS period, sum(r.amount_base) AS total
-                 FROM report_rows r WHERE r.category <> %(income)s AND r.amount_base IS NOT NULL GROUP BY 1""",
+        rows = _fetch_rows(
+            f"""SELECT {_PERIOD} AS period, tg.name AS k, NULL::uuid AS ref, NULL AS left_currency,
+                       sum({{amount_base}}) AS amount, count(*) AS count
+                FROM {{from}} {_TAG_JOIN}
+                WHERE {{where}} AND {{category}} <> %(income)s AND {{amount_base}} IS NOT NULL
+                GROUP BY 1, 2""",
             params,
-        ):
-            periods[row["period"]]["total"] = row["total"]
+        )
+        # A row under two tags is in two groups but in its period's total (and the unconverted list) once.
+        per_period, left = _split_left_out(
+            _fetch(
+                f"""SELECT {_PERIOD} AS period, {_LEFT_CURRENCY} AS left_currency,
+                           sum({_SUM}) AS amount, count(*) AS count
+                    FROM {{from}} WHERE {{where}} AND {{category}} <> %(income)s
+                    GROUP BY 1, 2""",
+                params,
+                ("period", "left_currency", "amount", "count"),
+            )
+        )
+        totals = {}
+        for row in per_period:
+            totals[row["period"]] = totals.get(row["period"], Decimal("0")) + row["amount"]
+    else:
+        key, ref = _GROUP_KEYS[group_by]
+        rows = _fetch_rows(
+            f"""SELECT {_PERIOD} AS period, {key} AS k, {ref} AS ref, {_LEFT_CURRENCY} AS left_currency,
+                       sum({_SUM}) AS amount, count(*) AS count
+                FROM {{from}} WHERE {{where}} AND {{category}} <> %(income)s
+                GROUP BY 1, 2, 3, 4""",
+            params,
+        )
+    # Tuples, not dicts: a year of weeks by merchant is tens of thousands of groups.
+    names = _names(group_by, {row[2] for row in rows if row[2] is not None})
+    by_period: dict[datetime.date, dict] = {}
+    left_out: dict[str, list] = {}
+    for period, k, ref, left_currency, amount, count in rows:
+        if left_currency is not None:
+            entry = left_out.setdefault(left_currency, [0, Decimal("0")])
+            entry[0] += count
+            entry[1] += amount
+            continue
+        # A merchant's or account's group under its name; a merchant-less row under its raw text.
+        name = k if ref is None else names.get(ref, k)
+        groups = by_period.setdefault(period, {})
+        entry = groups.get(name)
+        if entry is None:
+            groups[name] = [amount, count]
+        else:  # the same name from the other part, or from another merchant
+            entry[0] += amount
+            entry[1] += count
+    if totals is None:
+        left = [{"currency": code, "count": n, "amount": a} for code, (n, a) in sorted(left_out.items())]
+    periods = []
+    for day in sorted(by_period):
+        # Largest first, then by name (no name last).
+        ordered = sorted(by_period[day].items(), key=lambda g: (-g[1][0], g[0] is None, g[0] or ""))
+        groups = [{"key": name, "amount": amount, "count": count} for name, (amount, count) in ordered]
+        total = totals[day] if totals is not None else sum((g["amount"] for g in groups), Decimal("0"))
+        periods.append({"period": day, "total": total, "groups": groups})
     return {
         "currency": params["base"],
         "interval": interval,
         "group_by": group_by,
         "since": since,
         "until": until,
-        "periods": list(periods.values()),
-        "unconverted": _unconverted(params, "category <> %(income)s") if left_out else [],
+        "periods": periods,
+        "unconverted": left,
     }
 
 
@@ -146,32 +238,38 @@ def cashflow_report(*, user, since, until, interval="month", accounts=None) -> d
     params = _params(user=user, since=since, until=until, accounts=accounts)
     params["interval"] = interval
     rows = _fetch(
-        _ROWS
-        + """SELECT date_trunc(%(interval)s, r.date)::date AS period,
-                    coalesce(-sum(r.amount_base) FILTER (WHERE r.category = %(income)s), 0) AS income,
-                    coalesce(sum(r.amount_base) FILTER (WHERE r.category <> %(income)s), 0) AS spending,
-                    count(r.amount_base) AS converted, count(*) - count(r.amount_base) AS left_out
-             FROM report_rows r
-             GROUP BY 1 ORDER BY 1""",
+        f"""SELECT {_PERIOD} AS period, {_LEFT_CURRENCY} AS left_currency,
+                   sum({_SUM}) FILTER (WHERE {{category}} = %(income)s) AS income,
+                   sum({_SUM}) FILTER (WHERE {{category}} <> %(income)s) AS spending,
+                   count(*) AS count
+            FROM {{from}} WHERE {{where}}
+            GROUP BY 1, 2""",
         params,
+        ("period", "left_currency", "income", "spending", "count"),
     )
-    periods = []
-    left_out = sum(row.pop("left_out") for row in rows)
+    for row in rows:  # what an unconverted group left out: all its rows, in their own currency
+        row["amount"] = (row["income"] or 0) + (row["spending"] or 0)
+    rows, left = _split_left_out(rows)
+    by_period: dict[datetime.date, list] = {}
     for row in rows:
-        if not row.pop("converted"):
-            continue
-        net = row["income"] - row["spending"]
-        rate = (net * 100 / row["income"]).quantize(Decimal("0.1")) if row["income"] > 0 else None
+        sums = by_period.setdefault(row["period"], [Decimal("0"), Decimal("0")])
+        sums[0] -= row["income"] or 0
+        sums[1] += row["spending"] or 0
+    periods = []
+    for day in sorted(by_period):
+        income, spending = by_period[day]
+        net = income - spending
+        rate = (net * 100 / income).quantize(Decimal("0.1")) if income > 0 else None
         if rate is not None:  # a cent of income against billions spent: clamped to fit the field
             rate = max(-SAVINGS_RATE_MAX, min(SAVINGS_RATE_MAX, rate))
-        periods.append({**row, "net": net, "savings_rate": rate})
+        periods.append({"period": day, "income": income, "spending": spending, "net": net, "savings_rate": rate})
     return {
         "currency": params["base"],
         "interval": interval,
         "since": since,
         "until": until,
         "periods": periods,
-        "unconverted": _unconverted(params) if left_out else [],
+        "unconverted": left,
     }
 
 
@@ -185,29 +283,45 @@ def trends_report(*, user, until, interval="month", accounts=None, limit=10) -> 
     params = _params(user=user, since=starts[-1], until=until, accounts=accounts)
     params.update({"interval": interval, "current": current, "previous": starts[1]})
     out = {"currency": params["base"], "interval": interval, "period": current, "previous_period": starts[1]}
-    for dimension, key in (("categories", "r.category"), ("merchants", "coalesce(r.merchant_name, r.merchant_raw)")):
-        rows = _fetch(
-            _ROWS
-            + f"""SELECT {key} AS key,
-                     coalesce(sum(r.amount_base) FILTER (WHERE r.date >= %(current)s), 0) AS amount,
-                     coalesce(sum(r.amount_base) FILTER (WHERE r.date >= %(previous)s AND r.date < %(current)s), 0)
-                         AS previous,
-                     round(coalesce(sum(r.amount_base) FILTER (WHERE r.date < %(current)s), 0) / 3, 2)
-                         AS average_3,
-                     count(r.amount_base) AS converted, count(*) - count(r.amount_base) AS left_out
-                  FROM report_rows r WHERE r.category <> %(income)s
-                  GROUP BY 1""",
-            params,
-        )
-        # Both dimensions see the same rows: either one says whether any were left out.
-        left_out = sum(row.pop("left_out") for row in rows)
-        rows = [row for row in rows if row.pop("converted")]
-        for row in rows:
-            row["change"] = row["amount"] - row["previous"]
-            row["change_vs_average"] = row["amount"] - row["average_3"]
-        rows.sort(key=lambda r: (-abs(r["change"]), str(r["key"])))
-        out[dimension] = rows[:limit]
-    out["unconverted"] = _unconverted(params, "category <> %(income)s") if left_out else []
+    key, ref = _GROUP_KEYS["merchant"]
+    # One pass for both dimensions: grouping sets per category (GROUPING 1) and per merchant (2).
+    rows = _fetch(
+        f"""SELECT GROUPING({{category}}, {ref}) AS grouping_set, {{category}} AS category, {key} AS k, {ref} AS ref,
+                   {_LEFT_CURRENCY} AS left_currency,
+                   sum({_SUM}) FILTER (WHERE t.date >= %(current)s) AS amount,
+                   sum({_SUM}) FILTER (WHERE t.date >= %(previous)s AND t.date < %(current)s) AS previous,
+                   sum({_SUM}) FILTER (WHERE t.date < %(current)s) AS before,
+                   sum({_SUM}) AS total, count(*) AS count
+            FROM {{from}} WHERE {{where}} AND {{category}} <> %(income)s
+            GROUP BY GROUPING SETS ((2, 5), (3, 4, 5))""",
+        params,
+        ("grouping_set", "category", "k", "ref", "left_currency", "amount", "previous", "before", "total", "count"),
+    )
+    # Both dimensions see the same rows: the category set says what was left out.
+    categories = [row for row in rows if row["grouping_set"] == 1]
+    merchants = [row for row in rows if row["grouping_set"] == 2 and row["left_currency"] is None]
+    categories, left = _split_left_out(categories, amount="total")
+    names = _names("merchant", {row["ref"] for row in merchants if row["ref"] is not None})
+    for dimension, found in (("categories", categories), ("merchants", merchants)):
+        sums: dict = {}
+        for row in found:
+            if dimension == "categories":
+                name = row["category"]
+            else:  # a merchant-less row under its raw text
+                name = row["k"] if row["ref"] is None else names.get(row["ref"], row["k"])
+            entry = sums.setdefault(name, [Decimal("0")] * 3)
+            for i, column in enumerate(("amount", "previous", "before")):
+                entry[i] += row[column] or 0
+        results = []
+        for name, (amount, previous, before) in sums.items():
+            average = (before / 3).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            results.append(
+                {"key": name, "amount": amount, "previous": previous, "average_3": average,
+                 "change": amount - previous, "change_vs_average": amount - average}
+            )  # fmt: skip
+        results.sort(key=lambda r: (-abs(r["change"]), str(r["key"])))
+        out[dimension] = results[:limit]
+    out["unconverted"] = left
     return out
 
 
