@@ -33,8 +33,9 @@ from django.db.models.functions import Coalesce, Greatest, Least, Round
 from django.utils import timezone
 
 from budgets.models import Budget, BudgetPeriod
+from budgets.spending import periods_spending
 from config.selectors import get_or_not_found
-from ledger.currency.selectors import split_line_base, unconverted, unconverted_merge
+from ledger.currency.selectors import split_line_base, unconverted
 from ledger.models import Account, SplitLine, Transaction
 from ledger.transactions.selectors import budgeted_between, category_stats
 
@@ -64,6 +65,15 @@ SUGGESTION_PLAUSIBLE_MAX = Decimal("50000.00")
 # ... or when one purchase is most of the window: a one-off, not a habit.
 SUGGESTION_OUTLIER_SHARE = Decimal("0.8")
 SUGGESTION_OUTLIER_MIN_COUNT = 3
+
+
+def period_status(spent: Decimal, amount: Decimal) -> str:
+    """Over from 100 %, at risk from 80 %."""
+    if spent >= amount:
+        return STATUS_OVER
+    if spent >= amount * Decimal(AT_RISK_PERCENT) / 100:
+        return STATUS_AT_RISK
+    return STATUS_HEALTHY
 
 
 def money(value) -> Decimal:
@@ -164,7 +174,7 @@ def budget_annotate_spending(
     # the subquery itself in GROUP BY.
     return queryset.annotate(owner_base_currency=F("user__base_currency"), period_transactions=spending).annotate(
         spent=spent,
-        # Rows the figure had to leave out (no amount in the base currency): budgets_unconverted lists them.
+        # Rows the figure had to leave out (no amount in the base currency): budget status lists them.
         unconverted_count=left_out,
         remaining=ExpressionWrapper(F("amount") - spent, output_field=MONEY),
         percentage=Least(
@@ -218,75 +228,41 @@ def budget_period_list(*, budget: Budget) -> QuerySet[BudgetPeriod]:
     return BudgetPeriod.objects.filter(budget=budget).order_by("-start_date")
 
 
-def _row(budget: Budget) -> dict:
-    return {
-        "category": budget.category,
-        "budget": budget.amount,
-        "spent": budget.spent,
-        "percentage": budget.percentage,
-    }
-
-
-def budgets_unconverted(*, user, budgets) -> list[dict]:
-    """The rows the budgets' spending left out, per currency. No query at all
-    when the spending statement counted none (the usual case)."""
-    budgets = [b for b in budgets if b.unconverted_count]
-    if not budgets:
-        return []
-    rows, lines = Q(), Q()
-    for budget in budgets:
-        rows |= Q(category=budget.category, date__gte=budget.start_date, date__lte=budget.end_date)
-        lines |= Q(
-            category=budget.category,
-            transaction__date__gte=budget.start_date,
-            transaction__date__lte=budget.end_date,
-        )
-    base = user.base_currency
-    plain = unconverted(
-        Transaction.objects.live().standard().on_budget().for_user(user).filter(rows, is_split=False),
-        base_currency=base,
-    )
-    split = (
-        SplitLine.objects.filter(
-            lines,
-            transaction__user=user,
-            transaction__is_split=True,
-            transaction__is_deleted=False,
-            transaction__kind=Transaction.Kind.STANDARD,
-            transaction__account__on_budget=True,
-        )
-        .exclude(transaction__amount_base__isnull=False, transaction__base_currency=base)
-        .order_by()
-        .values("transaction__currency")
-        .annotate(count=Count("id"), total=Sum("amount"))
-    )
-    split_rows = [{"currency": r["transaction__currency"], "count": r["count"], "amount": r["total"]} for r in split]
-    return unconverted_merge(plain, split_rows)
+def _row(row: dict) -> dict:
+    return {key: row[key] for key in ("category", "budget", "spent", "percentage")}
 
 
 def budget_status(*, user) -> dict:
     """Totals over the user's budgets (in the base currency) and the
-    categories over or near their limit. One lookup (splits, off-budget
-    accounts) and one query (the spending selector), plus one only when rows
-    could not be converted; the rest is arithmetic."""
-    budgets = list(budget_list(user=user))
-    total_budgeted = sum((b.amount for b in budgets), ZERO)
-    total_spent = sum((b.spent for b in budgets), ZERO)
-    over = [{**_row(b), "overage": b.spent - b.amount} for b in budgets if b.status == STATUS_OVER]
-    at_risk = [{**_row(b), "remaining": b.remaining} for b in budgets if b.status == STATUS_AT_RISK]
+    categories over or near their limit, with the rows left out listed. One
+    lookup (off-budget accounts) and one statement (budgets.spending: the
+    running periods' spending and the unconverted rows together); the rest
+    is arithmetic."""
+    periods, unconverted = periods_spending(user=user)
+    rows = []
+    for period in periods:
+        spent, amount = period["spent"], period["amount"]
+        rows.append(
+            {"category": period["category"], "budget": amount, "spent": spent,
+             "percentage": percent(spent, amount), "status": period_status(spent, amount)}
+        )  # fmt: skip
+    total_budgeted = sum((r["budget"] for r in rows), ZERO)
+    total_spent = sum((r["spent"] for r in rows), ZERO)
+    over = [{**_row(r), "overage": r["spent"] - r["budget"]} for r in rows if r["status"] == STATUS_OVER]
+    at_risk = [{**_row(r), "remaining": r["budget"] - r["spent"]} for r in rows if r["status"] == STATUS_AT_RISK]
     over.sort(key=lambda row: row["percentage"], reverse=True)
     at_risk.sort(key=lambda row: row["percentage"], reverse=True)
     return {
         "currency": user.base_currency,
-        "unconverted": budgets_unconverted(user=user, budgets=budgets),
-        "budget_count": len(budgets),
+        "unconverted": unconverted,
+        "budget_count": len(rows),
         "total_budgeted": total_budgeted,
         "total_spent": total_spent,
         "total_remaining": total_budgeted - total_spent,
         "overall_percentage": percent(total_spent, total_budgeted),
         "over_budget_count": len(over),
         "at_risk_count": len(at_risk),
-        "healthy_count": len(budgets) - len(over) - len(at_risk),
+        "healthy_count": len(rows) - len(over) - len(at_risk),
         "over_budget": over,
         "at_risk": at_risk,
     }

@@ -145,11 +145,16 @@ WITH accounts AS (
     SELECT gs::date AS period
     FROM generate_series(%(start)s::date, %(until)s::date, ('1 ' || %(iv)s)::interval) AS gs
 ), flows AS (
-    SELECT t.account_id,
-           CASE WHEN t.date < %(start)s THEN %(start)s::date - 1 ELSE date_trunc(%(iv)s, t.date)::date END AS period,
-           SUM(t.amount) AS flow
+    -- Everything before the first period as one sum per account, then a sum per account and
+    -- period (date_trunc on a timestamp: on a timestamptz it converts through the time zone).
+    SELECT t.account_id, %(start)s::date - 1 AS period, SUM(t.amount) AS flow
     FROM ledger_transaction t JOIN accounts a ON a.id = t.account_id
-    WHERE NOT t.is_deleted AND t.date <= %(until)s
+    WHERE NOT t.is_deleted AND t.date < %(start)s
+    GROUP BY 1
+    UNION ALL
+    SELECT t.account_id, date_trunc(%(iv)s, t.date::timestamp)::date, SUM(t.amount)
+    FROM ledger_transaction t JOIN accounts a ON a.id = t.account_id
+    WHERE NOT t.is_deleted AND t.date BETWEEN %(start)s AND %(until)s
     GROUP BY 1, 2
 ), grid AS (
     SELECT a.id AS account_id, p.period FROM accounts a CROSS JOIN periods p

@@ -125,6 +125,39 @@ def test_status_totals_and_lists(user, django_assert_num_queries):
     ]
 
 
+def test_status_counts_split_lines_leaves_out_off_budget_and_transfer_rows_and_lists_unconverted_ones(
+    user, django_assert_num_queries
+):
+    from ledger.transactions.splits import transaction_splits_replace
+    from tests.ledger.factories import AccountFactory
+
+    BudgetFactory(user=user, category=Category.GROCERIES, amount=Decimal("100.00"), **MARCH)
+    BudgetFactory(user=user, category=Category.SHOPPING, amount=Decimal("200.00"), **MARCH)
+    spend(user, "65.00")
+    receipt = spend(user, "60.00", category=Category.SHOPPING)
+    transaction_splits_replace(
+        transaction=receipt,
+        user=user,
+        lines=[
+            {"amount": Decimal("20.00"), "category": Category.GROCERIES},
+            {"amount": Decimal("40.00"), "category": Category.SHOPPING},
+        ],
+    )
+    spend(user, "500.00", account=AccountFactory(user=user, name="Loan", on_budget=False))
+    spend(user, "300.00", kind="transfer")
+    spend(user, "15.00", currency="EUR")  # no EUR rate: left out, listed
+    spend(user, "9.00", day=datetime.date(2026, 2, 27), currency="EUR")  # before the period: not listed
+
+    # One lookup (the accounts: any off-budget?) and one statement, unconverted rows included.
+    with django_assert_num_queries(2):
+        status = budget_status(user=user)
+
+    # Groceries 65 + 20 (a split line) = 85 of 100: at risk; Shopping 40 of 200.
+    assert (status["total_spent"], status["at_risk_count"], status["healthy_count"]) == (Decimal("125.00"), 1, 1)
+    assert status["at_risk"][0]["spent"] == Decimal("85.00")
+    assert status["unconverted"] == [{"currency": "EUR", "count": 1, "amount": Decimal("15.00")}]
+
+
 def test_status_without_budgets_has_no_percentage(user):
     status = budget_status(user=user)
 

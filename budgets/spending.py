@@ -1,0 +1,135 @@
+"""The spending of budget periods, recomputed from the ledger in one
+statement: for the budgets' running periods (budget status) or for every
+period overlapping a window (the budget performance report). The same rules
+as every budget figure: live standard rows only (transfer legs and
+adjustments never count), off-budget accounts never count, a split
+transaction counts through its lines by their own category, amounts in the
+user's base currency; the rows without an amount in it are left out and
+listed per currency by the same statement."""
+
+import datetime
+from decimal import Decimal
+
+from django.db import connection
+
+# Every period overlapping [since, until]: the running one (the budget's own dates) and the closed ones.
+_WINDOW_PERIODS = """
+    periods AS (
+        SELECT b.id AS budget_id, b.category, b.start_date, b.end_date, b.amount, TRUE AS is_current
+        FROM budgets_budget b
+        WHERE b.user_id = %(user)s AND b.end_date >= %(since)s AND b.start_date <= %(until)s
+        UNION ALL
+        SELECT p.budget_id, p.category, p.start_date, p.end_date, p.amount, FALSE
+        FROM budgets_budgetperiod p JOIN budgets_budget b ON b.id = p.budget_id
+        WHERE b.user_id = %(user)s AND p.end_date >= %(since)s AND p.start_date <= %(until)s
+    )
+"""
+
+# Spending per category and day, then per period: the periods join a few
+# thousand daily sums instead of every row. Each daily sum is either the
+# converted rows in the base currency (left_currency NULL) or one currency's
+# rows without an amount in the base currency, in that currency. Plain rows
+# are an index-only read of ledger_tx_user_report_idx (the user's live
+# standard rows by date, category and currency included); split parents come
+# through ledger_tx_user_split_idx, each line converted at its parent's rate.
+_LIVE = """t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard'
+          AND t.date BETWEEN (SELECT min(start_date) FROM periods) AND (SELECT max(end_date) FROM periods)
+          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))"""
+_SPLIT_BASE = """CASE WHEN t.base_currency = %(base)s AND t.amount_base IS NOT NULL THEN
+                CASE WHEN t.currency = t.base_currency THEN s.amount
+                     ELSE ledger_convert_amount(s.amount, t.currency, t.base_currency, t.date) END
+            END"""
+_DAILY = f"""
+    daily AS (
+        SELECT t.category, t.date,
+               CASE WHEN t.base_currency = %(base)s AND t.amount_base IS NOT NULL THEN NULL ELSE t.currency END
+                   AS left_currency,
+               sum(CASE WHEN t.base_currency = %(base)s THEN coalesce(t.amount_base, t.amount) ELSE t.amount END)
+                   AS amount,
+               count(*) AS count
+        FROM ledger_transaction t
+        WHERE {_LIVE} AND NOT t.is_split AND t.category IN (SELECT category FROM periods)
+        GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT s.category, t.date, CASE WHEN {_SPLIT_BASE} IS NULL THEN t.currency END,
+               sum(coalesce({_SPLIT_BASE}, s.amount)), count(*)
+        FROM ledger_transaction t JOIN ledger_splitline s ON s.transaction_id = t.id
+        WHERE {_LIVE} AND t.is_split AND s.category IN (SELECT category FROM periods)
+        GROUP BY 1, 2, 3
+    )
+"""
+
+# One statement: each period's spending, and (grouping set per currency) the
+# rows left out. A row belongs to at most one period of its category (one
+# budget per category, whose periods never overlap).
+_CURRENT_PERIODS = """
+    periods AS (
+        SELECT b.id AS budget_id, b.category, b.start_date, b.end_date, b.amount, TRUE AS is_current
+        FROM budgets_budget b WHERE b.user_id = %(user)s
+    )
+"""
+
+_SPENT_SQL = """
+    WITH {periods}, {daily}
+    SELECT GROUPING(d.left_currency) = 1 AS is_period,
+           p.budget_id, p.category, p.start_date, p.end_date, p.amount, p.is_current, d.left_currency,
+           coalesce(sum(d.amount) FILTER (WHERE d.left_currency IS NULL), 0) AS spent,
+           coalesce(sum(d.count) FILTER (WHERE d.left_currency IS NOT NULL), 0) AS left_out,
+           sum(d.amount) FILTER (WHERE d.left_currency IS NOT NULL) AS left_amount
+    FROM periods p
+    LEFT JOIN daily d ON d.category = p.category AND d.date BETWEEN p.start_date AND p.end_date
+    GROUP BY GROUPING SETS ((2, 3, 4, 5, 6, 7), (8))
+    ORDER BY 1, p.category, p.start_date
+"""
+
+
+def _fetch(sql: str, params: dict) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c.name for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def budgeted_accounts(*, user, accounts) -> list[str] | None:
+    """The account ids a budget figure may count, or None for all of them
+    (one query). An off-budget account (a loan, an investment) never counts
+    toward a budget; when the user has none, no list is passed."""
+    from ledger.models import Account
+
+    owned = Account.objects.filter(user=user).values_list("pk", "on_budget")
+    if accounts:
+        wanted = {str(a) for a in accounts}
+        owned = [(pk, on_budget) for pk, on_budget in owned if str(pk) in wanted]
+    else:
+        owned = list(owned)
+    if all(on_budget for _, on_budget in owned):
+        return [str(a) for a in accounts] if accounts else None
+    return [str(pk) for pk, on_budget in owned if on_budget]  # [] counts nothing
+
+
+def periods_spending(
+    *, user, accounts=None, since: datetime.date | None = None, until: datetime.date | None = None
+) -> tuple[list[dict], list[dict]]:
+    """(periods, unconverted): each period (budget_id, category, start_date,
+    end_date, amount, is_current, spent) of the user's budgets, by category
+    and date, and the rows left out per currency [{currency, count, amount}].
+    With since/until, every period overlapping them; without, the running
+    periods only. One lookup of off-budget accounts, then one statement."""
+    params = {
+        "user": user.pk,
+        "base": user.base_currency,
+        "since": since,
+        "until": until,
+        "accounts": budgeted_accounts(user=user, accounts=accounts),
+    }
+    periods_sql = _CURRENT_PERIODS if since is None else _WINDOW_PERIODS
+    periods, unconverted = [], []
+    for row in _fetch(_SPENT_SQL.format(periods=periods_sql, daily=_DAILY), params):
+        if row.pop("is_period"):
+            row["spent"] = Decimal(row["spent"]).quantize(Decimal("0.01"))
+            periods.append(row)
+        elif row["left_currency"] is not None and row["left_out"]:
+            unconverted.append(
+                {"currency": row["left_currency"], "count": int(row["left_out"]), "amount": row["left_amount"]}
+            )
+    return periods, sorted(unconverted, key=lambda u: u["currency"])
