@@ -194,12 +194,10 @@ class Transaction(TimeStampedModel):
             models.Index(
                 fields=["user", "date"],
                 name="ledger_tx_user_report_idx",
-                include=[
-                    "category", "amount_base", "base_currency", "currency", "amount",
-                    "account", "merchant", "is_split", "merchant_raw",
-                ],
+                include=["category", "amount_base", "base_currency", "currency", "amount"]
+                + ["account", "merchant", "is_split", "merchant_raw"],
                 condition=Q(is_deleted=False, kind="standard"),
-            ),  # fmt: skip
+            ),
             # Split parents of a user by date (budgets and reports read their lines): a small index,
             # so the split branch of a report never walks every row of the period.
             models.Index(
