@@ -9,8 +9,8 @@ deletion shows. The same rules as the live budget figures apply: transfer legs
 and adjustments never count, deleted rows and off-budget accounts never
 count, a split transaction counts through its lines by their own category.
 The periods with their spending, and the rows that could not be converted,
-are one statement (one join of periods to daily sums, grouped); a lookup of
-off-budget accounts comes before it."""
+are one statement (budgets.spending: one join of periods to daily sums,
+grouped)."""
 
 import datetime
 

@@ -235,9 +235,8 @@ def _row(row: dict) -> dict:
 def budget_status(*, user) -> dict:
     """Totals over the user's budgets (in the base currency) and the
     categories over or near their limit, with the rows left out listed. One
-    lookup (off-budget accounts) and one statement (budgets.spending: the
-    running periods' spending and the unconverted rows together); the rest
-    is arithmetic."""
+    statement (budgets.spending: the running periods' spending and the
+    unconverted rows together); the rest is arithmetic."""
     periods, unconverted = periods_spending(user=user)
     rows = []
     for period in periods:

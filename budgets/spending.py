@@ -5,12 +5,13 @@ as every budget figure: live standard rows only (transfer legs and
 adjustments never count), off-budget accounts never count, a split
 transaction counts through its lines by their own category, amounts in the
 user's base currency; the rows without an amount in it are left out and
-listed per currency by the same statement."""
+listed per currency by the same statement, sent in one round trip with its
+settings (config.sql)."""
 
 import datetime
 from decimal import Decimal
 
-from django.db import connection
+from config.sql import report_rows
 
 # Every period overlapping [since, until]: the running one (the budget's own dates) and the closed ones.
 _WINDOW_PERIODS = """
@@ -32,9 +33,14 @@ _WINDOW_PERIODS = """
 # are an index-only read of ledger_tx_user_report_idx (the user's live
 # standard rows by date, category and currency included); split parents come
 # through ledger_tx_user_split_idx, each line converted at its parent's rate.
+# An off-budget account (a loan, an investment) never counts toward a budget:
+# when the user has one (checked once per statement), the rows must be in an
+# on-budget account.
 _LIVE = """t.user_id = %(user)s AND NOT t.is_deleted AND t.kind = 'standard'
           AND t.date BETWEEN (SELECT min(start_date) FROM periods) AND (SELECT max(end_date) FROM periods)
-          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))"""
+          AND (%(accounts)s::uuid[] IS NULL OR t.account_id = ANY(%(accounts)s::uuid[]))
+          AND (NOT EXISTS (SELECT 1 FROM ledger_account oa WHERE oa.user_id = %(user)s AND NOT oa.on_budget)
+               OR t.account_id IN (SELECT oa.id FROM ledger_account oa WHERE oa.user_id = %(user)s AND oa.on_budget))"""
 _SPLIT_BASE = """CASE WHEN t.base_currency = %(base)s AND t.amount_base IS NOT NULL THEN
                 CASE WHEN t.currency = t.base_currency THEN s.amount
                      ELSE ledger_convert_amount(s.amount, t.currency, t.base_currency, t.date) END
@@ -83,30 +89,6 @@ _SPENT_SQL = """
 """
 
 
-def _fetch(sql: str, params: dict) -> list[dict]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [c.name for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def budgeted_accounts(*, user, accounts) -> list[str] | None:
-    """The account ids a budget figure may count, or None for all of them
-    (one query). An off-budget account (a loan, an investment) never counts
-    toward a budget; when the user has none, no list is passed."""
-    from ledger.models import Account
-
-    owned = Account.objects.filter(user=user).values_list("pk", "on_budget")
-    if accounts:
-        wanted = {str(a) for a in accounts}
-        owned = [(pk, on_budget) for pk, on_budget in owned if str(pk) in wanted]
-    else:
-        owned = list(owned)
-    if all(on_budget for _, on_budget in owned):
-        return [str(a) for a in accounts] if accounts else None
-    return [str(pk) for pk, on_budget in owned if on_budget]  # [] counts nothing
-
-
 def periods_spending(
     *, user, accounts=None, since: datetime.date | None = None, until: datetime.date | None = None
 ) -> tuple[list[dict], list[dict]]:
@@ -114,17 +96,18 @@ def periods_spending(
     end_date, amount, is_current, spent) of the user's budgets, by category
     and date, and the rows left out per currency [{currency, count, amount}].
     With since/until, every period overlapping them; without, the running
-    periods only. One lookup of off-budget accounts, then one statement."""
+    periods only. One statement, one round trip."""
     params = {
         "user": user.pk,
         "base": user.base_currency,
         "since": since,
         "until": until,
-        "accounts": budgeted_accounts(user=user, accounts=accounts),
+        "accounts": [str(a) for a in accounts] if accounts else None,
     }
     periods_sql = _CURRENT_PERIODS if since is None else _WINDOW_PERIODS
     periods, unconverted = [], []
-    for row in _fetch(_SPENT_SQL.format(periods=periods_sql, daily=_DAILY), params):
+    names, rows = report_rows(_SPENT_SQL.format(periods=periods_sql, daily=_DAILY), params)
+    for row in (dict(zip(names, values, strict=True)) for values in rows):
         if row.pop("is_period"):
             row["spent"] = Decimal(row["spent"]).quantize(Decimal("0.01"))
             periods.append(row)

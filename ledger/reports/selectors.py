@@ -16,13 +16,13 @@ pass over its rows whatever was left out.
 The plain rows are an index-only read of ledger_tx_user_report_idx (user,
 date; live standard rows only; the columns reports group and sum are
 included), aggregated as they are read. Names (merchants, accounts) are
-looked up for the groups afterwards, never joined to every row."""
+looked up for the groups afterwards, never joined to every row. Settings
+and statement go in one round trip (config.sql)."""
 
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
-
+from config.sql import report_rows
 from ledger.models import Account
 from merchants.categories import Category
 from merchants.models import Merchant
@@ -80,12 +80,6 @@ _GROUP_KEYS = {
 _TAG_JOIN = """LEFT JOIN ledger_transaction_tags tt ON tt.transaction_id = t.id
               LEFT JOIN ledger_tag tg ON tg.id = tt.tag_id"""
 
-# A report's aggregate keeps its groups in memory: a year of weeks by
-# merchant is tens of thousands of groups, which the default work_mem (4 MB)
-# sorts on disk instead of hashing. And no JIT: compiling costs more than
-# such a statement runs.
-_REPORT_SETTINGS = "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true)"
-
 SAVINGS_RATE_MAX = Decimal("9999999.9")
 
 
@@ -120,12 +114,8 @@ def _lines_sql(aggregate: str) -> str:
 
 
 def _fetch_rows(aggregate: str, params: dict) -> list[tuple]:
-    """The rows of ``aggregate`` over both kinds of line, run with
-    _REPORT_SETTINGS (for its own transaction only)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_REPORT_SETTINGS)
-        cursor.execute(_lines_sql(aggregate), params)
-        return cursor.fetchall()
+    """The rows of ``aggregate`` over both kinds of line (one round trip, config.sql)."""
+    return report_rows(_lines_sql(aggregate), params)[1]
 
 
 def _fetch(aggregate: str, params: dict, names: tuple[str, ...]) -> list[dict]:

@@ -97,8 +97,8 @@ def test_status_totals_and_lists(user, django_assert_num_queries):
     spend(user, "60.00", category=Category.TRANSPORT)
     spend(user, "10.00", category=Category.SHOPPING)
 
-    # One lookup (split transactions? off-budget accounts?) and the one statement.
-    with django_assert_num_queries(2):
+    # One statement (the off-budget check inside it).
+    with django_assert_num_queries(1):
         status = budget_status(user=user)
 
     assert status["total_budgeted"] == Decimal("350.00")
@@ -148,8 +148,8 @@ def test_status_counts_split_lines_leaves_out_off_budget_and_transfer_rows_and_l
     spend(user, "15.00", currency="EUR")  # no EUR rate: left out, listed
     spend(user, "9.00", day=datetime.date(2026, 2, 27), currency="EUR")  # before the period: not listed
 
-    # One lookup (the accounts: any off-budget?) and one statement, unconverted rows included.
-    with django_assert_num_queries(2):
+    # One statement, unconverted rows included.
+    with django_assert_num_queries(1):
         status = budget_status(user=user)
 
     # Groceries 65 + 20 (a split line) = 85 of 100: at risk; Shopping 40 of 200.
