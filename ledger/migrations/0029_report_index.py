@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0027_transfer_user_matches'),
+        ('ledger', '0028_audit_keys'),
         ('merchants', '0006_similar_candidates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
