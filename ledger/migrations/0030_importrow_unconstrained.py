@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ledger', '0027_transfer_user_matches'),
+        ('ledger', '0029_report_index'),
     ]
 
     operations = [
