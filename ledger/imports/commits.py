@@ -28,7 +28,7 @@ from ledger.models import Import, ImportRow, Transaction, Transfer
 from ledger.models.transactions import NOTES_MAX_LENGTH
 from ledger.rules.engine import Outcome, RuleSet
 from ledger.rules.fields import Draft
-from ledger.transactions.services import CategoryResolver
+from ledger.transactions.services import CategoryResolver, income_by_wording
 from merchants.categories import CATEGORY_NAMES, Category
 from realtime.services import notify_import_committed, notify_import_progress
 
@@ -310,14 +310,16 @@ def _write(source: Import) -> None:
         for raw, row in zip(texts, chunk, strict=True):
             row_id, _number, date, amount, normalized, external_id, payee, description, notes, category, bank = row
             explicit = category if category in _CATEGORIES else None
-            key = (normalized, raw, explicit)
+            notes = _notes_of(payee, description, notes)
+            money_in = amount < 0
+            key = (normalized, raw, explicit, money_in and income_by_wording(raw, notes))
             decision = decided.get(key)
             if decision is None:
-                merchant, category, confidence = resolver.resolve(normalized=normalized, raw=raw, explicit=explicit)
+                merchant, category, confidence = resolver.resolve(normalized=normalized, raw=raw, explicit=explicit,
+                                                                  money_in=money_in, notes=notes)  # fmt: skip
                 decision = decided[key] = (merchant.id if merchant else None, category, json.dumps(confidence),
                                            merchant.canonical_name if merchant else "", confidence)  # fmt: skip
             merchant_id, category, confidence, merchant_name, confidence_dict = decision
-            notes = _notes_of(payee, description, notes)
             bank_category = (bank or "")[:100]
             tx_id = uuid.uuid4()
             amount_base, rate_date = converter.convert(amount, date)

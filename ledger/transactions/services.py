@@ -3,6 +3,7 @@ duplicate check + save) serves the API, CSV import and future OCR/SMS
 sources; every write announces itself once, after commit, through
 `ledger.events.announce_transactions_changed`."""
 
+import re
 from decimal import Decimal
 
 from django.db import transaction as db_transaction
@@ -29,10 +30,27 @@ from merchants.categories import Category
 from merchants.services import match_merchant, match_merchants, normalize_merchant_text
 
 
+# Wording banks use for pay, pensions, interest and dividends (English, German,
+# Dutch, French, Spanish, Italian). Money in with no better category that says
+# one of these is Income: otherwise a salary sits in Uncategorized and cash
+# flow shows no income at all.
+INCOME_WORDING = re.compile(
+    r"\b(payroll|salary|salaries|wages?|paycheck|pay ?check|direct dep(osit)?|dir dep|pension|annuity|dividends?"
+    r"|interest (paid|payment|earned|credit)|credit interest|gehalt|lohn|bezüge|rente|salaris|loon|uitkering"
+    r"|salaire|paie|pension de retraite|nómina|nomina|sueldo|stipendio|retribuzione)\b",
+    re.IGNORECASE,
+)
+
+
+def income_by_wording(*texts: str) -> bool:
+    return any(text and INCOME_WORDING.search(text) for text in texts)
+
+
 class CategoryResolver:
     """Picks a category for new transactions of one user: the user's own
     latest correction for that merchant wins, then the matched merchant's
-    category, else Uncategorized. Merchant matches are cached per normalised
+    category, then Income for money in whose wording says pay (INCOME_WORDING),
+    else Uncategorized. Merchant matches are cached per normalised
     text so an import does one lookup per distinct merchant, not per row."""
 
     def __init__(self, user):
@@ -66,7 +84,8 @@ class CategoryResolver:
             self._matches[normalized] = match_merchant(raw) if normalized else None
         return self._matches[normalized]
 
-    def resolve(self, *, normalized: str, raw: str, explicit: str | None = None):
+    def resolve(self, *, normalized: str, raw: str, explicit: str | None = None, money_in: bool = False,
+                notes: str = ""):  # fmt: skip
         """-> (merchant or None, category, confidence dict)"""
         found = self.match(normalized, raw)
         merchant = found.merchant if found else None
@@ -83,6 +102,8 @@ class CategoryResolver:
                 merchant.category,
                 {"category": round(found.score, 2), "method": f"merchant_{found.method}"},
             )
+        if money_in and income_by_wording(raw, notes):
+            return merchant, Category.INCOME, {"category": 0.8, "method": "income_wording"}
         return merchant, Category.UNCATEGORIZED, {"category": 0.0, "method": "default"}
 
 
@@ -107,7 +128,9 @@ def transaction_prepare(
     resolver = resolver or CategoryResolver(user)
     merchant_raw = merchant_raw.strip()
     normalized = normalize_merchant_text(merchant_raw)
-    merchant, picked, confidence = resolver.resolve(normalized=normalized, raw=merchant_raw, explicit=category)
+    merchant, picked, confidence = resolver.resolve(
+        normalized=normalized, raw=merchant_raw, explicit=category, money_in=amount < 0, notes=notes or ""
+    )
     return Transaction(
         user=user,
         account=account,

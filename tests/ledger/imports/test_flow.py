@@ -226,3 +226,17 @@ def test_ofx_ledger_balance_is_checked_against_the_account_it_lands_in(auth_clie
     assert mismatch and "3307.83" in mismatch[0] and "3207.83" in mismatch[0], flagged["warnings"]
     # An account that knows nothing before the file (no opening balance, no earlier rows): nothing to check.
     assert not any(w.startswith("balance mismatch") for w in unknown["warnings"]), unknown["warnings"]
+
+
+def test_a_salary_paid_into_checking_is_income_in_cash_flow(auth_client, checking):
+    preview = upload(auth_client, checking, "chase_checking.csv").json()
+    auth_client.post(f"/api/v1/imports/{preview['id']}/commit", {}, format="json")
+
+    salary = Transaction.objects.get(account=checking, merchant_raw__startswith="ACME CORP PAYROLL")
+    assert (salary.amount, salary.category, salary.confidence["method"]) == (
+        Decimal("-2500.00"), "Income", "income_wording"
+    )  # fmt: skip
+    cheque = Transaction.objects.get(account=checking, merchant_raw="CHECK 1042")
+    assert cheque.category == "Uncategorized"  # money out never reads as income
+    march = auth_client.get("/api/v1/reports/cashflow", {"since": "2024-03-01", "until": "2024-03-31"}).json()
+    assert march["periods"][0]["income"] == "2500.00"

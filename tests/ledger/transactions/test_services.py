@@ -34,6 +34,26 @@ def test_create_without_a_match_is_uncategorized(user):
     assert (tx.merchant, tx.category, tx.confidence["method"]) == (None, Category.UNCATEGORIZED, "default")
 
 
+@pytest.mark.parametrize(
+    "text, notes",
+    [("ACME CORP PAYROLL PPD ID: 9876", ""), ("Acme Ltd", "SALARY NOV"), ("Arbeitgeber GmbH", "Gehalt 11/2026"),
+     ("Werkgever BV", "Salaris november"), ("DIRECT DEP EMPLOYER", "")],
+)  # fmt: skip
+def test_money_in_that_says_pay_is_income(user, text, notes):
+    tx = _create(user, amount=Decimal("-2500.00"), merchant_raw=text, notes=notes)
+    assert (tx.category, tx.confidence["method"]) == (Category.INCOME, "income_wording")
+
+
+def test_pay_wording_on_money_out_or_a_known_merchant_is_not_income(user):
+    assert _create(user, amount=Decimal("25.00"), merchant_raw="PAYROLL SERVICES FEE").category == (
+        Category.UNCATEGORIZED
+    )
+    MerchantFactory(canonical_name="Interest Books", category=Category.SHOPPING)
+    refund = _create(user, amount=Decimal("-12.00"), merchant_raw="Interest Books")
+    assert refund.category == Category.SHOPPING
+    assert _create(user, amount=Decimal("-3.00"), merchant_raw="Balloon shop").category == Category.UNCATEGORIZED
+
+
 def test_users_correction_wins_over_the_merchant_category_for_the_next_transaction(user):
     MerchantFactory(canonical_name="Blue Bottle", category=Category.FOOD_DINING)
     first = _create(user, merchant_raw="Blue Bottle")
