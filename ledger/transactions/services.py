@@ -29,7 +29,6 @@ from ledger.transactions.tags import tags_resolve, transaction_tags_change
 from merchants.categories import Category
 from merchants.services import match_merchant, match_merchants, normalize_merchant_text
 
-
 # Wording banks use for pay, pensions, interest and dividends (English, German,
 # Dutch, French, Spanish, Italian). Money in with no better category that says
 # one of these is Income: otherwise a salary sits in Uncategorized and cash
