@@ -21,3 +21,17 @@ def report_rows(sql: str, params: dict) -> tuple[list[str], list[tuple]]:
         while cursor.description is None and cursor.nextset():
             pass  # past the SETs' (empty) results to the statement's
         return [c.name for c in cursor.description], cursor.fetchall()
+
+
+def with_planner_settings(sql: str, settings: dict[str, str]) -> str:
+    """``sql`` as one query string that gives it ``settings`` (planner
+    settings such as enable_nestloop) and then puts back what they were, so
+    they hold for that statement only, inside a caller's transaction or not
+    (SET LOCAL would last until the caller's transaction ends). Each earlier
+    value waits in a tally.saved_* setting of the transaction meanwhile."""
+    save = ", ".join(
+        f"set_config('tally.saved_{name}', current_setting('{name}'), true), set_config('{name}', '{value}', true)"
+        for name, value in settings.items()
+    )
+    restore = ", ".join(f"set_config('{name}', current_setting('tally.saved_{name}'), true)" for name in settings)
+    return f"SELECT {save};\n{sql};\nSELECT {restore}"

@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-from config.sql import report_rows
+from config.sql import report_rows, with_planner_settings
 
 
 def _setting(name):
@@ -20,3 +20,20 @@ def test_report_settings_hold_for_the_statement_and_end_with_it():
 
     assert (names, rows) == (["work_mem", "jit", "n"], [("64MB", "off", 3)])
     assert (_setting("work_mem"), _setting("jit")) == before
+
+
+@pytest.mark.django_db
+def test_planner_settings_hold_for_the_statement_only_inside_a_transaction():
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # the caller's own, kept
+        cursor.execute(
+            with_planner_settings(
+                "CREATE TEMP TABLE seen AS SELECT current_setting('enable_nestloop') AS nestloop, "
+                "current_setting('enable_seqscan') AS seqscan, %s::int AS n",
+                {"enable_nestloop": "off", "enable_seqscan": "on"},
+            ),
+            [3],
+        )
+        cursor.execute("SELECT nestloop, seqscan, n FROM seen")
+        assert cursor.fetchall() == [("off", "on", 3)]
+    assert (_setting("enable_nestloop"), _setting("enable_seqscan")) == ("on", "off")

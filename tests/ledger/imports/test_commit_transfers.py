@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from ledger.books.prematch import TransferPlan
 from ledger.imports import commits, previews
@@ -146,3 +147,38 @@ def test_a_counterpart_that_moves_on_before_its_batch_is_left_alone(user, monkey
     assert (payment.kind, payment.transfer_id) == ("standard", None)
     assert not Transfer.objects.filter(out_leg=payment).exists()
     assert done.status == "committed" and done.transfers_matched == 2
+
+
+def test_preview_and_commit_hold_their_shape_when_the_statistics_are_stale(user):
+    """A file whose every row has one counterpart on a card, previewed and
+    committed when the tables' statistics say they are empty (collected
+    before a bulk load, as on a database without autovacuum, or before the
+    preview's rows were copied). Left to those statistics, duplicate
+    classification and the transfer plan nested loops inside loops: each
+    scanned the user's (or every import's) rows again for every row of the
+    file, minutes at 20k rows and tens of seconds here; set-based, without
+    nested loops, each is a pass over the rows. The statement_timeout (in
+    the test's transaction) bounds every statement; it is not a measurement."""
+    rows = 3000
+    checking = AccountFactory(user=user, name="Checking", kind="checking", currency="USD")
+    card = AccountFactory(user=user, name="Card", kind="credit_card", currency="USD")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE ledger_transaction, ledger_importrow, ledger_transfersuggestion")
+    # One payment on the card for every statement row: its opposite amount, a day later.
+    Transaction.objects.bulk_create(
+        Transaction(user=user, account=card, amount=Decimal(-(100 + n)) / 100, currency="USD",
+                    date=DAY + datetime.timedelta(days=n % 30 + 1), merchant_raw="Payment",
+                    merchant_normalized="payment") for n in range(rows)
+    )  # fmt: skip
+    lines = ["date,amount,payee"] + [f"{_day(n % 30)},-{(100 + n) / 100:.2f},Card payment {n}" for n in range(rows)]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = '10s'")  # until the test's transaction ends
+
+    source = previews.import_preview(
+        user=user, account_id=checking.id, upload=SimpleUploadedFile("s.csv", ("\n".join(lines) + "\n").encode())
+    )
+    done = commits.import_commit(user=user, import_id=source.id, run_async=False)
+
+    assert (done.imported_count, done.transfers_matched) == (rows, rows)
+    assert Transaction.objects.filter(account=card, kind="transfer").count() == rows
+    assert not TransferSuggestion.objects.filter(user=user).exists()
