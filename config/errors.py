@@ -24,6 +24,23 @@ class ErrorCode(enum.StrEnum):
     TOO_LARGE = "too_large"
 
 
+class CodedMessage(str):
+    """A message that keeps its own code (one field's error from a form or a parser)."""
+
+    def __new__(cls, text, code: str | None = None):
+        message = super().__new__(cls, text)
+        message.code = code
+        return message
+
+
+def _coded_messages(value) -> list[str]:
+    if hasattr(value, "as_data"):
+        # A form's ErrorList (a FilterSet's errors): each error keeps its code (null_characters_not_allowed, ...).
+        return [CodedMessage(" ".join(error), getattr(error, "code", None)) for error in value.as_data()]
+    messages = value if isinstance(value, list | tuple) else [value]
+    return [CodedMessage(str(m), getattr(m, "code", None)) for m in messages]
+
+
 class DomainError(Exception):
     """A rule violation (400, ``client_error``)."""
 
@@ -34,9 +51,7 @@ class DomainError(Exception):
     def __init__(self, detail=None, code=None, *, attr: str | None = None, **extra):
         if isinstance(detail, dict):
             # {"field": ["message"]}: one field's error, the form merchants and filtersets use.
-            self.errors = {
-                key: [str(m) for m in (v if isinstance(v, list | tuple) else [v])] for key, v in detail.items()
-            }
+            self.errors = {key: _coded_messages(v) for key, v in detail.items()}
             attr = attr or next(iter(self.errors), None)
             detail = self.errors[attr][0] if attr in self.errors else self.default_detail
         else:

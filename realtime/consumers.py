@@ -25,6 +25,7 @@ CLOSE_HEARTBEAT_TIMEOUT = 4408
 # The socket's session ended (logout, revoked, password changed): sign in again.
 CLOSE_SESSION_ENDED = 4401
 REPLAY_PAGE = 500
+MAX_NOTIFICATION_ID = 2**63 - 1  # Notification ids are bigint
 
 replay_page = database_sync_to_async(notification_replay)
 
@@ -112,7 +113,7 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
             return await self._error("too_large", f"Frames are limited to {settings.WS_MAX_MESSAGE_BYTES} bytes.")
         try:
             content = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting ("[[[[...") exhausts the parser's stack
             return await self._error("invalid_json", "Not JSON.")
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             return await self._error("invalid_message", "A message is an object with a string `type`.")
@@ -160,7 +161,7 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_resume(self, data):
         last_id = data.get("last_message_id")
-        if isinstance(last_id, bool) or not isinstance(last_id, int) or last_id < 0:
+        if isinstance(last_id, bool) or not isinstance(last_id, int) or not 0 <= last_id <= MAX_NOTIFICATION_ID:
             return await self._error("invalid_message", "`data.last_message_id` must be a non-negative integer.")
         # History only for a live session, even if the close message was lost.
         if not await self._session_is_active():

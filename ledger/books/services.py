@@ -8,7 +8,7 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from config.exceptions import Conflict, DomainError
+from config.exceptions import Conflict, DomainError, Invalid
 from ledger.books import matching, selectors
 from ledger.books.currencies import is_currency
 from ledger.books.guards import account_check_open, reject_reconciled_period
@@ -36,18 +36,22 @@ def _clean(fields: dict) -> dict:
     if "currency" in fields:
         fields["currency"] = fields["currency"].upper()
         if not is_currency(fields["currency"]):
-            raise DomainError(f"{fields['currency']} is not an ISO 4217 currency code.", code="invalid_currency")
+            raise Invalid(
+                f"{fields['currency']} is not an ISO 4217 currency code.", code="invalid_currency", attr="currency"
+            )
     if fields.get("iban"):
         try:
             fields["iban"] = schwifty.IBAN(fields["iban"]).compact
         except (ValueError, schwifty.exceptions.SchwiftyException) as exc:
-            raise DomainError(f"Invalid IBAN: {exc}", code="invalid_iban")
+            raise Invalid(f"Invalid IBAN: {exc}", code="invalid_iban", attr="iban")
     if fields.get("number_mask") and not (fields["number_mask"].isdigit() and len(fields["number_mask"]) == 4):
-        raise DomainError("number_mask is the last 4 digits of the account number.", code="invalid_number_mask")
+        raise Invalid(
+            "number_mask is the last 4 digits of the account number.", code="invalid_number_mask", attr="number_mask"
+        )
     if "name" in fields:
         fields["name"] = fields["name"].strip()
         if not fields["name"]:
-            raise DomainError("The name must not be blank.", code="blank")
+            raise Invalid("The name must not be blank.", code="blank", attr="name")
     return fields
 
 

@@ -154,6 +154,7 @@ def _draft_value(data: dict, name, parse, default=None):
 def rule_test(*, user, conditions, actions, transaction: dict) -> dict:
     """Evaluate a draft rule on a draft transaction; nothing is saved."""
     compiled = _compile(None, "test", conditions, actions)
+    _check_accounts(user, actions)
     if not isinstance(transaction, dict):
         raise DomainError("transaction is an object.", code="invalid")
     amount = _draft_value(transaction, "amount", Decimal, Decimal("0"))

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from config.api import UUID_PATTERN
+from config.openapi import ClientErrorResponseSerializer
 from config.pagination import StrictLimitOffsetPagination
 from ledger.models import Rule
 from ledger.rules import selectors, services
@@ -35,7 +36,8 @@ def _validated(serializer_class, request):
     list=extend_schema(description="The caller's rules in the order they run."),
     create=extend_schema(
         request=RuleInputSerializer,
-        responses={201: RuleOutputSerializer},
+        # 404: a mark_transfer action naming an account that is not the caller's.
+        responses={201: RuleOutputSerializer, 404: ClientErrorResponseSerializer},
         description="Every problem in conditions or actions is a 400 naming its path, e.g. "
         "`conditions.any[2].all[0].op`.",
     ),
@@ -109,7 +111,9 @@ class RuleViewSet(viewsets.GenericViewSet):
         result = services.rule_apply(user=request.user, rule=self._get(pk), filters=data["filter"])
         return Response(RuleApplyOutputSerializer(result).data)
 
-    @extend_schema(request=RuleTestInputSerializer, responses={200: RuleTestOutputSerializer})
+    @extend_schema(
+        request=RuleTestInputSerializer, responses={200: RuleTestOutputSerializer, 404: ClientErrorResponseSerializer}
+    )
     @action(detail=False, methods=["post"], pagination_class=None)
     def test(self, request):
         data = _validated(RuleTestInputSerializer, request)

@@ -33,13 +33,16 @@ class MultipleValueField(forms.Field):
         if not value:
             return []
         values = [value] if isinstance(value, str) else list(value)
+        if any("\x00" in str(v) for v in values):
+            # As every text field says it (forms.CharField's validator); PostgreSQL refuses NUL in text.
+            raise forms.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
         cleaned = [" ".join(str(v).split()).lower() for v in values if str(v).strip()]
         if len(cleaned) > 20:
             raise forms.ValidationError("At most 20 tags.", code="too_many")
         return cleaned
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
+@extend_schema_field({"type": "array", "items": {"type": "string", "pattern": r"^[^\u0000]*$"}})
 class TagFilter(django_filters.Filter):
     field_class = MultipleValueField
 

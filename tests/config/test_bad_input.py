@@ -200,3 +200,21 @@ def test_notes_are_bounded_to_two_thousand_characters(client_no_raise, user):
     assert patched.status_code == 400
     assert bulk.status_code == 400
     assert list(Transaction.objects.values_list("notes", flat=True)) == ["n" * 2000]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/transactions", "/api/v1/transactions/export"])
+@pytest.mark.parametrize("query", ["tag=%00", "tag=ok&tag=a%00b", "q=%00"])
+def test_nul_in_a_text_filter_is_a_400(client_no_raise, url, query):
+    response = client_no_raise.get(f"{url}?{query}")
+
+    assert response.status_code == 400, response.content
+    assert error_codes(response) == ["null_characters_not_allowed"]
+
+
+def test_nul_in_a_bulk_filter_tag_is_a_400_and_changes_nothing(client_no_raise):
+    body = {"filter": {"tag": ["\x00"]}, "set": {"notes": "x"}}
+
+    response = client_no_raise.post("/api/v1/transactions/bulk", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert error_codes(response) == ["null_characters_not_allowed"]

@@ -53,7 +53,7 @@ DOMAIN_REJECTIONS: dict[str, set[tuple[str | None, str]]] = {
     "POST /api/v1/transactions": {("merchant", "invalid")},  # an alias of merchant_raw: both must agree
     "POST /api/v1/budgets": {("end_date", "invalid")},
     # A currency code must be a real ISO 4217 one; a webhook URL must be http(s).
-    "POST /api/v1/accounts": {(None, "invalid_currency"), ("currency", "invalid")},
+    "POST /api/v1/accounts": {("currency", "invalid_currency"), ("currency", "invalid"), ("iban", "invalid_iban")},
     "POST /api/v1/portfolio/holdings": {("currency", "invalid"), ("identifier", "invalid")},
     "PATCH /api/v1/auth/me": {
         ("current_password", "wrong_password"),

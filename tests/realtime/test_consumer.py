@@ -167,6 +167,10 @@ async def test_unknown_event_type_in_subscribe_is_an_error_and_socket_stays_open
         ('{"type": "resume", "data": {"last_message_id": "x"}}', "invalid_message"),
         ('{"type": "subscribe", "data": {"types": "budget_alert"}}', "invalid_message"),
         ('{"type": "ping", "data": [1]}', "invalid_message"),
+        ("[" * 10_000, "invalid_json"),  # nesting deeper than the parser's recursion limit
+        ('{"type": "ping", "data": ' + '{"a": ' * 2_000 + "}" * 2_001, "invalid_json"),
+        ('{"type": "resume", "data": {"last_message_id": 9223372036854775808}}', "invalid_message"),
+        ('{"type": "resume", "data": {"last_message_id": -1}}', "invalid_message"),
     ],
 )
 async def test_malformed_frames_get_an_error_not_a_crash(make_user, token_for, frame, code):

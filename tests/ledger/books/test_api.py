@@ -111,6 +111,32 @@ def test_suggestions_match_and_reject(auth_client, user, other_client):
     assert TransferSuggestion.objects.filter(status="rejected").count() == 1
 
 
+@pytest.mark.parametrize(
+    "method, body, attr, code",
+    [
+        ("post", {"name": "A", "currency": "XYZ"}, "currency", "invalid_currency"),
+        ("post", {"name": "A", "currency": "EUR", "iban": "DE00123"}, "iban", "invalid_iban"),
+        ("post", {"name": "A", "currency": "EUR", "iban": "0"}, "iban", "invalid_iban"),
+        ("post", {"name": "   ", "currency": "EUR"}, "name", "blank"),
+        ("patch", {"currency": "XYZ"}, "currency", "invalid_currency"),
+        ("patch", {"iban": "DE00123"}, "iban", "invalid_iban"),
+        ("patch", {"name": "   "}, "name", "blank"),
+    ],
+)
+def test_account_field_errors_are_validation_errors_naming_the_field(auth_client, method, body, attr, code):
+    url = "/api/v1/accounts"
+    if method == "patch":
+        url = f"{url}/{_account(auth_client, name='Wallet')['id']}"
+
+    response = getattr(auth_client, method)(url, body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "type": "validation_error",
+        "errors": [{"code": code, "detail": response.json()["errors"][0]["detail"], "attr": attr}],
+    }
+
+
 def test_account_api_bad_input(auth_client, other_client):
     url = "/api/v1/accounts"
     _error(auth_client.post(url, {"name": "A", "currency": "XYZ"}), 400, "invalid_currency")

@@ -74,12 +74,14 @@ def test_apply_links_existing_rows_once(user, accounts):
     assert rules.rule_apply(user=user, rule=rule)["changed"] == 0  # already a transfer leg
 
 
-def test_an_account_of_another_user_is_a_404(auth_client, other_user):
+@pytest.mark.parametrize("path", ["/api/v1/rules", "/api/v1/rules/test"])
+def test_an_account_of_another_user_is_a_404(auth_client, other_user, path):
     theirs = books.account_create(user=other_user, name="Theirs", currency="USD")
     actions = [{"type": "mark_transfer", "value": {"account": str(theirs.id)}}]
-    body = {"name": "x", "conditions": MOVE, "actions": actions}
-    response = auth_client.post("/api/v1/rules", body, format="json")
+    body = {"name": "x", "conditions": MOVE, "actions": actions, "transaction": {"merchant_raw": "move to savings"}}
+    response = auth_client.post(path, body, format="json")
     assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
 
 
 def test_an_import_commit_links_the_marked_row(user, accounts):
