@@ -24,6 +24,7 @@ so the supervisor above (config/respawn.py under honcho, compose's restart
 policy) restarts a whole, known set.
 """
 
+import ctypes
 import os
 import shutil
 import signal
@@ -170,6 +171,37 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> None:
+    """Orphaned grandchildren come here instead of init: gunicorn's master SIGKILLs a worker that
+    outlives its graceful timeout and exits without waiting for it, and nginx's or daphne's
+    leftovers would go the same way; as their reaper this process can wait for them (reap_orphans),
+    so its exit means the whole tree is gone."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: orphans go to init as before
+        pass
+
+
+def reap_orphans(deadline: float) -> None:
+    """SIGKILL at ``deadline`` and wait for every process adopted here (become_subreaper)."""
+    while orphans := _descendants(os.getpid()):
+        if time.monotonic() >= deadline:
+            for pid in orphans:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        for pid in orphans:
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # a grandchild still under its own parent, or reaped already
+                pass
+        time.sleep(0.05)  # a poll interval for exits, not a synchronisation sleep
+
+
 class Children:
     """The processes of one web role, started, stopped and reaped together."""
 
@@ -228,12 +260,14 @@ def supervise(children: Children) -> int:
                 first_exit = code
                 begin_stop()  # one ended: stop the rest, so the supervisor restarts a whole set
         time.sleep(0.1)  # a poll interval for child exits, not a synchronisation sleep
+    reap_orphans(stop_deadline if stop_deadline is not None else time.monotonic())
     if told_to_stop:
         return 0
     return first_exit if first_exit and first_exit > 0 else 1
 
 
 def serve_front(host: str, port: int) -> int:
+    become_subreaper()
     nginx = nginx_binary()
     if nginx is None:
         print("config.serve: nginx is not installed (make nginx, or apt-get install nginx)", file=sys.stderr)
@@ -269,6 +303,7 @@ def serve_front(host: str, port: int) -> int:
 
 
 def serve_one(role: str, host: str, port: int) -> int:
+    become_subreaper()
     children = Children()
     try:
         if role == "http":

@@ -2,6 +2,7 @@
 `transaction_get_any` (restore) and admin."""
 
 import datetime
+import functools
 import hashlib
 from decimal import Decimal
 
@@ -14,7 +15,9 @@ from config.cache import cache_get, cache_set
 from config.errors import Invalid, NotFound
 from config.selectors import get_or_not_found
 from ledger.models import Account, Attachment, SplitLine, Tag, Transaction, TransactionChange
+from ledger.transactions import list_sql
 from ledger.transactions.filters import TransactionFilterSet
+from ledger.transactions.list_sql import ListFilters
 from merchants.models import Merchant
 
 # The columns the list, detail and export read (one LEFT JOIN for the merchant).
@@ -72,25 +75,56 @@ def ledger_version(*, user_id) -> int:
     return row[0] if row else 0
 
 
-def transaction_count(queryset, *, user_id, shape: str | None = None) -> int:
-    """The exact count of ``queryset`` (one user's transactions, filtered),
-    counted once per ledger version: the list's pages reuse it until a write
-    to the user's rows moves the version. Only for filters on
+def transaction_count(count, *, user_id, shape: str) -> int:
+    """The exact count of one user's (filtered) transactions, ``count()``
+    counted once per ledger version: the list's pages reuse it until a
+    write to the user's rows moves the version. Only for filters on
     ledger_transaction's own columns (a tag or attachment change does not
     move the version). Redis away: counted every time. ``shape`` names the
-    filter when the caller has it (the list's filter parameters: the same
-    ones always make the same queryset), which spares compiling the SQL to
-    name it (~0.4 ms a page)."""
-    if shape is None:
-        sql, params = queryset.query.sql_with_params()
-        shape = f"{sql}|{params!r}"
+    filter (the list's filter parameters: the same ones always count the
+    same rows)."""
     digest = hashlib.sha1(shape.encode()).hexdigest()
     key = f"ledger:count:{user_id}:{ledger_version(user_id=user_id)}:{digest}"
-    count = cache_get(key)
-    if count is None:
-        count = queryset.count()
-        cache_set(key, count, COUNT_CACHE_SECONDS)
-    return count
+    counted = cache_get(key)
+    if counted is None:
+        counted = count()
+        cache_set(key, counted, COUNT_CACHE_SECONDS)
+    return counted
+
+
+def transaction_list_filters(*, user, cleaned: dict | None) -> ListFilters:
+    """The list's filters from a valid TransactionFilterSet's cleaned data
+    (None: no filter parameter); someone else's account is a 404, as
+    TransactionFilterSet.filter_account says."""
+    if not cleaned:
+        return ListFilters()
+    filters = ListFilters.from_cleaned(cleaned)
+    account_id = dict(filters.values).get("account")
+    if account_id and not Account.objects.filter(user=user, id=account_id).exists():
+        raise NotFound("Account not found.")
+    return filters
+
+
+def transaction_list_count(*, user, filters: ListFilters, cache_shape: str | None) -> int:
+    """The list's count; with ``cache_shape`` (filters on ledger_transaction's
+    own columns only) counted once per ledger version (transaction_count)."""
+    count = functools.partial(list_sql.count, user_id=user.pk, filters=filters)
+    if cache_shape is None:
+        return count()
+    return transaction_count(count, user_id=user.pk, shape=cache_shape)
+
+
+def transaction_list_page(*, user, filters: ListFilters, offset: int, limit: int) -> list[dict]:
+    """One offset page of the list as ROW_FIELDS dicts with attachment_count
+    and tag_names (what transaction_rows gives for the same filters, the ids
+    as strings: list_sql.ROW_NAMES)."""
+    return list_sql.page_rows(user_id=user.pk, filters=filters, offset=offset, limit=limit, deep=offset >= DEEP_OFFSET)
+
+
+def transaction_list_after(*, user, filters: ListFilters, after: tuple | None, limit: int) -> list[dict]:
+    """A keyset page: the rows after ``after`` = (date, id) in the filters'
+    date order (the first page without it)."""
+    return list_sql.keyset_rows(user_id=user.pk, filters=filters, after=after, limit=limit)
 
 
 # The row's attachment count and sorted tag names, correlated to the outer
@@ -124,19 +158,12 @@ def transaction_rows(queryset):
 
 
 # From this offset on, a page's ids are chosen before its rows are read.
+# PostgreSQL computes a row's select list (its attachment count and tag
+# names, two subqueries) for every row an OFFSET skips when the index gives
+# the order: 1.4 s at offset 50,000. Past DEEP_OFFSET the page's ids come
+# first (the same walk of the index, without the subqueries) and only those
+# rows are read (list_sql's deep statement).
 DEEP_OFFSET = 500
-
-
-def transaction_page(queryset, *, offset: int, limit: int) -> list[dict]:
-    """transaction_rows(queryset)[offset:offset + limit]. PostgreSQL computes
-    a row's select list (its attachment count and tag names, two subqueries)
-    for every row an OFFSET skips when the index gives the order: 1.4 s at
-    offset 50,000. Past DEEP_OFFSET the page's ids come first (the same walk
-    of the index, without the subqueries) and only those rows are read."""
-    if offset < DEEP_OFFSET:
-        return list(transaction_rows(queryset)[offset : offset + limit])
-    ids = queryset.values("pk")[offset : offset + limit]
-    return list(transaction_rows(queryset.filter(pk__in=ids)))
 
 
 def transaction_changes(*, transaction: Transaction):

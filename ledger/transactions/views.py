@@ -4,9 +4,8 @@ import json
 import uuid
 from urllib.parse import urlencode
 
-from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
 from django.http import StreamingHttpResponse
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -78,27 +77,24 @@ class TransactionPagination(StrictLimitOffsetPagination):
             ]
         }
 
-    def get_count(self, queryset):
-        source = getattr(queryset, "count_source", queryset)
-        user_id = getattr(queryset, "count_user_id", None)
-        if user_id is None:
-            return source.count()
-        return selectors.transaction_count(source, user_id=user_id, shape=getattr(queryset, "count_shape", None))
+    def get_count(self, rows):
+        return rows.count()
 
 
 class TransactionRows:
-    """What the list hands its paginator: the filtered queryset, paged by
-    selectors.transaction_page, and how to count it (get_count above)."""
+    """What the list hands its paginator: one user's filtered rows, counted
+    and paged by the list's selectors (SQL per filter shape, list_sql)."""
 
-    def __init__(self, queryset, *, count_user_id=None, count_shape=None):
-        self.queryset = queryset
-        # Count the filtered rows without the merchant LEFT JOIN the page needs (EXPLAIN: 100 ms -> index scan).
-        self.count_source = queryset.order_by()
-        self.count_user_id = count_user_id
-        self.count_shape = count_shape
+    def __init__(self, *, user, filters, cache_shape: str | None):
+        self.user, self.filters, self.cache_shape = user, filters, cache_shape
+
+    def count(self) -> int:
+        return selectors.transaction_list_count(user=self.user, filters=self.filters, cache_shape=self.cache_shape)
 
     def __getitem__(self, page: slice) -> list[dict]:
-        return selectors.transaction_page(self.queryset, offset=page.start, limit=page.stop - page.start)
+        return selectors.transaction_list_page(
+            user=self.user, filters=self.filters, offset=page.start, limit=page.stop - page.start
+        )
 
 
 def encode_cursor(row: dict) -> str:
@@ -114,7 +110,7 @@ def decode_cursor(value: str) -> tuple[datetime.date, uuid.UUID]:
         raise ValidationError({"cursor": ["Invalid cursor."]}, code="invalid")
 
 
-def keyset_page(request, queryset, paginator) -> dict:
+def keyset_page(request, filters, paginator) -> dict:
     """Keyset (cursor) page over the date order: WHERE (date, id) < cursor,
     read straight from ledger_tx_user_live_date_idx at any depth (an offset
     walks and discards every earlier row). No count."""
@@ -124,13 +120,9 @@ def keyset_page(request, queryset, paginator) -> dict:
     if request.query_params.get("offset"):
         raise ValidationError({"offset": ["Use either offset or cursor, not both."]}, code="invalid")
     limit = paginator.get_limit(request)
-    if token := request.query_params.get("cursor"):
-        day, tx_id = decode_cursor(token)
-        op = "<" if ordering == "-date" else ">"
-        table = Transaction._meta.db_table
-        after = RawSQL(f'("{table}"."date", "{table}"."id") {op} (%s, %s)', (day, tx_id), output_field=BooleanField())
-        queryset = queryset.filter(after)
-    rows = list(selectors.transaction_rows(queryset)[: limit + 1])
+    token = request.query_params.get("cursor")
+    after = decode_cursor(token) if token else None
+    rows = selectors.transaction_list_after(user=request.user, filters=filters, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return {
@@ -182,17 +174,28 @@ class TransactionViewSet(TallyAPIMixin, viewsets.GenericViewSet):
             return queryset
         return super().filter_queryset(queryset)
 
+    def list_filters(self):
+        """The FilterSet validates the parameters, as DjangoFilterBackend does (a 400 with its
+        errors); the list's selectors apply them."""
+        params = self.request.query_params
+        if not any(name in params for name in TransactionFilterSet.base_filters):
+            return selectors.transaction_list_filters(user=self.request.user, cleaned=None)
+        form = TransactionFilterSet.validation_form(params)
+        if not form.is_valid():
+            raise translate_validation(form.errors)
+        return selectors.transaction_list_filters(user=self.request.user, cleaned=form.cleaned_data)
+
     def list(self, request):
-        queryset = self.filter_queryset(self.get_queryset())
+        filters = self.list_filters()
         if "cursor" in request.query_params:
-            return Response(keyset_page(request, queryset, self.paginator))
-        rows = TransactionRows(queryset)
+            return Response(keyset_page(request, filters, self.paginator))
+        cache_shape = None
         if not any(request.query_params.get(name) for name in UNCACHED_COUNT_FILTERS):
-            rows.count_user_id = request.user.pk  # counted once per ledger version (selectors.transaction_count)
-            # The filter's name: its parameters (the page's own are no part of it).
-            rows.count_shape = urlencode(
+            # Counted once per ledger version, named by the filter parameters (the page's own are no part of it).
+            cache_shape = urlencode(
                 sorted((k, v) for k, values in request.query_params.lists() if k not in PAGE_PARAMS for v in values)
             )
+        rows = TransactionRows(user=request.user, filters=filters, cache_shape=cache_shape)
         page = self.paginate_queryset(rows)
         return self.get_paginated_response([transaction_row(row) for row in page])
 

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -36,6 +37,25 @@ def descendants(pid: int) -> list[int]:
     for child in children_of(pid):
         found += [child, *descendants(child)]
     return found
+
+
+def started(pid: int) -> tuple[int, int] | None:
+    """(pid, start time in ticks): a process, not a pid a later one may reuse; None once gone or a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None if fields[0] in ("Z", "X") else (pid, int(fields[19]))
+
+
+def still_running(processes: list[tuple[int, int]], deadline: float) -> list[int]:
+    """Polls until every one of ``processes`` has ended (a zombie runs nothing and holds no
+    socket), or the deadline passes: the pids still running then."""
+    while True:
+        running = [pid for pid, start in processes if started(pid) == (pid, start)]
+        if not running or time.monotonic() >= deadline:
+            return running
+        time.sleep(0.05)  # a poll interval, not a synchronisation sleep
 
 
 def program(pid: int) -> str:
@@ -124,16 +144,18 @@ def test_sigterm_after_load_stops_nginx_gunicorn_and_daphne_within_10_s(settings
     user = UserFactory()
     token = session_start(user=user).access
     with front(redis_url=settings.REDIS_URL) as server:
-        everything = [server.process.pid, *descendants(server.process.pid)]
+        everything = [started(pid) for pid in (server.process.pid, *descendants(server.process.pid))]
         with ThreadPoolExecutor(16) as pool:
             statuses = list(pool.map(lambda _: get(f"{server.url}/api/v1/categories", token)[0], range(200)))
         assert statuses == [200] * 200
         with ExitStack() as sockets:  # open sockets do not hold the stop up
             for _ in range(5):
                 sockets.enter_context(connect(f"{server.ws_url}/ws/?token={token}", open_timeout=10))
+            deadline = time.monotonic() + STOP_SECONDS
             server.process.send_signal(signal.SIGTERM)
             assert server.process.wait(timeout=STOP_SECONDS) == 0
-        assert not [pid for pid in everything if Path(f"/proc/{pid}").exists()]
+        # config.serve reaps what it started, adopted orphans included (become_subreaper).
+        assert still_running([p for p in everything if p], deadline) == []
         with socket.socket() as probe:  # nobody listens on the port any more
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(("127.0.0.1", server.port))
@@ -142,7 +164,8 @@ def test_sigterm_after_load_stops_nginx_gunicorn_and_daphne_within_10_s(settings
 def test_a_dead_server_stops_the_set_for_the_supervisor_to_restart(settings):
     with front(redis_url=settings.REDIS_URL) as server:
         servers = roles(server)
-        everything = descendants(server.process.pid)
+        everything = [started(pid) for pid in descendants(server.process.pid)]
+        deadline = time.monotonic() + STOP_SECONDS
         os.kill(servers["daphne"], signal.SIGKILL)
         assert server.process.wait(timeout=STOP_SECONDS) != 0
-        assert not [pid for pid in everything if Path(f"/proc/{pid}").exists()]  # nginx and gunicorn too
+        assert still_running([p for p in everything if p], deadline) == []  # nginx and gunicorn too
