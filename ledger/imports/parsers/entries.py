@@ -3,13 +3,14 @@ each yields entries in the bank's sign (negative = money out), and this
 turns them into ParsedRow / RowError with the same rules as CSV."""
 
 import datetime
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 
 from .categories import IGNORE, CategoryMapper
 from .checks import RunningBalance, statement_warning
 from .types import ImportFileError, ParsedRow, Profile, RowError, RowProblem, Statement
-from .values import MAX_DATE, MIN_DATE, AmountParser, to_cents
+from .values import CENT, MAX_DATE, MIN_DATE, AmountParser, to_cents
 
 
 class Entry:
@@ -35,10 +36,22 @@ class Entry:
 _AMOUNTS = AmountParser("", "")
 
 
+_PLAIN = re.compile(r"([-+]?)(\d*)(?:[.,](\d*))?", re.ASCII)
+
+
 def bank_amount(text: str | None, column: str) -> Decimal:
-    """A statement format's amount text (always a decimal point or comma, no grouping)."""
+    """A statement format's amount text: OFX's TRNAMT, CAMT's Amt. Their syntax has no
+    grouping, one decimal point (or comma), and as many decimals as the bank likes:
+    -30.000, 8.85000, and -.50 are all real downloads."""
+    value = (text or "").strip().replace(" ", "")
+    match = _PLAIN.fullmatch(value)
+    if match and (match.group(2) or match.group(3)):
+        number = Decimal(f"{match.group(1)}{match.group(2) or '0'}.{match.group(3) or '0'}")
+        if number == number.quantize(CENT):
+            return to_cents(number.quantize(CENT), value)
+        raise RowProblem(f"Amount {value!r} has more than two decimal places.", column)
     try:
-        parsed = _AMOUNTS((text or "").replace(",", ".") if (text or "").count(",") == 1 else (text or ""))
+        parsed = _AMOUNTS(value)
     except RowProblem as exc:
         exc.column = column
         raise

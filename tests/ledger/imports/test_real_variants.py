@@ -7,6 +7,9 @@ bank's documented layout (none is copied from a bank or another project).
   a reversal of a credit (money out) and of a debit (money in), and ASN Bank's
   habit of writing the counterparty IBAN (18+ characters) where :61: allows a
   16-character customer reference.
+- OFX 1.02 (OFX spec 1.0.2, TRNAMT is an amount "with an optional decimal point" and no digit limit)
+  and CAMT.053 (ISO 20022 ActiveOrHistoricCurrencyAndAmount, up to five fraction digits): money
+  written with three to five decimals (-30.000, 8.850, 100.00000) or without a leading zero (-.50).
 """
 
 import datetime
@@ -74,3 +77,59 @@ def test_mt940_rows_that_miss_the_closing_balance_are_flagged():
     result = parse_file(wrong, filename="asn.940")
 
     assert any(w.startswith("balance mismatch") and "2099.75" in w for w in result.warnings), result.warnings
+
+
+def ofx(transactions: str) -> bytes:
+    return (
+        "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\nCHARSET:1252\n"
+        "COMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n<OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STMTRS>"
+        "<CURDEF>USD<BANKACCTFROM><BANKID>121000248<ACCTID>4455<ACCTTYPE>CHECKING</BANKACCTFROM>"
+        f"<BANKTRANLIST><DTSTART>20240301<DTEND>20240331{transactions}</BANKTRANLIST>"
+        "</STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n"
+    ).encode()
+
+
+def trn(fitid: str, amount: str, name: str) -> str:
+    return f"<STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20240305120000<TRNAMT>{amount}<FITID>{fitid}<NAME>{name}</STMTTRN>"
+
+
+def test_ofx_amounts_with_more_decimals_than_cents_or_no_leading_zero():
+    content = ofx(trn("1", "-30.000", "PHARMACY") + trn("2", "-3.77000", "COFFEE") + trn("3", "-.50", "FEE")
+                  + trn("4", "+1250.0", "PAYROLL"))  # fmt: skip
+
+    result = parse_file(content, filename="bank.ofx")
+
+    assert result.errors == []
+    assert [row.amount for row in result.rows] == [D("30.00"), D("3.77"), D("0.50"), D("-1250.00")]
+
+
+def test_an_ofx_amount_with_a_fraction_of_a_cent_is_a_row_error_naming_trnamt():
+    result = parse_file(ofx(trn("1", "-3.775", "ODD") + trn("2", "-1.00", "OK")), filename="bank.ofx")
+
+    assert [row.amount for row in result.rows] == [D("1.00")]
+    assert [(e.row_number, e.column, e.message) for e in result.errors] == [
+        (1, "TRNAMT", "Amount '-3.775' has more than two decimal places.")
+    ]
+
+
+CAMT_FIVE_DECIMALS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+ <BkToCstmrStmt><GrpHdr><MsgId>M1</MsgId><CreDtTm>2024-03-31T20:00:00</CreDtTm></GrpHdr>
+  <Stmt><Id>S1</Id><Acct><Id><IBAN>CH9300762011623852957</IBAN></Id><Ccy>CHF</Ccy></Acct>
+   <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">100.00000</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+    <Dt><Dt>2024-03-01</Dt></Dt></Bal>
+   <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="CHF">91.15000</Amt><CdtDbtInd>CRDT</CdtDbtInd>
+    <Dt><Dt>2024-03-31</Dt></Dt></Bal>
+   <Ntry><Amt Ccy="CHF">8.850</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
+    <BookgDt><Dt>2024-03-04</Dt></BookgDt><AcctSvcrRef>R1</AcctSvcrRef><AddtlNtryInf>Migros</AddtlNtryInf></Ntry>
+  </Stmt></BkToCstmrStmt></Document>
+"""
+
+
+def test_camt_amounts_with_three_and_five_decimals():
+    result = parse_file(CAMT_FIVE_DECIMALS, filename="camt.xml")
+
+    assert result.errors == []
+    assert [(row.amount, row.currency) for row in result.rows] == [(D("8.85"), "CHF")]
+    assert (result.statement.opening_balance, result.statement.closing_balance) == (D("100.00"), D("91.15"))
+    assert not any("mismatch" in warning for warning in result.warnings)
