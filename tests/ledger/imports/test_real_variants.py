@@ -9,13 +9,19 @@ bank's documented layout (none is copied from a bank or another project).
   16-character customer reference.
 - OFX 1.02 (OFX spec 1.0.2, TRNAMT is an amount "with an optional decimal point" and no digit limit)
   and CAMT.053 (ISO 20022 ActiveOrHistoricCurrencyAndAmount, up to five fraction digits): money
-  written with three to five decimals (-30.000, 8.850, 100.00000) or without a leading zero (-.50).
+  written with three to five decimals (-30.000, 8.850, 100.00000) or without a leading zero (-.50);
+  a fraction of a cent (a money-market fund's cash line, +115.8331) is rounded and said.
+- OFX 1.02 SGML with every element's end tag written where a nesting printer puts it (after the
+  elements that follow), and an OFX investment statement (INVSTMTRS) whose cash movements
+  (INVBANKTRAN) are a brokerage or cash-management account's transactions.
 """
 
 import datetime
 from decimal import Decimal
 
-from ledger.imports.parsers import parse_file
+import pytest
+
+from ledger.imports.parsers import ImportFileError, parse_file
 
 D = Decimal
 
@@ -103,13 +109,156 @@ def test_ofx_amounts_with_more_decimals_than_cents_or_no_leading_zero():
     assert [row.amount for row in result.rows] == [D("30.00"), D("3.77"), D("0.50"), D("-1250.00")]
 
 
-def test_an_ofx_amount_with_a_fraction_of_a_cent_is_a_row_error_naming_trnamt():
-    result = parse_file(ofx(trn("1", "-3.775", "ODD") + trn("2", "-1.00", "OK")), filename="bank.ofx")
+def test_an_ofx_amount_with_a_fraction_of_a_cent_is_rounded_and_the_preview_says_so():
+    result = parse_file(ofx(trn("1", "-3.775", "ODD") + trn("2", "-1.00", "OK") + trn("3", "+115.8331", "MMF")),
+                        filename="bank.ofx")  # fmt: skip
 
-    assert [row.amount for row in result.rows] == [D("1.00")]
-    assert [(e.row_number, e.column, e.message) for e in result.errors] == [
-        (1, "TRNAMT", "Amount '-3.775' has more than two decimal places.")
+    assert result.errors == []
+    assert [row.amount for row in result.rows] == [D("3.78"), D("1.00"), D("-115.83")]  # half to even
+    assert "rounded 2 amount(s) with fractions of a cent to cents (rows 1, 3)" in result.warnings
+
+
+# OFX 1.02 as a nesting pretty-printer writes it: every element gets an end tag, placed after the
+# elements that follow it (as in American Express's "Quicken Web Connect" downloads).
+OFX_NESTED_END_TAGS = b"""OFXHEADER:100
+DATA:OFXSGML
+VERSION:102
+SECURITY:NONE
+ENCODING:USASCII
+CHARSET:1252
+COMPRESSION:NONE
+OLDFILEUID:NONE
+NEWFILEUID:NONE
+
+<OFX>
+ <SIGNONMSGSRSV1>
+  <SONRS>
+   <STATUS>
+    <CODE>0
+     <SEVERITY>INFO
+     </SEVERITY>
+    </CODE>
+   </STATUS>
+   <DTSERVER>20240320083600.212[-7:MST]
+   </DTSERVER>
+  </SONRS>
+ </SIGNONMSGSRSV1>
+ <CREDITCARDMSGSRSV1>
+  <CCSTMTTRNRS>
+   <TRNUID>0
+    <STATUS>
+     <CODE>0
+      <SEVERITY>INFO
+      </SEVERITY>
+     </CODE>
+    </STATUS>
+    <CCSTMTRS>
+     <CURDEF>USD
+      <CCACCTFROM>
+       <ACCTID>379700001111222
+       </ACCTID>
+      </CCACCTFROM>
+      <BANKTRANLIST>
+       <DTSTART>20240301
+        <DTEND>20240320
+         <STMTTRN>
+          <TRNTYPE>DEBIT
+           <DTPOSTED>20240304000000.000[-7:MST]
+            <TRNAMT>-143.94
+             <FITID>320240640255184014
+              <NAME>WHOLEFDS MKT
+               <MEMO></MEMO>
+              </NAME>
+             </FITID>
+            </TRNAMT>
+           </DTPOSTED>
+          </TRNTYPE>
+         </STMTTRN>
+         <STMTTRN>
+          <TRNTYPE>CREDIT
+           <DTPOSTED>20240312000000.000[-7:MST]
+            <TRNAMT>500.00
+             <FITID>320240720255184015
+              <NAME>AUTOPAY PAYMENT - THANK YOU
+              </NAME>
+             </FITID>
+            </TRNAMT>
+           </DTPOSTED>
+          </TRNTYPE>
+         </STMTTRN>
+        </DTEND>
+       </DTSTART>
+      </BANKTRANLIST>
+     </CURDEF>
+    </CCSTMTRS>
+   </TRNUID>
+  </CCSTMTTRNRS>
+ </CREDITCARDMSGSRSV1>
+</OFX>
+"""
+
+
+def test_ofx_sgml_with_end_tags_for_elements_written_out_of_place():
+    result = parse_file(OFX_NESTED_END_TAGS, filename="amex.qfx")
+
+    assert result.errors == []
+    assert [(row.date, row.amount, row.payee, row.external_id) for row in result.rows] == [
+        (datetime.date(2024, 3, 4), D("143.94"), "WHOLEFDS MKT", "320240640255184014"),  # a charge: money out
+        (datetime.date(2024, 3, 12), D("-500.00"), "AUTOPAY PAYMENT - THANK YOU", "320240720255184015"),
     ]
+    assert (result.statement.currency, result.statement.account_ref) == ("USD", "379700001111222")
+
+
+# OFX 1.02 investment statement (OFX spec section 13.9.2: INVSTMTRS, INVTRANLIST with INVBANKTRAN
+# and a BUYMF), as brokerages' cash-management accounts download it.
+OFX_INVESTMENT = b"""OFXHEADER:100
+DATA:OFXSGML
+VERSION:102
+SECURITY:NONE
+ENCODING:USASCII
+CHARSET:1252
+COMPRESSION:NONE
+OLDFILEUID:NONE
+NEWFILEUID:NONE
+
+<OFX>
+<INVSTMTMSGSRSV1><INVSTMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>
+<INVSTMTRS><DTASOF>20240331<CURDEF>USD<INVACCTFROM><BROKERID>fidelity.com<ACCTID>Z12345678</INVACCTFROM>
+<INVTRANLIST><DTSTART>20240301<DTEND>20240331
+<INVBANKTRAN><STMTTRN><TRNTYPE>DEBIT<DTPOSTED>20240305<TRNAMT>-64.12<FITID>X1<NAME>COSTCO WHSE #0115</STMTTRN>
+<SUBACCTFUND>CASH</INVBANKTRAN>
+<INVBANKTRAN><STMTTRN><TRNTYPE>DIRECTDEP<DTPOSTED>20240315<TRNAMT>3100.00<FITID>X2<NAME>ACME CORP PAYROLL</STMTTRN>
+<SUBACCTFUND>CASH</INVBANKTRAN>
+<BUYMF><INVBUY><INVTRAN><FITID>X3<DTTRADE>20240318</INVTRAN><SECID><UNIQUEID>31617H102<UNIQUEIDTYPE>CUSIP</SECID>
+<UNITS>10<UNITPRICE>100<TOTAL>-1000<SUBACCTSEC>CASH<SUBACCTFUND>CASH</INVBUY><BUYTYPE>BUY</BUYMF>
+</INVTRANLIST>
+<INVBAL><AVAILCASH>2035.88<MARGINBALANCE>0<SHORTBALANCE>0</INVBAL>
+</INVSTMTRS></INVSTMTTRNRS></INVSTMTMSGSRSV1>
+</OFX>
+"""
+
+
+def test_ofx_investment_statement_imports_its_cash_movements_and_says_what_it_left_out():
+    result = parse_file(OFX_INVESTMENT, filename="brokerage.ofx")
+
+    assert [(row.amount, row.payee, row.external_id) for row in result.rows] == [
+        (D("64.12"), "COSTCO WHSE #0115", "X1"),
+        (D("-3100.00"), "ACME CORP PAYROLL", "X2"),
+    ]
+    assert result.statement.account_ref == "Z12345678"
+    assert any(w.startswith("not imported: 1 investment transaction(s)") for w in result.warnings), result.warnings
+
+
+def test_ofx_investment_statement_without_cash_movements_is_refused_saying_why():
+    trades_only = OFX_INVESTMENT.replace(b"<INVBANKTRAN>", b"<XINV>").replace(b"</INVBANKTRAN>", b"</XINV>")
+    start, end = trades_only.index(b"<XINV>"), trades_only.rindex(b"</XINV>") + len(b"</XINV>")
+    trades_only = trades_only[:start] + trades_only[end:]
+
+    with pytest.raises(ImportFileError) as caught:
+        parse_file(trades_only, filename="brokerage.ofx")
+
+    assert caught.value.code == "no_rows"
+    assert "investment statement with no cash movements" in caught.value.message
 
 
 CAMT_FIVE_DECIMALS = b"""<?xml version="1.0" encoding="UTF-8"?>
