@@ -10,6 +10,7 @@ from lxml import etree
 
 from .entries import EntriesParse, Entry, bank_amount
 from .types import ImportFileError, Profile, RowProblem, Statement
+from .values import CENT
 
 _NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:camt\.053\.001\.(\d{2})")
 _ENTITY = re.compile(rb"<!DOCTYPE[^>\[]*\[[^\]]*<!ENTITY", re.IGNORECASE | re.DOTALL)
@@ -107,6 +108,7 @@ class _Entries:
         except RowProblem:
             return
         statement.currency = statement.currency or currency
+        value = value.quantize(CENT)
         if code in OPENING_CODES and statement.opening_balance is None:
             statement.opening_balance = value
         elif code in CLOSING_CODES:

@@ -3,13 +3,14 @@ each yields entries in the bank's sign (negative = money out), and this
 turns them into ParsedRow / RowError with the same rules as CSV."""
 
 import datetime
+import re
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from .categories import IGNORE, CategoryMapper
 from .checks import RunningBalance, statement_warning
 from .types import ImportFileError, ParsedRow, Profile, RowError, RowProblem, Statement
-from .values import MAX_DATE, MIN_DATE, AmountParser, to_cents
+from .values import CENT, MAX_DATE, MIN_DATE, AmountParser, to_cents
 
 
 class Entry:
@@ -35,10 +36,20 @@ class Entry:
 _AMOUNTS = AmountParser("", "")
 
 
+_PLAIN = re.compile(r"([-+]?)(\d*)(?:[.,](\d*))?", re.ASCII)
+
+
 def bank_amount(text: str | None, column: str) -> Decimal:
-    """A statement format's amount text (always a decimal point or comma, no grouping)."""
+    """A statement format's amount text: OFX's TRNAMT, CAMT's Amt. Their syntax has no
+    grouping, one decimal point (or comma), and as many decimals as the bank likes:
+    -30.000, 8.85000, -.50 and +115.8331 are all real downloads."""
+    value = (text or "").strip().replace(" ", "")
+    match = _PLAIN.fullmatch(value)
+    if match and (match.group(2) or match.group(3)):
+        # Exact: a fraction of a cent (a money-market fund's cash line) is rounded, and said, by EntriesParse.
+        return Decimal(f"{match.group(1)}{match.group(2) or '0'}.{match.group(3) or '0'}")
     try:
-        parsed = _AMOUNTS((text or "").replace(",", ".") if (text or "").count(",") == 1 else (text or ""))
+        parsed = _AMOUNTS(value)
     except RowProblem as exc:
         exc.column = column
         raise
@@ -73,6 +84,7 @@ class EntriesParse:
         count = 0
         errors = False
         balances = RunningBalance()
+        rounded: list[int] = []
         for entry in self._entries:
             count += 1
             if entry.skip:
@@ -85,7 +97,11 @@ class EntriesParse:
                 if category == IGNORE:
                     self.skipped += 1
                     continue
-                amount = to_cents(-entry.bank_amount)
+                amount = -entry.bank_amount
+                if amount != amount.quantize(CENT):
+                    amount = amount.quantize(CENT, ROUND_HALF_EVEN)
+                    rounded.append(entry.number)
+                amount = to_cents(amount)
                 if not amount:
                     raise RowProblem("Amount is zero.", "amount")
                 row = ParsedRow(
@@ -111,6 +127,9 @@ class EntriesParse:
         if not count:
             raise ImportFileError("no_rows", f"The {self.format.upper()} file has no transactions in it.",
                                   "Check the export's date range.")  # fmt: skip
+        if rounded:
+            shown = ", ".join(map(str, rounded[:10])) + (", ..." if len(rounded) > 10 else "")
+            self.warnings.append(f"rounded {len(rounded)} amount(s) with fractions of a cent to cents (rows {shown})")
         self.warnings.extend(balances.warnings())
         if warning := statement_warning(self.statement, total, errors):
             self.warnings.append(warning)

@@ -14,7 +14,7 @@ from ofxtools.Parser import OFXTree, ParseError, TreeBuilder
 
 from .entries import EntriesParse, Entry, bank_amount
 from .types import ImportFileError, Profile, RowProblem, Statement
-from .values import decode
+from .values import CENT, decode
 
 V1_VERSIONS = {"102", "103", "151", "160"}
 V2_VERSIONS = {"200", "201", "202", "203", "210", "211", "220"}
@@ -23,6 +23,9 @@ _XML_VERSION = re.compile(r"<\?OFX[^>]*VERSION\s*=\s*\"(\d+)\"", re.IGNORECASE)
 _BODY = re.compile(r"<OFX>", re.IGNORECASE)
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9._]*)>")
 _TRANSACTION_TAGS = re.compile(r"(<STMTTRN>|</STMTTRN>|</BANKTRANLIST>)")
+_VALUED = re.compile(r"<([A-Z][A-Z0-9._]*)>[ \t]*[^<\s]")
+_EMPTY_ELEMENT = re.compile(r"<([A-Z][A-Z0-9._]*)>\s*</\1>")
+_END_TAG = re.compile(r"</([A-Z][A-Z0-9._]*)>")
 _DATE_TIME = re.compile(r"<(DTPOSTED|DTUSER|DTASOF)>\s*(\d{8})[^<\r\n]*")
 _SGML_HEADER = (
     "OFXHEADER:100\nDATA:OFXSGML\nVERSION:{version}\nSECURITY:NONE\nENCODING:UTF-8\nCHARSET:NONE\n"
@@ -93,8 +96,23 @@ def _clean(text: str) -> tuple[str, str]:
     body = _TAG.sub(lambda m: f"<{m.group(1)}{m.group(2).upper()}>", body)
     body = _DATE_TIME.sub(lambda m: f"<{m.group(1)}>{m.group(2)}", body)
     if kind == "sgml":
+        body = _drop_element_end_tags(body)
         body = _close_transactions(body)
     return (_XML_HEADER if kind == "xml" else _SGML_HEADER).format(version=version) + body, kind
+
+
+def _drop_element_end_tags(body: str) -> str:
+    """In OFX 1.x SGML an element (a tag with a value) needs no end tag, and some
+    banks' software writes the end tags where a nesting printer puts them, after
+    the next element (</SEVERITY></CODE> closing <CODE>0<SEVERITY>INFO): the
+    tokenizer then sees mismatched tags. An element is never an aggregate, so
+    every end tag of a name that carries a value somewhere in the file can go;
+    an empty element's pair (<MEMO></MEMO>) goes first, whole."""
+    elements = {match.group(1) for match in _VALUED.finditer(body)}
+    if not elements:
+        return body
+    body = _EMPTY_ELEMENT.sub(lambda m: "" if m.group(1) in elements else m.group(0), body)
+    return _END_TAG.sub(lambda m: "" if m.group(1) in elements else m.group(0), body)
 
 
 def _close_transactions(body: str) -> str:
@@ -129,23 +147,46 @@ def parse_ofx(content: bytes, profile: Profile | None) -> EntriesParse:
     except Exception as exc:  # ofxtools raises several unrelated types for malformed files
         raise ImportFileError("bad_ofx", f"The OFX file could not be read: {exc}", "Download it again from the bank.")
     statement = Statement()
-    statements = [element for element in root.iter() if element.tag in ("STMTRS", "CCSTMTRS")]
+    statements = [element for element in root.iter() if element.tag in ("STMTRS", "CCSTMTRS", "INVSTMTRS")]
     if not statements:
         raise ImportFileError("no_rows", "The OFX file has no bank or card statement in it.")
+    warnings = []
+    # A brokerage or cash-management account's statement: its cash movements (INVBANKTRAN, each a
+    # STMTTRN) are the account's transactions; trades, income and reinvestments are not imported.
+    trades = sum(
+        1
+        for element in statements
+        if element.tag == "INVSTMTRS"
+        for listed in element.iterfind("INVTRANLIST/*")
+        if listed.tag not in ("INVBANKTRAN", "DTSTART", "DTEND")
+    )
+    if trades:
+        warnings.append(
+            f"not imported: {trades} investment transaction(s) of the investment statement (trades, income, "
+            "reinvestments); only its cash movements (INVBANKTRAN) are"
+        )
+    if all(element.tag == "INVSTMTRS" for element in statements) and not any(
+        element.find("INVTRANLIST/INVBANKTRAN") is not None for element in statements
+    ):
+        raise ImportFileError(
+            "no_rows",
+            "The OFX file is an investment statement with no cash movements (INVBANKTRAN) in it.",
+            "Tally imports bank, card and cash transactions; trades and holdings are not imported.",
+        )
     for element in statements:
         statement.currency = statement.currency or (element.findtext("CURDEF") or "").strip()
-        account = element.find("BANKACCTFROM")
-        account = account if account is not None else element.find("CCACCTFROM")
+        accounts = (element.find(tag) for tag in ("BANKACCTFROM", "CCACCTFROM", "INVACCTFROM"))
+        account = next((found for found in accounts if found is not None), None)
         if account is not None and not statement.account_ref:
             statement.account_ref = (account.findtext("ACCTID") or "").strip()
         balance = element.find("LEDGERBAL")
         if balance is not None:
             try:
-                statement.closing_balance = bank_amount(balance.findtext("BALAMT"), "BALAMT")
+                statement.closing_balance = bank_amount(balance.findtext("BALAMT"), "BALAMT").quantize(CENT)
                 statement.closing_date = _date(balance.findtext("DTASOF"))
             except RowProblem:
                 pass
-    return EntriesParse("ofx", profile, _entries(statements), statement)
+    return EntriesParse("ofx", profile, _entries(statements), statement, warnings)
 
 
 def _entries(statements):

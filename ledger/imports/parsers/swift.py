@@ -7,15 +7,17 @@ whole text is the description."""
 
 import datetime
 import re
+from decimal import Decimal
 
 import mt940
 
 from .entries import EntriesParse, Entry
 from .types import ImportFileError, Profile, Statement
-from .values import decode
+from .values import CENT, decode
 
 _SLASH_TAG = re.compile(r"/(NAME|REMI|EREF|USTD|ORDP|BENM|IBAN|BIC|TRTP|CSID|MARF|SVCL|ID)/", re.IGNORECASE)
 _GERMAN = re.compile(r"\?(\d{2})")
+_BALANCE = re.compile(r"(?m)^:6([02])[FM]?:([DC])\d{6}[A-Z]{3}([\d,]*)")
 _EMPTY_REFERENCES = {"", "NONREF", "NOTPROVIDED"}
 
 
@@ -41,26 +43,65 @@ def _details(text: str) -> tuple[str, str]:
     return "", flat.strip()
 
 
+def _read(text: str):
+    try:
+        transactions = mt940.models.Transactions()
+        transactions.parse(text)
+        return transactions
+    except Exception as exc:  # mt-940 raises bare exceptions for malformed tags
+        failure = exc
+    # ASN Bank (and others) write the counterparty IBAN, up to 34 characters, where :61: allows a
+    # 16-character customer reference; mt-940's StatementASNB reads that wider field.
+    try:
+        transactions = mt940.models.Transactions(tags={61: mt940.tags.StatementASNB()})
+        transactions.parse(text)
+        return transactions
+    except Exception:
+        pass
+    detail = str(failure).strip().splitlines()[0][:300] if str(failure).strip() else type(failure).__name__
+    raise ImportFileError("bad_mt940", f"The MT940 file could not be read: {detail}",
+                          "Download the statement again, or as CAMT.053 or CSV.")  # fmt: skip
+
+
 def parse_mt940(content: bytes, profile: Profile | None) -> EntriesParse:
     text = decode(content, profile.encoding if profile else "")
-    transactions = mt940.models.Transactions()
-    try:
-        transactions.parse(text)
-    except Exception as exc:  # mt-940 raises bare exceptions for malformed tags
-        raise ImportFileError("bad_mt940", f"The MT940 file could not be read: {exc}")
+    transactions = _read(text)
     data = transactions.data
     statement = Statement(account_ref=str(data.get("account_identification", "") or ""))
     opening = data.get("final_opening_balance")
-    closing = data.get("final_closing_balance")
     if opening is not None:
-        statement.opening_balance = opening.amount.amount
         statement.currency = opening.amount.currency or ""
-    if closing is not None:
-        statement.closing_balance = closing.amount.amount
-    if len({t.data.get("transaction_reference") for t in transactions}) > 1:
-        # mt-940 keeps the last statement's balances only; they do not bracket all the rows.
-        statement.opening_balance = statement.closing_balance = None
+    statement.opening_balance, statement.closing_balance = _bracket(text)
     return EntriesParse("mt940", profile, _entries(transactions, statement), statement)
+
+
+def _bracket(text: str) -> tuple[Decimal | None, Decimal | None]:
+    """The opening and closing balances that bracket every row of the file. A file
+    often holds several statements (one per day, or a statement continued with
+    :60M:/:62M:), and their :20: references may all be the same: the first opening
+    and the last closing bracket the rows when each statement opens at the
+    balance the one before it closed at; otherwise the file cannot be checked."""
+    pairs: list[list[Decimal | None]] = []
+    for match in _BALANCE.finditer(text):
+        value = Decimal(match.group(3).replace(",", ".").rstrip(".") or "0").quantize(CENT)
+        value = -value if match.group(2) == "D" else value
+        if match.group(1) == "0":
+            pairs.append([value, None])
+        elif pairs and pairs[-1][1] is None:
+            pairs[-1][1] = value
+    if not pairs or any(closing is None for _, closing in pairs):
+        return None, None
+    if any(later[0] != earlier[1] for earlier, later in zip(pairs, pairs[1:], strict=False)):
+        return None, None
+    return pairs[0][0], pairs[-1][1]
+
+
+def _signed(value, mark: str | None):
+    """The bank's signed amount from the :61: debit/credit mark: D and RC (reversal of a
+    credit) take money out, C and RD (reversal of a debit) put it back; mt-940 itself
+    negates a plain D only, so a reversed credit would read as money in."""
+    mark = (mark or "").upper()
+    return -abs(value) if mark in ("D", "RC") else abs(value)
 
 
 def _entries(transactions, statement: Statement):
@@ -79,7 +120,7 @@ def _entries(transactions, statement: Statement):
             number,
             raw,
             date=None if date is None else datetime.date(date.year, date.month, date.day),
-            bank_amount=amount.amount if amount is not None else None,
+            bank_amount=_signed(amount.amount, data.get("status")) if amount is not None else None,
             payee=payee,
             description=description,
             currency=(amount.currency if amount is not None else "") or statement.currency,
