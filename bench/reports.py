@@ -40,6 +40,7 @@ from accounts.models import User  # noqa: E402
 from bench.timing import timed  # noqa: E402
 from budgets.models import Budget, BudgetPeriod  # noqa: E402
 from budgets.reports import budget_performance_report, months_back  # noqa: E402
+from config.renderers import FastJSONRenderer  # noqa: E402
 from ledger.books.selectors import net_worth_series  # noqa: E402
 from ledger.models import Account, SplitLine, Transaction  # noqa: E402
 from ledger.reports import selectors  # noqa: E402
@@ -122,6 +123,24 @@ def _seed_budgets(user, today):
         BudgetPeriod.objects.bulk_create(periods)
 
 
+def _spending_json(**query):
+    """The spending report's JSON answer, rendered (the view's path without the request)."""
+    return FastJSONRenderer().render(selectors.spending_report_json(**query))
+
+
+def _api_call(user, path, query):
+    from rest_framework.test import APIClient
+
+    client = APIClient(SERVER_NAME="localhost")
+    client.force_authenticate(user=user)
+
+    def run():
+        response = client.get(path, query)
+        assert response.status_code == 200, (path, response.content[:300])
+
+    return run
+
+
 def dashboard_calls(user, today):
     """The live page's reads after sign-in, in process: (path, query) in the order the page sends them."""
     from rest_framework.test import APIClient
@@ -175,9 +194,27 @@ def main():
         since = (until - datetime.timedelta(days=365)).replace(day=1)
         span = {"user": user, "since": since, "until": until}
         results = {
-            "spending_category_month": timed(lambda: selectors.spending_report(**span), args.iterations),
+            # Spending as the endpoint answers JSON: the selector and the renderer's bytes.
+            "spending_category_month": timed(lambda: _spending_json(**span), args.iterations),
             "spending_merchant_week": timed(
-                lambda: selectors.spending_report(**span, group_by="merchant", interval="week"), args.iterations
+                lambda: _spending_json(**span, group_by="merchant", interval="week"), args.iterations
+            ),
+            # The same through the URL router, view and renderer (in process), and with limit=10.
+            "api_spending_merchant_week": timed(
+                _api_call(
+                    user,
+                    "/api/v1/reports/spending",
+                    {"since": since, "until": until, "group_by": "merchant", "interval": "week"},
+                ),
+                args.iterations,
+            ),
+            "api_spending_merchant_week_limit_10": timed(
+                _api_call(
+                    user,
+                    "/api/v1/reports/spending",
+                    {"since": since, "until": until, "group_by": "merchant", "interval": "week", "limit": 10},
+                ),
+                args.iterations,
             ),
             "cashflow_month": timed(lambda: selectors.cashflow_report(**span), args.iterations),
             "trends_month": timed(lambda: selectors.trends_report(user=user, until=until), args.iterations),

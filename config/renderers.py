@@ -16,16 +16,43 @@ from rest_framework.utils.encoders import JSONEncoder
 
 # Dates and datetimes (and dataclasses, which DRF refuses) go to DRF's encoder.
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-_encoder = JSONEncoder()
+
+
+class RawJSON:
+    """JSON text built elsewhere (a report PostgreSQL rendered), answered as it
+    is: orjson writes it in place; DRF's encoder (an indent asked for) parses it."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+class _Encoder(JSONEncoder):
+    def default(self, obj):
+        if isinstance(obj, RawJSON):
+            return orjson.loads(obj.text)
+        return super().default(obj)
+
+
+_encoder = _Encoder()
+
+
+def _default(obj):
+    if isinstance(obj, RawJSON):
+        return orjson.Fragment(obj.text)
+    return _encoder.default(obj)
 
 
 class FastJSONRenderer(JSONRenderer):
+    encoder_class = _Encoder
+
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
         if self.get_indent(accepted_media_type, renderer_context or {}):
             return super().render(data, accepted_media_type, renderer_context)
         try:
-            return orjson.dumps(data, default=_encoder.default, option=_OPTIONS)
+            return orjson.dumps(data, default=_default, option=_OPTIONS)
         except (orjson.JSONEncodeError, TypeError, ValueError):
             return super().render(data, accepted_media_type, renderer_context)

@@ -10,6 +10,7 @@ from ledger.currency.serializers import UnconvertedSerializer
 from ledger.reports.selectors import INTERVALS, SPENDING_GROUPS
 
 MAX_RANGE_DAYS = 3653  # ten years
+MAX_GROUPS_LIMIT = 1000
 
 
 def _months_back(day: datetime.date, months: int) -> datetime.date:
@@ -39,6 +40,13 @@ class ReportQuerySerializer(serializers.Serializer):
 
 class SpendingQuerySerializer(ReportQuerySerializer):
     group_by = serializers.ChoiceField(choices=list(SPENDING_GROUPS), default="category")
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_GROUPS_LIMIT,
+        help_text="At most this many groups per period (the largest); the rest are summed into the period's "
+        "`other`. Default: every group (a year of weeks by merchant can be tens of thousands).",
+    )
 
 
 class TrendsQuerySerializer(ReportQuerySerializer):
@@ -57,10 +65,21 @@ class SpendingGroupSerializer(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+class SpendingOtherSerializer(serializers.Serializer):
+    amount = AsciiDecimalField(max_digits=20, decimal_places=2)
+    count = serializers.IntegerField(help_text="Rows (split lines) in the groups summed here.")
+    groups = serializers.IntegerField(help_text="How many groups were summed here.")
+
+
 class SpendingPeriodSerializer(serializers.Serializer):
     period = BoundedDateField()
-    total = AsciiDecimalField(max_digits=20, decimal_places=2)
-    groups = SpendingGroupSerializer(many=True)
+    total = AsciiDecimalField(max_digits=20, decimal_places=2, help_text="Every group's, `other` included.")
+    groups = SpendingGroupSerializer(many=True, help_text="Largest first, then by name (no name last).")
+    other = SpendingOtherSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Only with `limit`: the groups after the first `limit`, summed (null when there were no more).",
+    )
 
 
 class SpendingReportSerializer(_ReportBase):

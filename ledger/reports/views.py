@@ -75,12 +75,21 @@ class SpendingReportView(ReportView):
         "listed in `unconverted`.",
     )
     def get(self, request):
-        data = selectors.spending_report(user=request.user, **self.query(request))
-        rows = [
-            {"period": p["period"], "key": g["key"], "amount": g["amount"], "count": g["count"]}
-            for p in data["periods"]
-            for g in p["groups"]
-        ]
+        query = self.query(request)
+        if not self.as_csv:
+            # Periods and groups are JSON PostgreSQL built, rendered as they are (no serializer per group).
+            return Response(selectors.spending_report_json(user=request.user, **query))
+        data = selectors.spending_report(user=request.user, **query)
+        rows = []
+        for p in data["periods"]:
+            rows += [
+                {"period": p["period"], "key": g["key"], "amount": g["amount"], "count": g["count"]}
+                for g in p["groups"]
+            ]
+            if p.get("other"):  # with limit: the period's other groups as one row after them
+                other = p["other"]
+                rows.append({"period": p["period"], "key": f"other {other['groups']} groups", "amount": other["amount"],
+                             "count": other["count"]})  # fmt: skip
         return self.answer(data, s.SpendingReportSerializer, rows)
 
 

@@ -62,9 +62,13 @@ class Compiled:
     constants: dict = field(default_factory=dict)
 
     def prepare(self, fact_rows):
+        self.prepare_values({leaf.field: {row[leaf.field] for row in fact_rows} for leaf in self.regexes})
+
+    def prepare_values(self, values: dict):
+        """As prepare, from each regex field's distinct values ({field: set})."""
         from ledger.rules.regex import regex_prepare
 
-        regex_prepare(self.regexes, fact_rows)
+        regex_prepare(self.regexes, values)
 
     def matches(self, facts: dict) -> bool:
         return self.predicate(facts)

@@ -18,7 +18,7 @@ from ledger.models import Rule, SplitLine, Tag, Transaction
 from ledger.rules.actions import actions_compile
 from ledger.rules.conditions import conditions_compile
 from ledger.rules.errors import Problems
-from ledger.rules.fields import Draft, fact_getters, facts
+from ledger.rules.fields import CHANGE_FACTS, FACT_SOURCES, Draft, fact_getters, facts
 from ledger.transactions.audit import By, Change, changes_record
 from ledger.transactions.tags import TransactionTag, tags_resolve
 from merchants.categories import Category
@@ -62,8 +62,10 @@ class RuleSet:
         fields = set()
         for rule in rules:
             fields |= rule.conditions.fields
+        self.reads = frozenset(fields)
+        self.regex_fields = frozenset(leaf.field for rule in rules for leaf in rule.conditions.regexes)
         self.getters = fact_getters(sorted(fields))
-        self.scan = _scanner(rules, fields)
+        self.scan, self.scan_draft = _scanner(rules, fields)
         self.hits: Counter = Counter()
 
     @classmethod
@@ -90,18 +92,19 @@ class RuleSet:
 
     def prepare(self, drafts):
         """Answer the regex leaves for these drafts in one query per pattern."""
-        if not any(rule.conditions.regexes for rule in self.rules):
+        if not self.regex_fields:
             return
-        rows = [facts(d, self.getters) for d in drafts]
+        values = {name: {get(d) for d in drafts} for name, get in fact_getters(sorted(self.regex_fields))}
         for rule in self.rules:
             if rule.conditions.regexes:
-                rule.conditions.prepare(rows)
+                rule.conditions.prepare_values(values)
 
     def run(self, draft) -> list[Change]:
         """Apply the matching rules to one draft, in order; -> its changes."""
-        changes = []
-        current = facts(draft, self.getters)
-        pending, at = self.scan(current), 0
+        pending = self.scan_draft(draft)
+        if not pending:
+            return []
+        changes, at = [], 0
         while at < len(pending):
             index = pending[at]
             at += 1
@@ -111,10 +114,9 @@ class RuleSet:
             if changed:
                 changes.extend(Change(draft.id, name, old, new, rule.id) for name, old, new in changed)
                 # Later rules see what earlier ones did (a category set here can be matched there):
-                # when a fact a condition reads has changed, the rules after this one are asked again.
-                after = facts(draft, self.getters)
-                if after != current:
-                    current = after
+                # when the change moved a fact some condition reads, the rules after this one are asked again.
+                if any(self.reads & CHANGE_FACTS.get(name, _NONE) for name, _old, _new in changed):
+                    current = facts(draft, self.getters)
                     for other in self.rules:
                         if other.conditions.regexes:
                             other.conditions.prepare([current])
@@ -124,26 +126,35 @@ class RuleSet:
         return changes
 
 
+_NONE = frozenset()
 _CONSTANT = re.compile(r"_c(\d+)_")
 
 
 def _scanner(rules: list[CompiledRule], fields):
-    """One function facts -> indexes of the rules whose conditions hold, in
-    order: each fact read once, each condition one inline expression."""
-    lines = ["def scan(f):"]
-    lines += [f"    x_{name} = f[{name!r}]" for name in sorted(fields)]
-    lines.append("    hits = []")
-    namespace = {}
+    """Two functions -> indexes of the rules whose conditions hold, in order:
+    `scan(facts)` over a facts dict, and `scan_draft(draft)`, which works the
+    facts out of the draft inline (no dict, no getter calls: an import asks
+    this once per row). Each fact is read once, each condition is one inline
+    expression, the constants are the functions' defaults (local reads)."""
+    body, constants = [], {}
     for index, rule in enumerate(rules):
         # Each rule's constants are renamed apart (_c0_ -> _r3c0_) to share one namespace.
         source = _CONSTANT.sub(lambda m, i=index: f"_r{i}c{m.group(1)}_", rule.conditions.source)
         for name, value in rule.conditions.constants.items():
-            namespace[_CONSTANT.sub(lambda m, i=index: f"_r{i}c{m.group(1)}_", name)] = value
-        lines.append(f"    if {source}:")
-        lines.append(f"        hits.append({index})")
-    lines.append("    return hits")
+            constants[_CONSTANT.sub(lambda m, i=index: f"_r{i}c{m.group(1)}_", name)] = value
+        body.append(f"    if {source}:")
+        body.append(f"        hits.append({index})")
+    body.append("    return hits")
+    defaults = "".join(f", {name}={name}" for name in constants)
+    lines = [f"def scan(f{defaults}):"]
+    lines += [f"    x_{name} = f[{name!r}]" for name in sorted(fields)]
+    lines += ["    hits = []", *body]
+    lines.append(f"def scan_draft(d{defaults}):")
+    lines += [f"    x_{name} = {FACT_SOURCES[name]}" for name in sorted(fields)]
+    lines += ["    hits = []", *body]
+    namespace = dict(constants)
     exec("\n".join(lines), namespace)  # noqa: S102 (source built from validated trees, values are constants)
-    return namespace["scan"]
+    return namespace["scan"], namespace["scan_draft"]
 
 
 class Outcome:

@@ -130,23 +130,35 @@ class Draft:
         )
 
 
-_GETTERS = {
-    "merchant_raw": lambda d: (d.merchant_raw or "").lower(),
-    "merchant": lambda d: (d.merchant_name or d.merchant_raw or "").lower(),
-    "notes": lambda d: (d.notes or "").lower(),
-    "amount": lambda d: d.amount,
-    "abs_amount": lambda d: abs(d.amount),
-    "direction": lambda d: "out" if d.amount > 0 else "in",
-    "currency": lambda d: (d.currency or "").lower(),
-    "date": lambda d: d.date,
-    "weekday": lambda d: d.date.isoweekday(),
-    "day_of_month": lambda d: d.date.day,
-    "account": lambda d: (d.account_name or "").lower(),
-    "account_kind": lambda d: (d.account_kind or "").lower(),
-    "category": lambda d: (d.category or "").lower(),
-    "bank_category": lambda d: (d.bank_category or "").lower(),
-    "tags": lambda d: frozenset(t.lower() for t in d.tags),
-    "source": lambda d: (d.source or "").lower(),
+# Each field's value as conditions see it (text lowered), as a Python
+# expression over a draft `d`: the scanner (engine.RuleSet) inlines these, and
+# the getters below are the same expressions as functions.
+FACT_SOURCES = {
+    "merchant_raw": '(d.merchant_raw or "").lower()',
+    "merchant": '(d.merchant_name or d.merchant_raw or "").lower()',
+    "notes": '(d.notes or "").lower()',
+    "amount": "d.amount",
+    "abs_amount": "abs(d.amount)",
+    "direction": '("out" if d.amount > 0 else "in")',
+    "currency": '(d.currency or "").lower()',
+    "date": "d.date",
+    "weekday": "d.date.isoweekday()",
+    "day_of_month": "d.date.day",
+    "account": '(d.account_name or "").lower()',
+    "account_kind": '(d.account_kind or "").lower()',
+    "category": '(d.category or "").lower()',
+    "bank_category": '(d.bank_category or "").lower()',
+    "tags": "frozenset(t.lower() for t in d.tags)",
+    "source": '(d.source or "").lower()',
+}
+_GETTERS = {name: eval(f"lambda d: {source}") for name, source in FACT_SOURCES.items()}  # noqa: S307 (constants)
+
+# The facts a change (engine.Change.field) can move: only these make later rules be asked again.
+CHANGE_FACTS = {
+    "category": frozenset({"category"}),
+    "merchant": frozenset({"merchant"}),
+    "notes": frozenset({"notes"}),
+    "tags": frozenset({"tags"}),
 }
 
 

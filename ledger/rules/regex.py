@@ -40,21 +40,20 @@ def regex_validate(pattern: str) -> str | None:
     return None
 
 
-def regex_prepare(leaves, fact_rows) -> None:
+def regex_prepare(leaves, values: dict) -> None:
     """Fill each leaf's `matched` with the values of its field, among these
-    facts, that its pattern matches: one query per pattern over the distinct
+    (`values`: {field: set of values}), that its pattern matches: one query per pattern over the distinct
     values, whatever the number of rows. Values already checked are skipped,
     so a long import asks once per new value. A pattern that exceeds the time
     limit matches nothing (logged), rather than failing the import."""
     for leaf in leaves:
-        values = {row[leaf.field] for row in fact_rows} - leaf.checked
-        if not values:
+        todo = list(set(values.get(leaf.field, ())) - leaf.checked)
+        if not todo:
             continue
-        values = list(values)
         try:
             with db_transaction.atomic(), connection.cursor() as cursor:
-                rows = _bounded(cursor, "SELECT v FROM unnest(%s::text[]) AS v WHERE v ~* %s", [values, leaf.pattern])
+                rows = _bounded(cursor, "SELECT v FROM unnest(%s::text[]) AS v WHERE v ~* %s", [todo, leaf.pattern])
                 leaf.matched.update(row[0] for row in rows)
         except DatabaseError:
             logger.warning("rule regex timed out or failed", extra={"pattern": leaf.pattern[:200]})
-        leaf.checked.update(values)
+        leaf.checked.update(todo)

@@ -139,6 +139,8 @@ def test_another_users_account_is_404(other_client, ledger):
         (SPENDING, {"group_by": "planet"}, "group_by"),
         (CASHFLOW, {"interval": "fortnight"}, "interval"),
         (TRENDS, {"account": "not-a-uuid"}, "account.0"),
+        (SPENDING, {"limit": "0"}, "limit"),
+        (SPENDING, {"limit": "1001"}, "limit"),
     ],
 )
 def test_bad_input_is_400_in_the_error_shape(auth_client, url, params, attr):

@@ -132,3 +132,56 @@ def test_an_account_filter_reads_only_that_accounts_rows(auth_client, ledger):
         {"period": "2026-06-01", "total": "7.00", "groups": [{"key": "Kiosk", "amount": "7.00", "count": 1}]}
     ]
     assert body["unconverted"] == []
+
+
+def test_spending_limit_sums_the_smaller_groups_of_a_period_into_other(auth_client, ledger):
+    one = auth_client.get("/api/v1/reports/spending", {**JUNE, "group_by": "merchant", "limit": 1}).json()
+    two = auth_client.get("/api/v1/reports/spending", {**JUNE, "group_by": "merchant", "limit": 2}).json()
+
+    # Corner Shop (60.00) is the largest; Kiosk's 7.00 is the other one. The total counts both.
+    assert one["periods"] == [
+        {
+            "period": "2026-06-01",
+            "total": "67.00",
+            "groups": [{"key": "Corner Shop", "amount": "60.00", "count": 4}],
+            "other": {"amount": "7.00", "count": 1, "groups": 1},
+        }
+    ]
+    assert two["periods"][0]["groups"] == [
+        {"key": "Corner Shop", "amount": "60.00", "count": 4},
+        {"key": "Kiosk", "amount": "7.00", "count": 1},
+    ]
+    assert two["periods"][0]["other"] is None
+    assert one["unconverted"] == [{"currency": "EUR", "count": 1, "amount": "40.00"}]
+
+
+def test_spending_as_csv_by_merchant_with_and_without_limit(auth_client, ledger):
+    every = auth_client.get("/api/v1/reports/spending", {**JUNE, "group_by": "merchant", "format": "csv"})
+    top = auth_client.get("/api/v1/reports/spending", {**JUNE, "group_by": "merchant", "format": "csv", "limit": 1})
+
+    assert every["Content-Type"].startswith("text/csv")
+    assert every.content.decode().splitlines() == [
+        "period,key,amount,count",
+        "2026-06-01,Corner Shop,60.00,4",
+        "2026-06-01,Kiosk,7.00,1",
+    ]
+    assert top.content.decode().splitlines() == [
+        "period,key,amount,count",
+        "2026-06-01,Corner Shop,60.00,4",
+        "2026-06-01,other 1 groups,7.00,1",
+    ]
+
+
+def test_spending_groups_of_equal_amounts_go_by_name_and_an_indented_answer_is_the_same(auth_client, user, ledger):
+    # May: Corner Shop 12.00; two more rows of 12.00 without a merchant, "Zoo" and "Ant".
+    for text in ("Zoo", "Ant"):
+        TransactionFactory(user=user, account=ledger["checking"], amount=Decimal("12.00"), date=D(2026, 5, 20),
+                           category="Shopping", merchant_raw=text)  # fmt: skip
+    query = {"since": "2026-05-01", "until": "2026-05-31", "group_by": "merchant"}
+
+    plain = auth_client.get("/api/v1/reports/spending", query)
+    indented = auth_client.get("/api/v1/reports/spending", query, HTTP_ACCEPT="application/json; indent=2")
+
+    assert [g["key"] for g in plain.json()["periods"][0]["groups"]] == ["Ant", "Corner Shop", "Zoo"]
+    assert b"\n  " in indented.content
+    assert indented.json() == plain.json()
