@@ -14,6 +14,11 @@ bank's documented layout (none is copied from a bank or another project).
 - OFX 1.02 SGML with every element's end tag written where a nesting printer puts it (after the
   elements that follow), and an OFX investment statement (INVSTMTRS) whose cash movements
   (INVBANKTRAN) are a brokerage or cash-management account's transactions.
+- CSV files no profile names: a checking account whose deposits outnumber its spending (so
+  "mostly positive" would misread it), a card export with charges positive, Mint's export
+  (unsigned amounts with a "Transaction Type" of debit/credit), and exports whose only text
+  column is called Note or Remarque (hledger's sample.csv layout), and Wells Fargo's CSV download,
+  which has no header row at all ("date","amount","*","check number","description").
 """
 
 import datetime
@@ -282,3 +287,94 @@ def test_camt_amounts_with_three_and_five_decimals():
     assert [(row.amount, row.currency) for row in result.rows] == [(D("8.85"), "CHF")]
     assert (result.statement.opening_balance, result.statement.closing_balance) == (D("100.00"), D("91.15"))
     assert not any("mismatch" in warning for warning in result.warnings)
+
+
+def csv_rows(text: str):
+    result = parse_file(text.encode(), filename="export.csv")
+    assert result.errors == [], result.errors
+    return result, [(row.payee, row.amount) for row in result.rows]
+
+
+def test_a_checking_export_with_more_deposits_than_spending_is_read_by_what_its_rows_say():
+    result, rows = csv_rows(
+        "Posting Date,Details,Amount\n"
+        "03/01/2024,MOBILE DEPOSIT REF 1001,250.00\n"
+        "03/02/2024,MOBILE DEPOSIT REF 1002,120.00\n"
+        "03/04/2024,ATM WITHDRAWAL 0412 MAIN ST,-60.00\n"
+        "03/08/2024,ACME CORP PAYROLL,2100.00\n"
+        "03/15/2024,ACME CORP PAYROLL,2100.00\n"
+        "03/20/2024,ZELLE FROM J SMITH,40.00\n"
+    )
+
+    assert rows == [
+        ("MOBILE DEPOSIT REF 1001", D("-250.00")),
+        ("MOBILE DEPOSIT REF 1002", D("-120.00")),
+        ("ATM WITHDRAWAL 0412 MAIN ST", D("60.00")),
+        ("ACME CORP PAYROLL", D("-2100.00")),
+        ("ACME CORP PAYROLL", D("-2100.00")),
+        ("ZELLE FROM J SMITH", D("-40.00")),
+    ]
+    assert any("guessed sign=negative_is_out (5 of 5 rows" in warning for warning in result.warnings), result.warnings
+
+
+def test_a_card_export_with_charges_positive_and_few_rows_is_read_by_its_payment_row():
+    _result, rows = csv_rows(
+        "Date,Payee,Amount\n"
+        "2024-03-02,PAYMENT RECEIVED - THANK YOU,-450.00\n"
+        "2024-03-03,DEBIT CARD PURCHASE SHELL OIL,41.20\n"
+        "2024-03-05,NETFLIX.COM,15.49\n"
+    )
+
+    # The payment is money in and the charges money out: positive is out in this file.
+    assert rows == [
+        ("PAYMENT RECEIVED - THANK YOU", D("-450.00")),
+        ("DEBIT CARD PURCHASE SHELL OIL", D("41.20")),
+        ("NETFLIX.COM", D("15.49")),
+    ]
+
+
+def test_mint_style_unsigned_amounts_take_their_direction_from_a_debit_credit_column():
+    result, rows = csv_rows(
+        '"Date","Description","Original Description","Amount","Transaction Type","Category","Account Name"\n'
+        '"3/10/2024","Starbucks","STARBUCKS STORE 12345","4.85","debit","Coffee Shops","Visa"\n'
+        '"3/12/2024","Card Payment","PAYMENT THANK YOU","300.00","credit","Credit Card Payment","Visa"\n'
+        '"3/14/2024","Safeway","SAFEWAY #1234","62.10","debit","Groceries","Visa"\n'
+    )
+
+    assert rows == [("Starbucks", D("4.85")), ("Card Payment", D("-300.00")), ("Safeway", D("62.10"))]
+    assert any("direction=Transaction Type" in warning for warning in result.warnings), result.warnings
+
+
+def test_an_export_whose_only_text_column_is_a_note_or_a_remarque():
+    _result, english = csv_rows('"Date","Note","Amount"\n"2024/3/22","DEPOSIT","50.00"\n"2024/3/23","COFFEE","-4.50"\n')
+    _result, french = csv_rows('"Date","Remarque","Montant"\n"2024/3/22","DÉPÔT","50,00"\n"2024/3/23","CAFÉ","-4,50"\n')
+
+    assert english == [("DEPOSIT", D("-50.00")), ("COFFEE", D("4.50"))]
+    assert french == [("DÉPÔT", D("-50.00")), ("CAFÉ", D("4.50"))]
+
+
+def test_a_csv_without_a_header_row_is_mapped_by_what_its_columns_hold():
+    result, rows = csv_rows(
+        '"12/04/2024","-12.07","*","","CHECK CRD PURCHASE 12/02 CORNER CAFE"\n'
+        '"12/04/2024","-789.00","*","2392","CHECK # 2392"\n'
+        '"12/16/2024","2150.00","*","","ACME PAYROLL DIRECT DEP"\n'
+        '"12/18/2024","-150.00","*","","RECURRING TRANSFER TO SAVINGS"\n'
+    )
+
+    assert rows == [
+        ("CHECK CRD PURCHASE 12/02 CORNER CAFE", D("12.07")),
+        ("CHECK # 2392", D("789.00")),
+        ("ACME PAYROLL DIRECT DEP", D("-2150.00")),
+        ("RECURRING TRANSFER TO SAVINGS", D("150.00")),
+    ]
+    assert [row.row_number for row in result.rows] == [1, 2, 3, 4]  # no header: the first line is row 1
+    assert result.rows[2].date == datetime.date(2024, 12, 16)
+    assert result.warnings[0].startswith("guessed columns: (no header row; by content) date=column 1, amount=column 2")
+
+
+def test_a_file_with_neither_a_header_nor_dated_rows_is_still_refused_with_the_header_hint():
+    with pytest.raises(ImportFileError) as caught:
+        parse_file(b"hello,world\nfoo,bar\n", filename="notes.csv")
+
+    assert caught.value.code == "bad_header"
+
