@@ -14,6 +14,8 @@ bank's documented layout (none is copied from a bank or another project).
 - OFX 1.02 SGML with every element's end tag written where a nesting printer puts it (after the
   elements that follow), and an OFX investment statement (INVSTMTRS) whose cash movements
   (INVBANKTRAN) are a brokerage or cash-management account's transactions.
+- CAMT.053 batch entries (ISO 20022 NtryDtls with Btch/NbOfTxs and one TxDtls per payment, as
+  German banks book collective direct debits): each payment with its own amount is a row.
 - CSV files no profile names: a checking account whose deposits outnumber its spending (so
   "mostly positive" would misread it), a card export with charges positive, Mint's export
   (unsigned amounts with a "Transaction Type" of debit/credit), and exports whose only text
@@ -378,3 +380,50 @@ def test_a_file_with_neither_a_header_nor_dated_rows_is_still_refused_with_the_h
 
     assert caught.value.code == "bad_header"
 
+
+def camt_entry(total: str, indicator: str, reference: str, transactions: str) -> str:
+    return (
+        f'<Ntry><Amt Ccy="EUR">{total}</Amt><CdtDbtInd>{indicator}</CdtDbtInd><Sts>BOOK</Sts>'
+        f"<BookgDt><Dt>2024-03-04</Dt></BookgDt><AcctSvcrRef>{reference}</AcctSvcrRef>"
+        f"<NtryDtls><Btch><NbOfTxs>2</NbOfTxs></Btch>{transactions}</NtryDtls></Ntry>"
+    )
+
+
+def camt_payment(amount: str | None, debtor: str, end_to_end: str, purpose: str) -> str:
+    amount_xml = f'<AmtDtls><TxAmt><Amt Ccy="EUR">{amount}</Amt></TxAmt></AmtDtls>' if amount else ""
+    return (
+        f"<TxDtls><Refs><EndToEndId>{end_to_end}</EndToEndId></Refs>{amount_xml}"
+        f"<RltdPties><Dbtr><Nm>{debtor}</Nm></Dbtr></RltdPties><RmtInf><Ustrd>{purpose}</Ustrd></RmtInf></TxDtls>"
+    )
+
+
+def camt(entries: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.04"><BkToCstmrStmt>'
+        "<GrpHdr><MsgId>M1</MsgId><CreDtTm>2024-03-04T22:00:00</CreDtTm></GrpHdr><Stmt><Id>S1</Id>"
+        "<Acct><Id><IBAN>DE14740618130000033626</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+        f"{entries}</Stmt></BkToCstmrStmt></Document>"
+    ).encode()
+
+
+def test_camt_batch_entry_is_one_row_per_payment_when_the_payments_add_up():
+    content = camt(
+        camt_entry("3.45", "CRDT", "2024030400001", camt_payment("2.25", "Anna Berg", "E2E-1", "Beitrag Maerz")
+                   + camt_payment("1.20", "Jonas Wolf", "NOTPROVIDED", "Beitrag Maerz"))
+        + camt_entry("5.00", "CRDT", "2024030400002", camt_payment(None, "Eva Lang", "E2E-3", "Spende")
+                     + camt_payment(None, "Paul Kern", "E2E-4", "Spende"))
+        + camt_entry("9.00", "CRDT", "2024030400003", camt_payment("4.00", "Ida Roth", "E2E-5", "Beitrag")
+                     + camt_payment("4.00", "Max Vogt", "E2E-6", "Beitrag"))
+    )  # fmt: skip
+
+    result = parse_file(content, filename="camt.xml")
+
+    assert result.errors == []
+    assert [(row.row_number, row.amount, row.payee, row.external_id) for row in result.rows] == [
+        (1, D("-2.25"), "Anna Berg", "E2E-1"),  # money in, each payer a row
+        (2, D("-1.20"), "Jonas Wolf", "2024030400001/2"),  # no reference of its own: the entry's, numbered
+        (3, D("-5.00"), "Eva Lang", "2024030400002"),  # payments without amounts: the entry stays one row
+        (4, D("-9.00"), "Ida Roth", "2024030400003"),  # payments that do not add up: one row too
+    ]
+    assert sum(row.amount for row in result.rows) == D("-17.45")
