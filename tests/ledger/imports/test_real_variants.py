@@ -20,7 +20,9 @@ bank's documented layout (none is copied from a bank or another project).
   "mostly positive" would misread it), a card export with charges positive, Mint's export
   (unsigned amounts with a "Transaction Type" of debit/credit), and exports whose only text
   column is called Note or Remarque (hledger's sample.csv layout), and Wells Fargo's CSV download,
-  which has no header row at all ("date","amount","*","check number","description").
+  which has no header row at all ("date","amount","*","check number","description"); Venmo's
+  statement ("Datetime", "Amount (total)" written "- $220.00") and PayPal's activity download
+  (Gross, Fee, Net: the net amount is what the balance moved by).
 """
 
 import datetime
@@ -372,6 +374,24 @@ def test_a_csv_without_a_header_row_is_mapped_by_what_its_columns_hold():
     assert [row.row_number for row in result.rows] == [1, 2, 3, 4]  # no header: the first line is row 1
     assert result.rows[2].date == datetime.date(2024, 12, 16)
     assert result.warnings[0].startswith("guessed columns: (no header row; by content) date=column 1, amount=column 2")
+
+
+def test_venmo_and_paypal_layouts_find_their_date_and_amount_columns():
+    _result, venmo = csv_rows(
+        '" ID","Datetime","Type","Status","Note","From","To","Amount (total)","Amount (fee)"\n'
+        '"111","2024-04-25T03:15:53","Payment","Complete","Tutoring","Me","Tom J","- $220.00",""\n'
+        '"112","2024-04-26T10:00:00","Payment","Complete","Rent share","Sally S","Me","+ $1,150.00",""\n'
+    )
+    _result, paypal = csv_rows(
+        '"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net","Balance"\n'
+        '"10/01/2024","03:46:20","PDT","Calm Radio","Subscription Payment","Completed","USD","-6.99","0.00",'
+        '"-6.99","13.01"\n'
+        '"10/15/2024","09:12:00","PDT","Jane Doe","General Payment","Completed","USD","50.00","-1.75","48.25",'
+        '"61.26"\n'
+    )
+
+    assert venmo == [("Tutoring", D("220.00")), ("Rent share", D("-1150.00"))]
+    assert paypal == [("Calm Radio", D("6.99")), ("Jane Doe", D("-48.25"))]
 
 
 def test_a_file_with_neither_a_header_nor_dated_rows_is_still_refused_with_the_header_hint():
