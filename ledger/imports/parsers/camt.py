@@ -56,6 +56,35 @@ def _signed(element) -> tuple[str, object]:
     return (amount.get("Ccy", "") if amount is not None else ""), value
 
 
+_TX_AMOUNTS = ("{*}Amt", "{*}AmtDtls/{*}TxAmt/{*}Amt", "{*}AmtDtls/{*}InstdAmt/{*}Amt")
+
+
+def _batch(entry) -> list[tuple] | None:
+    """A batch booked as one entry (a collective direct debit or transfer, Btch with
+    NbOfTxs, one TxDtls per payment): its transactions, when each has its own amount
+    and they add up to the entry's; else None and the entry is one row."""
+    transactions = entry.findall("{*}NtryDtls/{*}TxDtls")
+    if len(transactions) < 2 or _text(entry, "{*}CdtDbtInd") not in ("DBIT", "CRDT"):
+        return None
+    try:
+        currency, total = _signed(entry)
+        parts = []
+        for details in transactions:
+            amount = next((found for path in _TX_AMOUNTS if (found := details.find(path)) is not None), None)
+            if amount is None:
+                return None
+            if amount.get("Ccy", currency) != currency:
+                return None  # an instructed amount in another currency: the entry's own amount stands
+            indicator = _text(details, "{*}CdtDbtInd") or _text(entry, "{*}CdtDbtInd")
+            value = bank_amount((amount.text or "").strip(), "Amt")
+            parts.append((details, indicator, currency, -value if indicator == "DBIT" else value))
+    except RowProblem:
+        return None
+    if sum(value for *_rest, value in parts) != total:
+        return None
+    return parts
+
+
 def parse_camt(content: bytes, profile: Profile | None) -> EntriesParse:
     refuse_entities(content)
     head = content[:4096].decode("utf-8", "ignore")
@@ -122,10 +151,16 @@ class _Entries:
             if _local(element.tag) != "Ntry":
                 self._header_element(element)
                 continue
-            number += 1
-            yield self._entry(number, element)
+            parts = _batch(element)
+            if parts is None:
+                number += 1
+                yield self._entry(number, element)
+                continue
+            for index, part in enumerate(parts, start=1):
+                number += 1
+                yield self._entry(number, element, part=(index, *part))
 
-    def _entry(self, number: int, entry) -> Entry:
+    def _entry(self, number: int, entry, part: tuple | None = None) -> Entry:
         indicator = _text(entry, "{*}CdtDbtInd")
         raw = {
             "Amt": _text(entry, "{*}Amt"),
@@ -144,6 +179,9 @@ class _Entries:
             return Entry(number, raw, problem=exc)
         date = _date(entry, "{*}BookgDt") or _date(entry, "{*}ValDt")
         details = entry.find("{*}NtryDtls/{*}TxDtls")
+        if part is not None:  # one transaction of a batch booked as one entry
+            index, details, indicator, currency, value = part
+            raw = {**raw, "TxDtls": str(index), "TxAmt": f"{abs(value)}", "TxCdtDbtInd": indicator}
         scope = details if details is not None else entry
         party = "Cdtr" if indicator == "DBIT" else "Dbtr"
         payee = _text(scope, f"{{*}}RltdPties/{{*}}{party}/{{*}}Nm") or _text(
@@ -159,6 +197,9 @@ class _Entries:
             or (end_to_end if end_to_end != "NOTPROVIDED" else "")
             or _text(scope, "{*}Refs/{*}AcctSvcrRef")
         )
+        if part is not None:
+            own = _text(scope, "{*}Refs/{*}AcctSvcrRef") or (end_to_end if end_to_end != "NOTPROVIDED" else "")
+            external_id = own or (f"{external_id}/{part[0]}" if external_id else "")
         notes = _text(entry, "{*}AddtlNtryInf") or _text(scope, "{*}AddtlTxInf")
         return Entry(
             number,

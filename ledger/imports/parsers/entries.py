@@ -108,7 +108,7 @@ class EntriesParse:
                     row_number=entry.number,
                     date=check_date(entry.date, "date"),
                     amount=amount,
-                    payee=entry.payee.strip() or entry.description.strip(),
+                    payee=entry.payee.strip() or entry.description.strip() or entry.notes.strip(),
                     description=entry.description.strip(),
                     notes=entry.notes.strip(),
                     bank_category=entry.bank_category.strip(),

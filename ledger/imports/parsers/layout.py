@@ -15,7 +15,20 @@ from .values import AmountParser, DateParser, looks_like_date, numeric_parts
 HEADER_SEARCH = 50
 # Data rows whose dates are checked against a profile's date format before it is trusted.
 DATE_SAMPLE = 5000
+HEADERLESS_SAMPLE = 20
 SIGN_EVIDENCE = 5
+SIGN_WORDS = 2
+# Words that say which way a row's money went, in the languages of the generic header synonyms.
+_MONEY_IN = re.compile(
+    r"(?i)\b(?:salary|salaire|salario|salaris|gehalt|lohn|payroll|direct dep(?:osit)?|deposit|dividend|"
+    r"interest (?:paid|credit|earned)|refund|erstattung|gutschrift|remboursement|reembolso|terugbetaling|"
+    r"payment received|payment[ -]+thank you|autopay payment|cash ?back)"
+)
+_MONEY_OUT = re.compile(
+    r"(?i)\b(?:atm|withdrawal|purchase|pos purchase|debit card|card payment|bought|fee|geldautomat|"
+    r"bargeldauszahlung|kartenzahlung|lastschrift|abbuchung|pinbetaling|geldopname|retrait|achat|"
+    r"pr[eé]l[eè]vement|compra|retirada)\b"
+)
 _OPENING = re.compile(r"(?i)^(beginning|opening) balance")
 _CLOSING = re.compile(r"(?i)^(ending|closing) balance")
 
@@ -55,6 +68,11 @@ class TableLayout:
             self._preamble(cells)
             if number >= HEADER_SEARCH:
                 break
+        headerless = None
+        if header is None and seen_text and profile is None and not skip:
+            headerless = self._headerless()
+            if headerless is not None:
+                header = 0, headerless[0]
         if header is None:
             if not seen_text:
                 raise ImportFileError("empty_file", "The file has no text in it.")
@@ -75,6 +93,8 @@ class TableLayout:
             self.records.expected = len(self.header)
         if profile is not None:
             self.detected_by = "explicit"
+        elif headerless is not None:
+            profile = self._generic(headerless[1])
         else:
             profile = match_signature(self.header)
             self.detected_by = "signature"
@@ -96,28 +116,111 @@ class TableLayout:
                 "A Date,Description,Amount header was read as American Express (charges positive); "
                 "if money out is negative in this file, choose sign negative_is_out."
             )
+        if self.detected_by == "generic" and "direction_column" not in overrides:
+            self._find_direction()
         if self.detected_by == "generic" and "sign" not in overrides and "sign" not in (self.generic_defaults or {}):
             self._guess_sign()
         if not self.profile.date_format:
             self._detect_date_order()
         self.statement.currency = self.profile.currency
 
-    def _generic(self) -> Profile:
-        profile, guessed = generic_profile(self.header)
+    def _headerless(self) -> tuple[list[str], tuple[Profile, list[str]]] | None:
+        """A file without a header row (Wells Fargo's CSV download: "date","amount","*","check","description"):
+        when the first rows all have the same cells, one column of dates and one of amounts in every
+        row, the columns are named by position and mapped by what they hold."""
+        rows = []
+        for number, problem, cells in self.records:
+            if problem is not None or not any(cell.strip() for cell in cells):
+                continue
+            rows.append(cells)
+            if len(rows) >= HEADERLESS_SAMPLE or number >= HEADER_SEARCH:
+                break
+        size = len(rows[0]) if rows else 0
+        if size < 2 or any(len(cells) != size for cells in rows):
+            return None
+        parse_amount = AmountParser("", "")
+
+        def amount(cell: str) -> bool:
+            try:
+                return parse_amount(cell) is not None and not looks_like_date(cell)
+            except RowProblem:
+                return False
+
+        dates = [i for i in range(size) if all(looks_like_date(cells[i]) for cells in rows)]
+        amounts = [i for i in range(size) if i not in dates and all(amount(cells[i]) for cells in rows)]
+        texts = [i for i in range(size) if i not in dates and i not in amounts]
+        if not dates or not amounts or not texts:
+            return None
+        header = [f"column {i + 1}" for i in range(size)]
+        described = max(texts, key=lambda i: sum(len(cells[i].strip()) for cells in rows))
+        if not any(rows_cell.strip() for rows_cell in (cells[described] for cells in rows)):
+            return None
+        columns = {"date": header[dates[0]], "amount": header[amounts[0]], "description": header[described]}
+        profile = Profile(name="generic", decimal_separator="", columns=columns)
+        guessed = [f"{role}={name}" for role, name in columns.items()]
+        return header, (profile, ["(no header row; by content) " + guessed[0], *guessed[1:]])
+
+    def _generic(self, mapped: tuple[Profile, list[str]] | None = None) -> Profile:
+        profile, guessed = mapped or generic_profile(self.header)
         if self.generic_defaults:  # the caller's convention for a file no profile names (e.g. its sign)
             profile = dataclasses.replace(profile, **self.generic_defaults)
         self.detected_by = "generic"
         self.warnings.append("guessed columns: " + ", ".join(guessed))
         return profile
 
+    def _find_direction(self) -> None:
+        """A generic file whose amounts are all unsigned and that has a column holding
+        nothing but debit/credit words (Mint's "Transaction Type": debit, credit) reads
+        its direction from that column, whatever the column's name."""
+        if self.i_amount is None or self.i_direction is not None:
+            return
+        used = {self.i_date, self.i_amount, self.i_payee, self.i_notes, self.i_category, self.i_currency,
+                self.i_external, self.i_balance, self.i_tags, *self.i_description}  # fmt: skip
+        candidates = [i for i in range(len(self.header)) if i not in used]
+        words = self.outs | self.ins
+        seen: dict[int, set[str]] = {i: set() for i in candidates}
+        rows = 0
+        for number, problem, cells in self.records:
+            if number <= self.header_row or problem is not None or self.i_amount >= len(cells):
+                continue
+            try:
+                parsed = self.amounts(cells[self.i_amount])
+            except RowProblem:
+                continue
+            if parsed is None:
+                continue
+            if parsed[0] < 0 or parsed[1] is not None:
+                return  # signed amounts carry their own direction
+            rows += 1
+            for i in list(seen):
+                value = cells[i].strip().casefold() if i < len(cells) else ""
+                if value not in words:
+                    del seen[i]
+                else:
+                    seen[i].add(value)
+            if not seen or rows >= DATE_SAMPLE:
+                break
+        found = [i for i, values in seen.items() if values & self.outs]
+        if not rows or not found:
+            return
+        name = self.header[found[0]].strip()
+        self._use(dataclasses.replace(self.profile, direction_column=name), {})
+        line = max(i for i, warning in enumerate(self.warnings) if warning.startswith("guessed columns"))
+        self.warnings[line] += f", direction={name} (every row says {'/'.join(sorted(seen[found[0]]))})"
+
     def _guess_sign(self) -> None:
-        """A file no profile names, with one signed amount column: most rows of any
-        statement are money out, so amounts that are mostly positive mean positive is
-        out (a card's charges, a spending log); otherwise negative is out, as most
-        banks write. Either way the preview says what was guessed."""
+        """A file no profile names, with one signed amount column. What its rows say
+        decides first: a salary, deposit, refund or card payment received is money in,
+        an ATM withdrawal, purchase or fee is money out, so the sign those rows carry
+        tells the file's convention. Without such rows, most rows of any statement are
+        money out: amounts that are mostly positive mean positive is out (a card's
+        charges, a spending log); otherwise negative is out, as most banks write.
+        Either way the preview says what was guessed and from what."""
         if self.i_amount is None or self.i_direction is not None:
             return
         positive = negative = 0
+        says_in_is_negative = says_in_is_positive = 0  # rows whose words tell their direction
+        texts = [i for i in [self.i_payee, *self.i_description] if i is not None]
         for number, problem, cells in self.records:
             if number <= self.header_row or problem is not None or self.i_amount >= len(cells):
                 continue
@@ -129,19 +232,34 @@ class TableLayout:
                 continue  # empty, zero, or marked Dr/Cr: no evidence about the sign
             positive += parsed[0] > 0
             negative += parsed[0] < 0
+            text = " ".join(cells[i] for i in texts if i < len(cells))
+            direction = _MONEY_IN.search(text) and "in" or _MONEY_OUT.search(text) and "out"
+            if direction:
+                if (direction == "in") == (parsed[0] > 0):
+                    says_in_is_positive += 1
+                else:
+                    says_in_is_negative += 1
             if positive + negative >= DATE_SAMPLE:
                 break
-        # Below SIGN_EVIDENCE signed amounts a file says too little; the banks' own habit wins.
-        mostly_positive = positive + negative >= SIGN_EVIDENCE and positive > 2 * negative
-        sign = "positive_is_out" if mostly_positive else "negative_is_out"
+        told = says_in_is_positive + says_in_is_negative
+        if told >= SIGN_WORDS and max(says_in_is_positive, says_in_is_negative) >= 3 * min(
+            says_in_is_positive, says_in_is_negative
+        ):
+            sign = "negative_is_out" if says_in_is_positive > says_in_is_negative else "positive_is_out"
+            evidence = (
+                f"{max(says_in_is_positive, says_in_is_negative)} of {told} rows whose descriptions say money in "
+                "or out (salary, deposit, refund, payment received; ATM, purchase, fee) agree"
+            )
+        else:
+            # Below SIGN_EVIDENCE signed amounts a file says too little; the banks' own habit wins.
+            mostly_positive = positive + negative >= SIGN_EVIDENCE and positive > 2 * negative
+            sign = "positive_is_out" if mostly_positive else "negative_is_out"
+            evidence = f"{positive} positive, {negative} negative amounts; most rows of a statement are money out"
         if sign != self.profile.sign:
             self._use(dataclasses.replace(self.profile, sign=sign), {})
         # Said on the guessed-columns line, where the user reads what detection chose.
         line = max(i for i, warning in enumerate(self.warnings) if warning.startswith("guessed columns"))
-        self.warnings[line] += (
-            f"; guessed sign={sign} ({positive} positive, {negative} negative amounts; "
-            "most rows of a statement are money out; if that is wrong, choose the other sign)"
-        )
+        self.warnings[line] += f"; guessed sign={sign} ({evidence}; if that is wrong, choose the other sign)"
 
     def _use(self, profile: Profile, overrides: dict) -> None:
         if overrides:

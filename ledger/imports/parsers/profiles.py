@@ -261,9 +261,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "date": ("date", "transaction date", "booking date", "posting date", "posted date", "value date", "datum",
              "buchungstag", "buchungsdatum", "valutadatum", "boekdatum", "transactiedatum", "fecha",
              "fecha operacion", "fecha valor", "date de l'operation", "date operation", "date de valeur",
-             "started date", "completed date"),
+             "started date", "completed date", "datetime", "date time", "transaction datetime"),
     "amount": ("amount", "betrag", "bedrag", "importe", "montant", "value", "amount (eur)", "amount (gbp)",
-               "amount (usd)", "betrag (eur)", "bedrag (eur)", "umsatz", "transaction amount"),
+               "amount (usd)", "betrag (eur)", "bedrag (eur)", "umsatz", "transaction amount", "net", "net amount",
+               "amount (total)"),
     "debit": ("debit", "debit amount", "soll", "af", "debit", "cargo", "cargos", "withdrawal", "withdrawals",
               "withdrawal amt.", "withdrawal amount", "paid out", "money out", "debe", "debet", "uitgaven"),
     "credit": ("credit", "credit amount", "haben", "bij", "credit", "abono", "abonos", "deposit", "deposits",
@@ -275,7 +276,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
               "beneficiaire", "partner name"),
     "description": ("description", "memo", "details", "narration", "particulars", "reference", "verwendungszweck",
                     "buchungstext", "omschrijving", "naam / omschrijving", "mededelingen", "concepto", "descripcion",
-                    "libelle", "libelle de l'operation", "payment reference", "transaction description"),
+                    "libelle", "libelle de l'operation", "payment reference", "transaction description",
+                    "remarque", "beschreibung", "descrizione", "causale"),
     "balance": ("balance", "running balance", "running bal.", "closing balance", "saldo", "saldo na mutatie",
                 "kontostand", "solde", "balance (gbp)", "balance (eur)"),
     "currency": ("currency", "waehrung", "valuta", "munt", "moneda", "devise", "ccy"),
@@ -289,7 +291,7 @@ _ROLE_OF = {}
 for _role, _names in SYNONYMS.items():
     for _name in _names:
         _ROLE_OF.setdefault(normalise(_name), _role)
-_DATE_WORDS = ("date", "datum", "fecha", "buchungstag", "dt")
+_DATE_WORDS = ("date", "datum", "fecha", "buchungstag", "dt", "datetime")
 _AMOUNT_WORDS = ("amount", "amt", "betrag", "bedrag", "importe", "montant", "debit", "credit", "withdrawal",
                  "deposit", "soll", "haben", "paid out", "paid in", "umsatz")  # fmt: skip
 

@@ -188,7 +188,7 @@ class TableParse(TableLayout):
             except RowProblem:
                 balance = None
         tags = _tags(cells[self.i_tags], self._name(self.i_tags)) if self.i_tags is not None else ()
-        payee = payee or description
+        payee = payee or description or notes  # a file whose only text column is a note ("Note", "Remarque")
         if "\n" in payee:  # a quoted cell spanning lines: the merchant text is one line (the cell stays as is)
             payee = " ".join(payee.split())
         # Positional: this runs once per row of a million-row file.

@@ -14,6 +14,15 @@ bank's documented layout (none is copied from a bank or another project).
 - OFX 1.02 SGML with every element's end tag written where a nesting printer puts it (after the
   elements that follow), and an OFX investment statement (INVSTMTRS) whose cash movements
   (INVBANKTRAN) are a brokerage or cash-management account's transactions.
+- CAMT.053 batch entries (ISO 20022 NtryDtls with Btch/NbOfTxs and one TxDtls per payment, as
+  German banks book collective direct debits): each payment with its own amount is a row.
+- CSV files no profile names: a checking account whose deposits outnumber its spending (so
+  "mostly positive" would misread it), a card export with charges positive, Mint's export
+  (unsigned amounts with a "Transaction Type" of debit/credit), and exports whose only text
+  column is called Note or Remarque (hledger's sample.csv layout), and Wells Fargo's CSV download,
+  which has no header row at all ("date","amount","*","check number","description"); Venmo's
+  statement ("Datetime", "Amount (total)" written "- $220.00") and PayPal's activity download
+  (Gross, Fee, Net: the net amount is what the balance moved by).
 """
 
 import datetime
@@ -282,3 +291,159 @@ def test_camt_amounts_with_three_and_five_decimals():
     assert [(row.amount, row.currency) for row in result.rows] == [(D("8.85"), "CHF")]
     assert (result.statement.opening_balance, result.statement.closing_balance) == (D("100.00"), D("91.15"))
     assert not any("mismatch" in warning for warning in result.warnings)
+
+
+def csv_rows(text: str):
+    result = parse_file(text.encode(), filename="export.csv")
+    assert result.errors == [], result.errors
+    return result, [(row.payee, row.amount) for row in result.rows]
+
+
+def test_a_checking_export_with_more_deposits_than_spending_is_read_by_what_its_rows_say():
+    result, rows = csv_rows(
+        "Posting Date,Details,Amount\n"
+        "03/01/2024,MOBILE DEPOSIT REF 1001,250.00\n"
+        "03/02/2024,MOBILE DEPOSIT REF 1002,120.00\n"
+        "03/04/2024,ATM WITHDRAWAL 0412 MAIN ST,-60.00\n"
+        "03/08/2024,ACME CORP PAYROLL,2100.00\n"
+        "03/15/2024,ACME CORP PAYROLL,2100.00\n"
+        "03/20/2024,ZELLE FROM J SMITH,40.00\n"
+    )
+
+    assert rows == [
+        ("MOBILE DEPOSIT REF 1001", D("-250.00")),
+        ("MOBILE DEPOSIT REF 1002", D("-120.00")),
+        ("ATM WITHDRAWAL 0412 MAIN ST", D("60.00")),
+        ("ACME CORP PAYROLL", D("-2100.00")),
+        ("ACME CORP PAYROLL", D("-2100.00")),
+        ("ZELLE FROM J SMITH", D("-40.00")),
+    ]
+    assert any("guessed sign=negative_is_out (5 of 5 rows" in warning for warning in result.warnings), result.warnings
+
+
+def test_a_card_export_with_charges_positive_and_few_rows_is_read_by_its_payment_row():
+    _result, rows = csv_rows(
+        "Date,Payee,Amount\n"
+        "2024-03-02,PAYMENT RECEIVED - THANK YOU,-450.00\n"
+        "2024-03-03,DEBIT CARD PURCHASE SHELL OIL,41.20\n"
+        "2024-03-05,NETFLIX.COM,15.49\n"
+    )
+
+    # The payment is money in and the charges money out: positive is out in this file.
+    assert rows == [
+        ("PAYMENT RECEIVED - THANK YOU", D("-450.00")),
+        ("DEBIT CARD PURCHASE SHELL OIL", D("41.20")),
+        ("NETFLIX.COM", D("15.49")),
+    ]
+
+
+def test_mint_style_unsigned_amounts_take_their_direction_from_a_debit_credit_column():
+    result, rows = csv_rows(
+        '"Date","Description","Original Description","Amount","Transaction Type","Category","Account Name"\n'
+        '"3/10/2024","Starbucks","STARBUCKS STORE 12345","4.85","debit","Coffee Shops","Visa"\n'
+        '"3/12/2024","Card Payment","PAYMENT THANK YOU","300.00","credit","Credit Card Payment","Visa"\n'
+        '"3/14/2024","Safeway","SAFEWAY #1234","62.10","debit","Groceries","Visa"\n'
+    )
+
+    assert rows == [("Starbucks", D("4.85")), ("Card Payment", D("-300.00")), ("Safeway", D("62.10"))]
+    assert any("direction=Transaction Type" in warning for warning in result.warnings), result.warnings
+
+
+def test_an_export_whose_only_text_column_is_a_note_or_a_remarque():
+    _result, english = csv_rows('"Date","Note","Amount"\n"2024/3/22","DEPOSIT","50.00"\n"2024/3/23","COFFEE","-4.50"\n')
+    _result, french = csv_rows('"Date","Remarque","Montant"\n"2024/3/22","DÉPÔT","50,00"\n"2024/3/23","CAFÉ","-4,50"\n')
+
+    assert english == [("DEPOSIT", D("-50.00")), ("COFFEE", D("4.50"))]
+    assert french == [("DÉPÔT", D("-50.00")), ("CAFÉ", D("4.50"))]
+
+
+def test_a_csv_without_a_header_row_is_mapped_by_what_its_columns_hold():
+    result, rows = csv_rows(
+        '"12/04/2024","-12.07","*","","CHECK CRD PURCHASE 12/02 CORNER CAFE"\n'
+        '"12/04/2024","-789.00","*","2392","CHECK # 2392"\n'
+        '"12/16/2024","2150.00","*","","ACME PAYROLL DIRECT DEP"\n'
+        '"12/18/2024","-150.00","*","","RECURRING TRANSFER TO SAVINGS"\n'
+    )
+
+    assert rows == [
+        ("CHECK CRD PURCHASE 12/02 CORNER CAFE", D("12.07")),
+        ("CHECK # 2392", D("789.00")),
+        ("ACME PAYROLL DIRECT DEP", D("-2150.00")),
+        ("RECURRING TRANSFER TO SAVINGS", D("150.00")),
+    ]
+    assert [row.row_number for row in result.rows] == [1, 2, 3, 4]  # no header: the first line is row 1
+    assert result.rows[2].date == datetime.date(2024, 12, 16)
+    assert result.warnings[0].startswith("guessed columns: (no header row; by content) date=column 1, amount=column 2")
+
+
+def test_venmo_and_paypal_layouts_find_their_date_and_amount_columns():
+    _result, venmo = csv_rows(
+        '" ID","Datetime","Type","Status","Note","From","To","Amount (total)","Amount (fee)"\n'
+        '"111","2024-04-25T03:15:53","Payment","Complete","Tutoring","Me","Tom J","- $220.00",""\n'
+        '"112","2024-04-26T10:00:00","Payment","Complete","Rent share","Sally S","Me","+ $1,150.00",""\n'
+    )
+    _result, paypal = csv_rows(
+        '"Date","Time","TimeZone","Name","Type","Status","Currency","Gross","Fee","Net","Balance"\n'
+        '"10/01/2024","03:46:20","PDT","Calm Radio","Subscription Payment","Completed","USD","-6.99","0.00",'
+        '"-6.99","13.01"\n'
+        '"10/15/2024","09:12:00","PDT","Jane Doe","General Payment","Completed","USD","50.00","-1.75","48.25",'
+        '"61.26"\n'
+    )
+
+    assert venmo == [("Tutoring", D("220.00")), ("Rent share", D("-1150.00"))]
+    assert paypal == [("Calm Radio", D("6.99")), ("Jane Doe", D("-48.25"))]
+
+
+def test_a_file_with_neither_a_header_nor_dated_rows_is_still_refused_with_the_header_hint():
+    with pytest.raises(ImportFileError) as caught:
+        parse_file(b"hello,world\nfoo,bar\n", filename="notes.csv")
+
+    assert caught.value.code == "bad_header"
+
+
+def camt_entry(total: str, indicator: str, reference: str, transactions: str) -> str:
+    return (
+        f'<Ntry><Amt Ccy="EUR">{total}</Amt><CdtDbtInd>{indicator}</CdtDbtInd><Sts>BOOK</Sts>'
+        f"<BookgDt><Dt>2024-03-04</Dt></BookgDt><AcctSvcrRef>{reference}</AcctSvcrRef>"
+        f"<NtryDtls><Btch><NbOfTxs>2</NbOfTxs></Btch>{transactions}</NtryDtls></Ntry>"
+    )
+
+
+def camt_payment(amount: str | None, debtor: str, end_to_end: str, purpose: str) -> str:
+    amount_xml = f'<AmtDtls><TxAmt><Amt Ccy="EUR">{amount}</Amt></TxAmt></AmtDtls>' if amount else ""
+    return (
+        f"<TxDtls><Refs><EndToEndId>{end_to_end}</EndToEndId></Refs>{amount_xml}"
+        f"<RltdPties><Dbtr><Nm>{debtor}</Nm></Dbtr></RltdPties><RmtInf><Ustrd>{purpose}</Ustrd></RmtInf></TxDtls>"
+    )
+
+
+def camt(entries: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.04"><BkToCstmrStmt>'
+        "<GrpHdr><MsgId>M1</MsgId><CreDtTm>2024-03-04T22:00:00</CreDtTm></GrpHdr><Stmt><Id>S1</Id>"
+        "<Acct><Id><IBAN>DE14740618130000033626</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+        f"{entries}</Stmt></BkToCstmrStmt></Document>"
+    ).encode()
+
+
+def test_camt_batch_entry_is_one_row_per_payment_when_the_payments_add_up():
+    content = camt(
+        camt_entry("3.45", "CRDT", "2024030400001", camt_payment("2.25", "Anna Berg", "E2E-1", "Beitrag Maerz")
+                   + camt_payment("1.20", "Jonas Wolf", "NOTPROVIDED", "Beitrag Maerz"))
+        + camt_entry("5.00", "CRDT", "2024030400002", camt_payment(None, "Eva Lang", "E2E-3", "Spende")
+                     + camt_payment(None, "Paul Kern", "E2E-4", "Spende"))
+        + camt_entry("9.00", "CRDT", "2024030400003", camt_payment("4.00", "Ida Roth", "E2E-5", "Beitrag")
+                     + camt_payment("4.00", "Max Vogt", "E2E-6", "Beitrag"))
+    )  # fmt: skip
+
+    result = parse_file(content, filename="camt.xml")
+
+    assert result.errors == []
+    assert [(row.row_number, row.amount, row.payee, row.external_id) for row in result.rows] == [
+        (1, D("-2.25"), "Anna Berg", "E2E-1"),  # money in, each payer a row
+        (2, D("-1.20"), "Jonas Wolf", "2024030400001/2"),  # no reference of its own: the entry's, numbered
+        (3, D("-5.00"), "Eva Lang", "2024030400002"),  # payments without amounts: the entry stays one row
+        (4, D("-9.00"), "Ida Roth", "2024030400003"),  # payments that do not add up: one row too
+    ]
+    assert sum(row.amount for row in result.rows) == D("-17.45")
