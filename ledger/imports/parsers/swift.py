@@ -18,6 +18,7 @@ from .values import CENT, decode
 _SLASH_TAG = re.compile(r"/(NAME|REMI|EREF|USTD|ORDP|BENM|IBAN|BIC|TRTP|CSID|MARF|SVCL|ID)/", re.IGNORECASE)
 _GERMAN = re.compile(r"\?(\d{2})")
 _BALANCE = re.compile(r"(?m)^:6([02])[FM]?:([DC])\d{6}[A-Z]{3}([\d,]*)")
+_LEADING_IBAN = re.compile(r"^[A-Z]{2}\d{12,32}")
 _EMPTY_REFERENCES = {"", "NONREF", "NOTPROVIDED"}
 
 
@@ -75,6 +76,25 @@ def parse_mt940(content: bytes, profile: Profile | None) -> EntriesParse:
     return EntriesParse("mt940", profile, _entries(transactions, statement), statement)
 
 
+def _structured(data: dict) -> tuple[str, str]:
+    """(payee, description) from what mt-940's processors made of a German structured :86:
+    (?00 posting text, ?20-?29 purpose, ?32-?33 name: Sparkassen, Volksbanken, Deutsche Bank):
+    they replace transaction_details with these keys, so without them every row of such a file
+    had no payee and no description."""
+
+    def text(key: str) -> str:
+        return " ".join(str(data.get(key) or "").split())
+
+    # mt-940 runs ?31 (the counterparty's IBAN) into ?32's name: "DE1210050000...Stadtwerke".
+    payee = _LEADING_IBAN.sub("", text("applicant_name")).strip()
+    purpose = text("purpose") or text("additional_purpose")
+    posting = text("posting_text")
+    description = purpose or " ".join(part for part in (posting, text("end_to_end_reference")) if part)
+    if not (payee or description):
+        description = text("non_swift_text")  # a bank's own numbered subfields (non-SWIFT ?-less lines)
+    return payee, description
+
+
 def _bracket(text: str) -> tuple[Decimal | None, Decimal | None]:
     """The opening and closing balances that bracket every row of the file. A file
     often holds several statements (one per day, or a statement continued with
@@ -109,10 +129,14 @@ def _entries(transactions, statement: Statement):
         data = transaction.data
         raw = {key: str(value) for key, value in data.items() if value not in (None, "")}
         payee, description = _details(data.get("transaction_details", "") or "")
+        if not (payee or description):
+            payee, description = _structured(data)
         amount = data.get("amount")
         customer = (data.get("customer_reference") or "").strip()
         bank = (data.get("bank_reference") or "").strip()
         external_id = customer if customer.upper() not in _EMPTY_REFERENCES else bank
+        if external_id.upper() in _EMPTY_REFERENCES:
+            external_id = str(data.get("end_to_end_reference") or "").strip()  # a structured :86:'s EREF+
         if external_id.upper() in _EMPTY_REFERENCES:
             external_id = ""
         date = data.get("date")
