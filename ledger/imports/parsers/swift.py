@@ -124,7 +124,34 @@ def _signed(value, mark: str | None):
     return -abs(value) if mark in ("D", "RC") else abs(value)
 
 
+def _references(data: dict) -> list[str]:
+    """The row's candidate ids, best first: the customer's reference, the bank's, a structured EREF+."""
+    found = []
+    for key in ("customer_reference", "bank_reference", "end_to_end_reference"):
+        value = str(data.get(key) or "").strip()
+        if value and value.upper() not in _EMPTY_REFERENCES:
+            found.append(value)
+    return found
+
+
+def _shared(transactions) -> set[str]:
+    """References that several different transactions carry (Sberbank writes X in every :61:,
+    other banks a batch or mandate reference): not an id, or all but the first row would be
+    taken for duplicates of it. mt-940 holds the whole file already, so this costs one pass."""
+    seen: dict[str, tuple] = {}
+    shared = set()
+    for transaction in transactions:
+        data = transaction.data
+        amount = data.get("amount")
+        key = (data.get("date"), amount.amount if amount is not None else None, data.get("status"))
+        for reference in _references(data):
+            if seen.setdefault(reference, key) != key:
+                shared.add(reference)
+    return shared
+
+
 def _entries(transactions, statement: Statement):
+    shared = _shared(transactions)
     for number, transaction in enumerate(transactions, start=1):
         data = transaction.data
         raw = {key: str(value) for key, value in data.items() if value not in (None, "")}
@@ -132,13 +159,7 @@ def _entries(transactions, statement: Statement):
         if not (payee or description):
             payee, description = _structured(data)
         amount = data.get("amount")
-        customer = (data.get("customer_reference") or "").strip()
-        bank = (data.get("bank_reference") or "").strip()
-        external_id = customer if customer.upper() not in _EMPTY_REFERENCES else bank
-        if external_id.upper() in _EMPTY_REFERENCES:
-            external_id = str(data.get("end_to_end_reference") or "").strip()  # a structured :86:'s EREF+
-        if external_id.upper() in _EMPTY_REFERENCES:
-            external_id = ""
+        external_id = next((reference for reference in _references(data) if reference not in shared), "")
         date = data.get("date")
         yield Entry(
             number,

@@ -8,7 +8,7 @@ bank's documented layout (none is copied from a bank or another project).
   habit of writing the counterparty IBAN (18+ characters) where :61: allows a
   16-character customer reference. A German structured :86: (DFÜ-Abkommen: ?00 posting text,
   ?20-?29 purpose with SEPA EREF+/MREF+/SVWZ+, ?30 BIC, ?31 IBAN, ?32 name), as Sparkassen and
-  Volksbanken write it.
+  Volksbanken write it. A :61: customer reference that every row shares (Sberbank writes X).
 - OFX 1.02 (OFX spec 1.0.2, TRNAMT is an amount "with an optional decimal point" and no digit limit)
   and CAMT.053 (ISO 20022 ActiveOrHistoricCurrencyAndAmount, up to five fraction digits): money
   written with three to five decimals (-30.000, 8.850, 100.00000) or without a leading zero (-.50);
@@ -104,6 +104,24 @@ def test_mt940_german_structured_details_give_payee_purpose_and_reference():
         (D("45.90"), "Stadtwerke Musterstadt", "Stromabschlag Maerz", "4711-2024-03"),
         (D("-2500.00"), "ACME GmbH", "Gehalt Maerz 2024", ""),
     ]
+    assert not any("mismatch" in warning for warning in result.warnings)
+
+
+def test_mt940_a_reference_shared_by_different_transactions_is_not_their_id():
+    content = "\n".join([
+        ":20:1", ":25:40702810000000000001", ":28C:1/1", ":60F:C240311RUB10000,00",
+        ":61:2403111103DR2402,00S   X//B-1", ":86:Payment 1",
+        ":61:2403111103DR3460,00S   X//B-2", ":86:Payment 2",
+        ":61:2403111103DR3575,00S   X", ":86:Payment 3",
+        ":62F:C240311RUB563,00", "",
+    ]).encode()  # fmt: skip
+
+    result = parse_file(content, filename="sber.sta")
+
+    # X would make rows 2 and 3 duplicates of row 1; the bank's own reference is the id where there is one.
+    assert [(row.amount, row.external_id) for row in result.rows] == [
+        (D("2402.00"), "B-1"), (D("3460.00"), "B-2"), (D("3575.00"), "")
+    ]  # fmt: skip
     assert not any("mismatch" in warning for warning in result.warnings)
 
 
