@@ -18,6 +18,15 @@ from .values import CENT, decode
 _SLASH_TAG = re.compile(r"/(NAME|REMI|EREF|USTD|ORDP|BENM|IBAN|BIC|TRTP|CSID|MARF|SVCL|ID)/", re.IGNORECASE)
 _GERMAN = re.compile(r"\?(\d{2})")
 _BALANCE = re.compile(r"(?m)^:6([02])[FM]?:([DC])\d{6}[A-Z]{3}([\d,]*)")
+# SWIFT :61: transaction type identification codes (N + 3 letters) a row without details is named by.
+_TYPE_CODES = {
+    "BOE": "Bill of exchange", "BRF": "Brokerage fee", "CHG": "Charges", "CHK": "Cheque", "CLR": "Cash letter",
+    "CMI": "Cash management", "COL": "Collection", "COM": "Commission", "DCR": "Documentary credit",
+    "DDT": "Direct debit", "DIV": "Dividend", "ECK": "Eurocheque", "EQA": "Equivalent amount",
+    "FEX": "Foreign exchange", "INT": "Interest", "LBX": "Lock box", "LDP": "Loan deposit", "MSC": "Miscellaneous",
+    "RTI": "Returned item", "SEC": "Securities", "STO": "Standing order", "TCK": "Travellers cheque",
+    "TRF": "Transfer", "VDA": "Value date adjustment",
+}  # fmt: skip
 _LEADING_IBAN = re.compile(r"^[A-Z]{2}\d{12,32}")
 _EMPTY_REFERENCES = {"", "NONREF", "NOTPROVIDED"}
 
@@ -158,6 +167,9 @@ def _entries(transactions, statement: Statement):
         payee, description = _details(data.get("transaction_details", "") or "")
         if not (payee or description):
             payee, description = _structured(data)
+        if not (payee or description):  # an empty :86:: the :61: supplementary details, else its type code
+            code = str(data.get("id") or "").strip().upper()
+            description = " ".join(str(data.get("extra_details") or "").split()) or _TYPE_CODES.get(code[1:], "")
         amount = data.get("amount")
         external_id = next((reference for reference in _references(data) if reference not in shared), "")
         date = data.get("date")

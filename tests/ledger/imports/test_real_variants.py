@@ -125,6 +125,20 @@ def test_mt940_a_reference_shared_by_different_transactions_is_not_their_id():
     assert not any("mismatch" in warning for warning in result.warnings)
 
 
+def test_mt940_rows_with_an_empty_86_are_named_by_their_supplementary_details_or_type_code():
+    content = "\n".join([
+        ":20:GENERIC", ":25:11111111", ":28C:1", ":60F:C240101EUR100,00",
+        ":61:240101D10,00NCHGNONREF", ":86:",
+        ":61:240102D5,00NTRFNONREF", "Paiement mobile",
+        ":62F:C240102EUR85,00", "",
+    ]).encode()  # fmt: skip
+
+    result = parse_file(content, filename="generic.sta")
+
+    assert result.errors == []
+    assert [(row.amount, row.payee) for row in result.rows] == [(D("10.00"), "Charges"), (D("5.00"), "Paiement mobile")]
+
+
 def test_mt940_statements_that_do_not_chain_are_not_checked_against_one_pair_of_balances():
     broken = MT940_TWO_DAYS.replace(b":60F:C240302EUR82,50", b":60F:C240302EUR90,00")
 
