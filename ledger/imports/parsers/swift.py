@@ -18,6 +18,16 @@ from .values import CENT, decode
 _SLASH_TAG = re.compile(r"/(NAME|REMI|EREF|USTD|ORDP|BENM|IBAN|BIC|TRTP|CSID|MARF|SVCL|ID)/", re.IGNORECASE)
 _GERMAN = re.compile(r"\?(\d{2})")
 _BALANCE = re.compile(r"(?m)^:6([02])[FM]?:([DC])\d{6}[A-Z]{3}([\d,]*)")
+# SWIFT :61: transaction type identification codes (N + 3 letters) a row without details is named by.
+_TYPE_CODES = {
+    "BOE": "Bill of exchange", "BRF": "Brokerage fee", "CHG": "Charges", "CHK": "Cheque", "CLR": "Cash letter",
+    "CMI": "Cash management", "COL": "Collection", "COM": "Commission", "DCR": "Documentary credit",
+    "DDT": "Direct debit", "DIV": "Dividend", "ECK": "Eurocheque", "EQA": "Equivalent amount",
+    "FEX": "Foreign exchange", "INT": "Interest", "LBX": "Lock box", "LDP": "Loan deposit", "MSC": "Miscellaneous",
+    "RTI": "Returned item", "SEC": "Securities", "STO": "Standing order", "TCK": "Travellers cheque",
+    "TRF": "Transfer", "VDA": "Value date adjustment",
+}  # fmt: skip
+_LEADING_IBAN = re.compile(r"^[A-Z]{2}\d{12,32}")
 _EMPTY_REFERENCES = {"", "NONREF", "NOTPROVIDED"}
 
 
@@ -75,6 +85,25 @@ def parse_mt940(content: bytes, profile: Profile | None) -> EntriesParse:
     return EntriesParse("mt940", profile, _entries(transactions, statement), statement)
 
 
+def _structured(data: dict) -> tuple[str, str]:
+    """(payee, description) from what mt-940's processors made of a German structured :86:
+    (?00 posting text, ?20-?29 purpose, ?32-?33 name: Sparkassen, Volksbanken, Deutsche Bank):
+    they replace transaction_details with these keys, so without them every row of such a file
+    had no payee and no description."""
+
+    def text(key: str) -> str:
+        return " ".join(str(data.get(key) or "").split())
+
+    # mt-940 runs ?31 (the counterparty's IBAN) into ?32's name: "DE1210050000...Stadtwerke".
+    payee = _LEADING_IBAN.sub("", text("applicant_name")).strip()
+    purpose = text("purpose") or text("additional_purpose")
+    posting = text("posting_text")
+    description = purpose or " ".join(part for part in (posting, text("end_to_end_reference")) if part)
+    if not (payee or description):
+        description = text("non_swift_text")  # a bank's own numbered subfields (non-SWIFT ?-less lines)
+    return payee, description
+
+
 def _bracket(text: str) -> tuple[Decimal | None, Decimal | None]:
     """The opening and closing balances that bracket every row of the file. A file
     often holds several statements (one per day, or a statement continued with
@@ -104,17 +133,45 @@ def _signed(value, mark: str | None):
     return -abs(value) if mark in ("D", "RC") else abs(value)
 
 
+def _references(data: dict) -> list[str]:
+    """The row's candidate ids, best first: the customer's reference, the bank's, a structured EREF+."""
+    found = []
+    for key in ("customer_reference", "bank_reference", "end_to_end_reference"):
+        value = str(data.get(key) or "").strip()
+        if value and value.upper() not in _EMPTY_REFERENCES:
+            found.append(value)
+    return found
+
+
+def _shared(transactions) -> set[str]:
+    """References that several different transactions carry (Sberbank writes X in every :61:,
+    other banks a batch or mandate reference): not an id, or all but the first row would be
+    taken for duplicates of it. mt-940 holds the whole file already, so this costs one pass."""
+    seen: dict[str, tuple] = {}
+    shared = set()
+    for transaction in transactions:
+        data = transaction.data
+        amount = data.get("amount")
+        key = (data.get("date"), amount.amount if amount is not None else None, data.get("status"))
+        for reference in _references(data):
+            if seen.setdefault(reference, key) != key:
+                shared.add(reference)
+    return shared
+
+
 def _entries(transactions, statement: Statement):
+    shared = _shared(transactions)
     for number, transaction in enumerate(transactions, start=1):
         data = transaction.data
         raw = {key: str(value) for key, value in data.items() if value not in (None, "")}
         payee, description = _details(data.get("transaction_details", "") or "")
+        if not (payee or description):
+            payee, description = _structured(data)
+        if not (payee or description):  # an empty :86:: the :61: supplementary details, else its type code
+            code = str(data.get("id") or "").strip().upper()
+            description = " ".join(str(data.get("extra_details") or "").split()) or _TYPE_CODES.get(code[1:], "")
         amount = data.get("amount")
-        customer = (data.get("customer_reference") or "").strip()
-        bank = (data.get("bank_reference") or "").strip()
-        external_id = customer if customer.upper() not in _EMPTY_REFERENCES else bank
-        if external_id.upper() in _EMPTY_REFERENCES:
-            external_id = ""
+        external_id = next((reference for reference in _references(data) if reference not in shared), "")
         date = data.get("date")
         yield Entry(
             number,

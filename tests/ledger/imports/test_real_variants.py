@@ -6,7 +6,9 @@ bank's documented layout (none is copied from a bank or another project).
   several daily statements with the same :20: reference (Dutch banks' downloads),
   a reversal of a credit (money out) and of a debit (money in), and ASN Bank's
   habit of writing the counterparty IBAN (18+ characters) where :61: allows a
-  16-character customer reference.
+  16-character customer reference. A German structured :86: (DFÜ-Abkommen: ?00 posting text,
+  ?20-?29 purpose with SEPA EREF+/MREF+/SVWZ+, ?30 BIC, ?31 IBAN, ?32 name), as Sparkassen and
+  Volksbanken write it. A :61: customer reference that every row shares (Sberbank writes X).
 - OFX 1.02 (OFX spec 1.0.2, TRNAMT is an amount "with an optional decimal point" and no digit limit)
   and CAMT.053 (ISO 20022 ActiveOrHistoricCurrencyAndAmount, up to five fraction digits): money
   written with three to five decimals (-30.000, 8.850, 100.00000) or without a leading zero (-.50);
@@ -75,6 +77,66 @@ def test_mt940_reversal_marks_long_references_and_several_statements_with_one_re
     # The first opening and the last closing bracket all four rows: checked, and they add up.
     assert (result.statement.opening_balance, result.statement.closing_balance) == (D("100.00"), D("2089.75"))
     assert not any("mismatch" in warning for warning in result.warnings), result.warnings
+
+
+def swift_lines(field: str) -> str:
+    """A :86: field as banks write it: continuation lines of at most 65 characters."""
+    return "\n".join(field[i : i + 65] for i in range(0, len(field), 65))
+
+
+MT940_GERMAN = "\n".join([
+    ":20:STARTUMSE", ":25:10050000/0123456789", ":28C:00012/001", ":60F:C240301EUR1000,00",
+    ":61:2403040304DR45,90NDDTNONREF",
+    swift_lines(":86:105?00FOLGELASTSCHRIFT?109248?20EREF+4711-2024-03?21MREF+M-0815?22SVWZ+Stromabschlag Maerz"
+                "?30BELADEBEXXX?31DE12100500000987654321?32Stadtwerke Musterstadt"),
+    ":61:2403280328CR2500,00NTRFNONREF",
+    swift_lines(":86:166?00GUTSCHR. UEBERWEISUNG?109310?20SVWZ+Gehalt Maerz 2024?30DEUTDEFFXXX"
+                "?31DE02100100100006820101?32ACME GmbH"),
+    ":62F:C240328EUR3454,10", "",
+]).encode()  # fmt: skip
+
+
+def test_mt940_german_structured_details_give_payee_purpose_and_reference():
+    result = parse_file(MT940_GERMAN, filename="umsaetze.sta")
+
+    assert result.errors == []
+    assert [(row.amount, row.payee, row.description, row.external_id) for row in result.rows] == [
+        (D("45.90"), "Stadtwerke Musterstadt", "Stromabschlag Maerz", "4711-2024-03"),
+        (D("-2500.00"), "ACME GmbH", "Gehalt Maerz 2024", ""),
+    ]
+    assert not any("mismatch" in warning for warning in result.warnings)
+
+
+def test_mt940_a_reference_shared_by_different_transactions_is_not_their_id():
+    content = "\n".join([
+        ":20:1", ":25:40702810000000000001", ":28C:1/1", ":60F:C240311RUB10000,00",
+        ":61:2403111103DR2402,00S   X//B-1", ":86:Payment 1",
+        ":61:2403111103DR3460,00S   X//B-2", ":86:Payment 2",
+        ":61:2403111103DR3575,00S   X", ":86:Payment 3",
+        ":62F:C240311RUB563,00", "",
+    ]).encode()  # fmt: skip
+
+    result = parse_file(content, filename="sber.sta")
+
+    # X would make rows 2 and 3 duplicates of row 1; the bank's own reference is the id where there is one.
+    assert [(row.amount, row.external_id) for row in result.rows] == [
+        (D("2402.00"), "B-1"), (D("3460.00"), "B-2"), (D("3575.00"), "")
+    ]  # fmt: skip
+    assert not any("mismatch" in warning for warning in result.warnings)
+
+
+def test_mt940_rows_with_an_empty_86_are_named_by_their_supplementary_details_or_type_code():
+    content = "\n".join([
+        ":20:GENERIC", ":25:11111111", ":28C:1", ":60F:C240101EUR100,00",
+        ":61:240101D10,00NCHGNONREF", ":86:",
+        ":61:240102D5,00NTRFNONREF", "Paiement mobile",
+        ":62F:C240102EUR85,00", "",
+    ]).encode()  # fmt: skip
+
+    result = parse_file(content, filename="generic.sta")
+
+    assert result.errors == []
+    assert [(row.amount, row.payee) for row in result.rows] == [(D("10.00"), "Charges"), (D("5.00"), "Paiement mobile")]
 
 
 def test_mt940_statements_that_do_not_chain_are_not_checked_against_one_pair_of_balances():
