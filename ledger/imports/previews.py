@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+import orjson
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection
@@ -56,6 +57,16 @@ def _row_data(row: parsers.ParsedRow) -> dict:
     return data
 
 
+def _json(data: dict) -> str:
+    """A row's cells as JSON text for the COPY (orjson: a tenth of the
+    preview's time was json.dumps, once per row); what orjson refuses (a
+    lone surrogate from a badly decoded file) goes through json as before."""
+    try:
+        return orjson.dumps(data).decode()
+    except TypeError:
+        return json.dumps(data)
+
+
 def merchant_text(data: dict) -> str:
     """What becomes merchant_raw: the payee, else the description."""
     return (data.get("payee") or data.get("description") or "").strip()[:255]
@@ -102,14 +113,14 @@ def _store_rows(source: Import, stream, *, currency: str, routing: Routing | Non
                 message = f"The row is in {item.currency.upper()}; the account is in {currency}."
             batch.append(
                 (source.id, item.row_number, fate, item.date, item.amount, normalized_of[text],
-                 item.external_id[:128], json.dumps(data), message, cell)
+                 item.external_id[:128], _json(data), message, cell)
             )  # fmt: skip
         elif routing is not None and not routing.keep_errors:
             continue
         else:
             raw = {str(k): str(v)[:500] for k, v in (item.raw or {}).items()}
             batch.append(
-                (source.id, item.row_number, Fate.ERROR, None, None, "", "", json.dumps(raw), item.message[:2000],
+                (source.id, item.row_number, Fate.ERROR, None, None, "", "", _json(raw), item.message[:2000],
                  (item.column or "")[:100])
             )  # fmt: skip
         if len(batch) >= ROW_BATCH:

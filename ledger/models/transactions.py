@@ -111,9 +111,14 @@ class Transaction(TimeStampedModel):
     merchant_raw = models.CharField(max_length=255)
     # Normalised merchant text: the key for duplicate detection.
     merchant_normalized = models.CharField(max_length=255, default="", editable=False)
+    # No database constraint (nor on source_import): an import COPYs its rows, and a deferred
+    # check per row and key was a lookup each at commit. Neither key says where money is (user and
+    # account keep theirs); deleting a merchant or an import goes through the ORM, whose SET_NULL
+    # still applies (a merchant or import removed in raw SQL may leave a dangling id).
     merchant = models.ForeignKey(
-        "merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions"
-    )
+        "merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions",
+        db_constraint=False,
+    )  # fmt: skip
     category = models.CharField(
         max_length=CATEGORY_MAX_LENGTH, choices=Category.choices, default=Category.UNCATEGORIZED
     )
@@ -123,8 +128,9 @@ class Transaction(TimeStampedModel):
     # The bank's own label for the row, verbatim (imports), whatever Tally's category is.
     bank_category = models.CharField(max_length=100, blank=True, default="", db_default="")
     source_import = models.ForeignKey(
-        "ledger.Import", null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions"
-    )
+        "ledger.Import", null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions",
+        db_constraint=False,
+    )  # fmt: skip
     confidence = models.JSONField(default=dict, blank=True)
     anomaly_score = models.FloatField(null=True, blank=True)
     blockchain_hash = models.CharField(max_length=64, blank=True, default="")
@@ -174,12 +180,6 @@ class Transaction(TimeStampedModel):
             models.Index(
                 fields=["user", "-date", "-id"], name="ledger_tx_user_live_date_idx", condition=Q(is_deleted=False)
             ),
-            # Duplicate detection: same user, date, amount and normalised merchant.
-            models.Index(
-                fields=["user", "date", "amount", "merchant_normalized"],
-                name="ledger_tx_user_dup_idx",
-                condition=Q(is_deleted=False),
-            ),
             # Budget spending: a sum per (user, category) over a date range,
             # answered from the index alone (what the sum reads is included).
             models.Index(
@@ -212,11 +212,11 @@ class Transaction(TimeStampedModel):
                 include=["amount"],
                 condition=Q(is_deleted=False),
             ),
-            # Transfer matching: the opposite amount among the user's live rows near a date.
+            # A user's live rows of an amount near a date: transfer matching (the opposite amount,
+            # legs left out by the row's transfer_id) and duplicate detection (the same amount and
+            # date, then the normalised merchant), which had an index of its own (0031 merged them).
             models.Index(
-                fields=["user", "amount", "date"],
-                name="ledger_tx_user_amount_idx",
-                condition=Q(is_deleted=False, transfer__isnull=True),
+                fields=["user", "amount", "date"], name="ledger_tx_user_amount_idx", condition=Q(is_deleted=False)
             ),
             # The legs of a transfer, for the foreign key's own checks: deleting (unlinking) a
             # transfer makes PostgreSQL look for rows still pointing at it, a scan of the whole
