@@ -18,6 +18,8 @@ from django_filters import BooleanFilter, DateFilter, NumberFilter
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from config.parsers import NUL, SURROGATE, json_text_matching, surrogate_error
+
 DATE_MIN = datetime.date(1900, 1, 1)
 DATE_MAX = datetime.date(2100, 12, 31)
 DATE_RANGE_MESSAGE = f"Dates must be between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}."
@@ -108,6 +110,18 @@ class RepeatedQueryParamField(serializers.ListField):
         return super().get_value(dictionary)
 
 
+class StrictJSONField(serializers.JSONField):
+    """Any JSON value, stored as jsonb: a NUL in a key or string is refused (jsonb cannot hold it)."""
+
+    default_error_messages = {"null_characters_not_allowed": "Null characters are not allowed."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if json_text_matching(value, NUL):
+            self.fail("null_characters_not_allowed")
+        return value
+
+
 class JSONInFormMixin:
     """A structured value (list, object) that a form/multipart body carries as one part holding
     JSON (config.openapi declares the part's encoding as application/json); a JSON body carries
@@ -126,6 +140,9 @@ class JSONInFormMixin:
                 data = json.loads(data)
             except ValueError:
                 self.fail("invalid_json")
+            surrogate = json_text_matching(data, SURROGATE)  # a part's JSON may spell "\ud800"
+            if surrogate:
+                raise surrogate_error(*surrogate)
         return super().to_internal_value(data)
 
 

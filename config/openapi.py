@@ -15,7 +15,7 @@ from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerE
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 
-from config.fields import BoundedDateField, JSONInFormMixin
+from config.fields import BoundedDateField, BoundedDateTimeField, JSONInFormMixin
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -144,6 +144,8 @@ def _has_file_field(serializer) -> bool:
 
 # config.fields' date bounds (1900-01-01 .. 2100-12-31) as a pattern next to format: date.
 DATE_PATTERN = r"^(?:19\d\d|20\d\d|2100)-\d\d-\d\d$"
+# A timestamp's date in the same bounds (an offset that moves it past them is still refused).
+DATETIME_PATTERN = r"^(?:19\d\d|20\d\d|2100)-\d\d-\d\d"
 MONTH_PATTERN = r"^(?:19\d\d|20\d\d|2100)-(?:0[1-9]|1[0-2])$"
 _ANY_BUT_NULL = [{"type": t} for t in ("object", "array", "string", "number", "boolean")]
 
@@ -157,6 +159,8 @@ def _exact_field_schema(field, direction: str, schema: dict) -> dict:
         schema["pattern"] = MONTH_PATTERN
     elif isinstance(field, BoundedDateField) and schema.get("format") == "date":
         schema["pattern"] = DATE_PATTERN
+    elif isinstance(field, BoundedDateTimeField) and schema.get("format") == "date-time":
+        schema["pattern"] = DATETIME_PATTERN
     elif isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
         schema["pattern"] = decimal_pattern(field)
     elif isinstance(field, serializers.JSONField) and not field.allow_null and direction == "request":

@@ -12,6 +12,7 @@ from config.fields import (
     StrictEmailField,
     StrictFloatField,
     StrictIntegerField,
+    StrictJSONField,
     StrictRegexField,
     StrictSlugField,
     StrictURLField,
@@ -24,6 +25,7 @@ ChoiceField = StrictChoiceField
 EmailField = StrictEmailField
 FloatField = StrictFloatField
 IntegerField = StrictIntegerField
+JSONField = StrictJSONField
 RegexField = StrictRegexField
 SlugField = StrictSlugField
 URLField = StrictURLField
@@ -35,6 +37,7 @@ _STRICT = {
     _drf.EmailField: StrictEmailField,
     _drf.FloatField: StrictFloatField,
     _drf.IntegerField: StrictIntegerField,
+    _drf.JSONField: StrictJSONField,
     _drf.SlugField: StrictSlugField,
     _drf.URLField: StrictURLField,
     _drf.UUIDField: StrictUUIDField,

@@ -5,14 +5,17 @@ import json
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from drf_standardized_errors.openapi_serializers import ErrorResponse415Serializer
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.openapi import ConflictErrorResponseSerializer, PayloadTooLargeErrorResponseSerializer
+from config.openapi import (
+    ClientErrorResponseSerializer,
+    ConflictErrorResponseSerializer,
+    PayloadTooLargeErrorResponseSerializer,
+)
 from config.pagination import StrictLimitOffsetPagination
 from ledger.attachments import selectors, services
 from ledger.attachments.serializers import AttachmentOutputSerializer, AttachmentUploadSerializer
@@ -51,7 +54,8 @@ class TransactionAttachmentsView(APIView):
             201: AttachmentOutputSerializer,
             409: ConflictErrorResponseSerializer,
             413: PayloadTooLargeErrorResponseSerializer,
-            415: ErrorResponse415Serializer,
+            # unsupported_file_type: the bytes are not an allowed type (not only the request media type).
+            415: ClientErrorResponseSerializer,
         },
         description="Attaches a receipt (multipart `file`). The type is read from the bytes (JPEG, PNG, WebP, "
         "HEIC, PDF; anything else is a 415), over ATTACHMENT_MAX_BYTES is a 413. The first attachment's CID "

@@ -34,8 +34,10 @@ PREVIEW_ROWS = 20
         description="One import with its rows (paginated with limit/offset, filtered by `fate`).",
         parameters=[
             OpenApiParameter("fate", str, enum=ImportRow.Fate.values),
-            OpenApiParameter("limit", int, description="Rows per page, 1-100 (default 50)."),
-            OpenApiParameter("offset", int, description="Rows to skip."),
+            *(
+                OpenApiParameter(p["name"], p["schema"], description=p["description"])
+                for p in StrictLimitOffsetPagination().get_schema_operation_parameters(None)
+            ),
         ],
         responses={200: ImportDetailOutputSerializer},
     ),
@@ -136,7 +138,8 @@ class ImportViewSet(TallyAPIMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         responses={201: ImportProfileOutputSerializer, 409: ConflictErrorResponseSerializer},
     ),
     partial_update=extend_schema(
-        request=ImportProfileUpdateInputSerializer, responses={200: ImportProfileOutputSerializer}
+        request=ImportProfileUpdateInputSerializer,
+        responses={200: ImportProfileOutputSerializer, 409: ConflictErrorResponseSerializer},  # name taken
     ),
     destroy=extend_schema(responses={204: None}),
 )

@@ -20,6 +20,15 @@ def Percent(**kwargs):  # noqa: N802
     return AsciiDecimalField(max_digits=20, decimal_places=2, **kwargs)
 
 
+def CurrencyCodeField(**kwargs):  # noqa: N802 - a field factory
+    # Three letters, as the schema's pattern says; whether they name a real currency is the service's check.
+    return serializers.RegexField(
+        r"^[A-Za-z]{3}\Z",
+        error_messages={"invalid": "An ISO 4217 currency code: three letters (USD, EUR)."},
+        **kwargs,
+    )
+
+
 class HoldingCreateInputSerializer(serializers.Serializer):
     asset_type = serializers.ChoiceField(choices=AssetType.choices)
     identifier = serializers.CharField(
@@ -28,8 +37,7 @@ class HoldingCreateInputSerializer(serializers.Serializer):
         "ISO 4217 code (cash), free text (other).",
     )
     name = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-    currency = serializers.CharField(
-        max_length=3,
+    currency = CurrencyCodeField(
         required=False,
         help_text="ISO 4217. Default: the cash code for cash, else the user's preferred currency (USD).",
     )
@@ -41,7 +49,7 @@ class HoldingUpdateInputSerializer(serializers.Serializer):
     asset_type = serializers.ChoiceField(choices=AssetType.choices, required=False)
     identifier = serializers.CharField(max_length=64, required=False)
     name = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    currency = serializers.CharField(max_length=3, required=False)
+    currency = CurrencyCodeField(required=False)
     units = Units(min_value=Decimal(0), required=False)
     cost_basis = Money(min_value=Decimal(0), required=False)
 

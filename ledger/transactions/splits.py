@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction as db_transaction
 
-from config.exceptions import DomainError
+from config.exceptions import DomainError, Invalid
 from ledger.events import announce_transactions_changed
 from ledger.models import SplitLine, Transaction
 from ledger.transactions.audit import By, Change, changes_record, jsonable
@@ -31,7 +31,9 @@ def transaction_splits_replace(*, transaction: Transaction, user, lines: list[di
 
     tx = _lock(transaction)
     if len(lines) == 1 or len(lines) > MAX_LINES:
-        raise DomainError(f"A split has 2 to {MAX_LINES} lines (or none, to remove it).", code="invalid_split")
+        raise Invalid(
+            f"A split has 2 to {MAX_LINES} lines (or none, to remove it).", code="invalid_split", attr="lines"
+        )
     total = sum((Decimal(line["amount"]) for line in lines), Decimal("0"))
     if lines and total != tx.amount:
         raise DomainError(

@@ -218,3 +218,51 @@ def test_nul_in_a_bulk_filter_tag_is_a_400_and_changes_nothing(client_no_raise):
 
     assert response.status_code == 400, response.content
     assert error_codes(response) == ["null_characters_not_allowed"]
+
+
+RULE_ACTIONS = '[{"type": "set_notes", "value": "x"}]'
+
+
+@pytest.mark.parametrize(
+    "method, url, body, attr",
+    [
+        ("post", "/api/v1/rules", '{"name": "r", "conditions": {"field": "notes", "op": "contains", '
+         '"value": "\\ud800"}, "actions": ' + RULE_ACTIONS + "}", "conditions.value"),
+        ("post", "/api/v1/rules", '{"name": "r", "conditions": {"field": "notes", "op": "contains", "value": "a"}, '
+         '"actions": [{"type": "add_tags", "value": ["\\udfff"]}]}', "actions.0.value.0"),
+        ("post", "/api/v1/rules/test", '{"conditions": {"field": "merchant_raw", "op": "regex", "value": "\\ud800"}, '
+         '"actions": ' + RULE_ACTIONS + ', "transaction": {}}', "conditions.value"),
+        ("patch", "/api/v1/auth/me", '{"preferences": {"theme": "\\ud800"}}', "preferences.theme"),
+        ("post", "/api/v1/import-profiles", '{"name": "p", "format": "csv", "columns": {"date": "D"}, '
+         '"category_map": {"\\ud800": "Groceries"}}', "category_map"),
+        ("post", "/api/v1/transactions/bulk", '{"filter": {"q": "\\ud800"}, "set": {"notes": "x"}}', "filter.q"),
+        ("post", "/api/v1/transactions/bulk", '{"filter": {"tag": ["\\ud800"]}, "delete": true}', "filter.tag.0"),
+        ("post", "/api/v1/tags", '{"name": "x\\ud800"}', "name"),
+    ],
+)  # fmt: skip
+def test_a_lone_surrogate_anywhere_in_a_json_body_is_a_400_naming_where(client_no_raise, method, url, body, attr):
+    response = getattr(client_no_raise, method)(url, body, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["type"] == "validation_error"
+    assert response.json()["errors"] == [
+        {"code": "surrogate_characters_not_allowed", "detail": response.json()["errors"][0]["detail"], "attr": attr}
+    ]
+
+
+@pytest.mark.parametrize(
+    "conditions, actions",
+    [
+        ({"field": "notes", "op": "contains", "value": "a\x00"}, [{"type": "set_notes", "value": "x"}]),
+        ({"field": "notes", "op": "contains", "value": "a"}, [{"type": "add_tags", "value": ["\x00"]}]),
+    ],
+)
+def test_a_nul_in_a_rule_is_a_400_and_no_rule_is_saved(client_no_raise, conditions, actions):
+    from ledger.models import Rule
+
+    body = {"name": "r", "conditions": conditions, "actions": actions}
+    response = client_no_raise.post("/api/v1/rules", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert error_codes(response) == ["null_characters_not_allowed"]
+    assert not Rule.objects.exists()

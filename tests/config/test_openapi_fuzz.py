@@ -55,6 +55,7 @@ DOMAIN_REJECTIONS: dict[str, set[tuple[str | None, str]]] = {
     # A currency code must be a real ISO 4217 one; a webhook URL must be http(s).
     "POST /api/v1/accounts": {("currency", "invalid_currency"), ("currency", "invalid"), ("iban", "invalid_iban")},
     "POST /api/v1/portfolio/holdings": {("currency", "invalid"), ("identifier", "invalid")},
+    "PATCH /api/v1/portfolio/holdings/{id}": {("currency", "invalid"), ("identifier", "invalid")},
     "PATCH /api/v1/auth/me": {
         ("current_password", "wrong_password"),
         ("current_password", "required"),  # only when the e-mail changes

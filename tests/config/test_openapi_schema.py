@@ -22,10 +22,18 @@ def _param(operation, name):
     return next(p for p in operation["parameters"] if p["name"] == name)
 
 
-def test_list_bounds_are_declared(schema):
-    listing = _operation(schema, "/api/v1/budgets", "get")
+@pytest.mark.parametrize("path", ["/api/v1/budgets", "/api/v1/imports/{id}"])  # a list, and a detail's rows
+def test_list_bounds_are_declared(schema, path):
+    listing = _operation(schema, path, "get")
     assert _param(listing, "limit")["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}
     assert _param(listing, "offset")["schema"]["minimum"] == 0
+
+
+def test_an_attachment_of_a_type_not_allowed_is_a_415_in_the_documented_shape(schema):
+    # The view answers code unsupported_file_type: the shared client-error shape (any code), not the
+    # generic 415 whose code enum is only unsupported_media_type.
+    responses = _operation(schema, "/api/v1/transactions/{transaction_id}/attachments", "post")["responses"]
+    assert responses["415"]["content"]["application/json"]["schema"]["$ref"].endswith("/ClientErrorResponse")
 
 
 @pytest.mark.parametrize(("path", "method", "status"), [
@@ -38,6 +46,9 @@ def test_list_bounds_are_declared(schema):
     ("/api/v1/budgets", "get", "400"),
     ("/api/v1/auth/login", "post", "503"),
     ("/api/v1/realtime/ticket", "post", "503"),
+    ("/api/v1/import-profiles/{id}", "patch", "409"),  # name taken
+    ("/api/v1/rules", "post", "404"),  # a mark_transfer account that is not the caller's
+    ("/api/v1/rules/test", "post", "404"),
 ])  # fmt: skip
 def test_status_is_documented(schema, path, method, status):
     assert status in _operation(schema, path, method)["responses"]
@@ -113,6 +124,9 @@ def _body_property(schema, path, method, name, media_type="application/json"):
     ("/api/v1/transactions", "post", "currency", r"^[A-Za-z]{3}$"),
     ("/api/v1/tags", "post", "color", r"^#[0-9a-fA-F]{6}$"),
     ("/api/v1/tags/{id}", "patch", "color", r"^#[0-9a-fA-F]{6}$"),
+    ("/api/v1/portfolio/holdings", "post", "currency", r"^[A-Za-z]{3}$"),
+    ("/api/v1/portfolio/holdings/{id}", "patch", "currency", r"^[A-Za-z]{3}$"),
+    ("/api/v1/portfolio/holdings/{id}/valuation", "post", "valued_at", r"^(?:19\d\d|20\d\d|2100)-\d\d-\d\d"),
 ])  # fmt: skip
 def test_regex_fields_document_their_pattern(schema, path, method, name, pattern):
     assert _body_property(schema, path, method, name)["pattern"] == pattern

@@ -77,7 +77,7 @@ def test_create_normalises_and_answers_the_holding(auth_client, user):
         ({"identifier": "AAPL!"}, "identifier", "invalid"),
         ({"asset_type": "bond", "identifier": "US0378331006"}, "identifier", "invalid"),
         ({"asset_type": "cash", "identifier": "euro"}, "identifier", "invalid"),
-        ({"currency": "dollars"}, "currency", "max_length"),
+        ({"currency": "dollars"}, "currency", "invalid"),
         ({"currency": "U$D"}, "currency", "invalid"),
     ],
 )

@@ -49,6 +49,14 @@ def test_lines_that_do_not_add_up_are_a_400_with_the_difference(auth_client, use
     assert response.json()["errors"][0]["code"] == "split_does_not_add_up"
 
 
+def test_a_split_of_one_line_is_a_validation_error_on_lines(auth_client, user):
+    tx = TransactionFactory(user=user, amount=Decimal("100.00"))
+    response = auth_client.put(f"{TX}/{tx.id}/splits", {"lines": [{"amount": "100.00", "category": "Groceries"}]})
+    assert response.status_code == 400
+    assert response.json()["type"] == "validation_error"
+    assert response.json()["errors"][0] | {"detail": None} == {"code": "invalid_split", "detail": None, "attr": "lines"}
+
+
 def test_bulk_tags_and_categorises_a_month_in_one_event(auth_client, user, events, django_capture_on_commit_callbacks):
     march = [
         TransactionFactory(user=user, date=datetime.date(2024, 3, d), category=Category.GROCERIES) for d in (1, 15, 31)
