@@ -63,6 +63,7 @@ def _rules_run(ruleset: RuleSet, outcome: Outcome, drafts: list[Draft], batch: l
     `outcome`, written once the rows exist."""
     ruleset.prepare(drafts)
     run = ruleset.run
+    confidences: dict = {}  # a rule's confidence JSON, once per rule (it is the same on every row it set)
     for index, draft in enumerate(drafts):
         changes = run(draft)
         if not changes:
@@ -71,8 +72,12 @@ def _rules_run(ruleset: RuleSet, outcome: Outcome, drafts: list[Draft], batch: l
         row = list(batch[index])
         row[_MERCHANT], row[_CATEGORY], row[_NOTES] = draft.merchant_id, draft.category, draft.notes
         row[_KIND] = draft.kind or row[_KIND]
-        if draft.confidence.get("method") == "rule":
-            row[_CONFIDENCE] = json.dumps(draft.confidence)
+        confidence = draft.confidence
+        if confidence.get("method") == "rule":
+            known = confidences.get(confidence.get("rule"))
+            if known is None or known[0] != confidence:
+                known = confidences[confidence.get("rule")] = (dict(confidence), json.dumps(confidence))
+            row[_CONFIDENCE] = known[1]
         batch[index] = tuple(row)
 
 
@@ -275,7 +280,7 @@ def _write(source: Import) -> None:
         nonlocal done
         with db_transaction.atomic():
             _without_jit()
-            outcome = Outcome(user, ruleset)
+            outcome = Outcome(user, ruleset, new_rows=True)
             if ruleset:
                 _rules_run(ruleset, outcome, drafts, batch)
             linked, weak, missed = _link_planned(plan, batch, links) if plan else ({}, [], [])

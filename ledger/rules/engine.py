@@ -161,9 +161,11 @@ class Outcome:
     """What a rules pass did to a batch of new (or existing) transactions,
     written by `write()` once the transaction rows exist."""
 
-    def __init__(self, user, ruleset: RuleSet):
+    def __init__(self, user, ruleset: RuleSet, *, new_rows: bool = False):
         self.user = user
         self.ruleset = ruleset
+        # Rows written in this transaction just now (an import's batch): they have no tags to read first.
+        self.new_rows = new_rows
         self.changes: list[Change] = []
         self.tags: dict = {}  # transaction id -> final tag names, when rules changed them
         self.splits: dict = {}  # transaction id -> lines
@@ -230,10 +232,11 @@ class Outcome:
         by_name = {tag.name.lower(): tag.id for tag in tags_resolve_many(self.user, names)}
         wanted = {tx_id: {by_name[n.lower()] for n in values} for tx_id, values in self.tags.items()}
         current = defaultdict(set)
-        for tx_id, tag_id in TransactionTag.objects.filter(transaction_id__in=list(wanted)).values_list(
-            "transaction_id", "tag_id"
-        ):
-            current[tx_id].add(tag_id)
+        if not self.new_rows:
+            for tx_id, tag_id in TransactionTag.objects.filter(transaction_id__in=list(wanted)).values_list(
+                "transaction_id", "tag_id"
+            ):
+                current[tx_id].add(tag_id)
         drop = [(tx_id, tag_id) for tx_id, tags in current.items() for tag_id in tags - wanted[tx_id]]
         add = [(tx_id, tag_id) for tx_id, tags in wanted.items() for tag_id in tags - current[tx_id]]
         table = TransactionTag._meta.db_table

@@ -41,6 +41,11 @@ def ordered_ids(count: int) -> list[uuid.UUID]:
     thousands at a time into a table that only grows: ids in time order are
     appended at the right edge of the primary key instead of touching a
     random leaf per row (measured: half the time of writing 10,000 rows)."""
+    return [uuid.UUID(int=value) for value in ordered_ids_ints(count)]
+
+
+def ordered_ids_ints(count: int) -> list[int]:
+    """The 128-bit values of ordered_ids."""
     if count >= 1 << 24:
         raise ValueError("At most 16,777,215 ids per call.")
     ms = (time.time_ns() // 1_000_000) & ((1 << 48) - 1)
@@ -48,9 +53,17 @@ def ordered_ids(count: int) -> list[uuid.UUID]:
     noise = os.urandom(6 * count)
     # After the version: a 24-bit counter (the order inside one call; 12 bits each side of the variant), 44 random bits.
     return [
-        uuid.UUID(int=head | (k >> 12) << 64 | (k & 0xFFF) << 50 | int.from_bytes(noise[6 * k : 6 * k + 6]) >> 4)
-        for k in range(count)
+        head | (k >> 12) << 64 | (k & 0xFFF) << 50 | int.from_bytes(noise[6 * k : 6 * k + 6]) >> 4 for k in range(count)
     ]
+
+
+def ordered_id_texts(count: int) -> list[str]:
+    """ordered_ids as their canonical texts (what COPY takes), without UUID objects."""
+    out = []
+    for value in ordered_ids_ints(count):
+        h = f"{value:032x}"
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
 
 
 @dataclass(frozen=True)
@@ -75,9 +88,12 @@ def changes_record(
     """Write one TransactionChange per Change whose old and new differ.
     Returns how many were written."""
     at = at or timezone.now()
-    actor_id = getattr(actor, "pk", actor)
-    reason = reason[:500]
-    rows = []
+    # The cells every row shares, as COPY text once: before the row's rule and after it.
+    before_rule = f"{_copy_text(by)}\t{_copy_text(getattr(actor, 'pk', actor))}\t"
+    after_rule = f"\t{_copy_text(import_ref)}\t{_copy_text(reason[:500])}\t{_copy_text(at.isoformat())}\n"
+    default_rule = _copy_text(rule_id)
+    lines = []
+    json_of = {}  # a value's JSON cell, once per distinct text (categories, merchants and notes repeat)
     for change in changes:
         old, new = change.old, change.new
         # Most changes are texts (category, notes, merchant): no conversion needed for those.
@@ -87,18 +103,40 @@ def changes_record(
             new = jsonable(new)
         if old == new:
             continue
-        rows.append([None, change.transaction_id, change.field, _json(old), _json(new), by, actor_id,
-                     change.rule_id or rule_id, import_ref, reason, at])  # fmt: skip
-    for row, row_id in zip(rows, ordered_ids(len(rows)), strict=True):
-        row[0] = row_id
-    if rows:
+        cells = []
+        for value in (old, new):
+            if type(value) is str:
+                cell = json_of.get(value)
+                if cell is None:
+                    cell = json_of[value] = _copy_text(json.dumps(value))
+            else:
+                cell = _copy_text(_json(value))
+            cells.append(cell)
+        rule = _copy_text(change.rule_id) if change.rule_id else default_rule
+        lines.append((f"{change.transaction_id}\t{_copy_text(change.field)}\t{cells[0]}\t{cells[1]}\t", rule))
+    if lines:
         # COPY, not bulk_create: an import or a rule applied to many rows
-        # writes thousands of these, and model instances cost more than the row.
+        # writes thousands of these, and model instances cost more than the
+        # row. The rows go as COPY text built here (every cell formatted once
+        # above, the shared ones once per call), not through the per-value adapters.
+        ids = ordered_id_texts(len(lines))
+        text = "".join(
+            f"{row_id}\t{head}{before_rule}{rule}{after_rule}" for row_id, (head, rule) in zip(ids, lines, strict=True)
+        )
         with connection.cursor() as cursor:
             with cursor.cursor.copy(f"COPY {TransactionChange._meta.db_table} ({AUDIT_COLUMNS}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-    return len(rows)
+                copy.write(text.encode())
+    return len(lines)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """A cell of COPY's text format: NULL as \\N, text with its backslashes, tabs and line ends escaped."""
+    if value is None:
+        return "\\N"
+    return str(value).translate(_COPY_ESCAPES)
 
 
 def changes_record_column(

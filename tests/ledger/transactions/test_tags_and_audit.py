@@ -109,6 +109,40 @@ def test_audit_rows_of_one_write_get_time_ordered_ids(user):
     assert written == ["n0", "n1", "n2"]
 
 
+def test_audit_rows_keep_every_value_exactly_as_given(user):
+    """The audit's COPY text carries tabs, line ends, backslashes, quotes,
+    non-ASCII text, NULLs, lists, money and the reason as they were."""
+    import datetime
+    import uuid
+    from decimal import Decimal
+
+    from ledger.transactions.audit import Change, changes_record
+
+    tx = TransactionFactory(user=user)
+    rule_id, import_ref = uuid.uuid4(), uuid.uuid4()
+    at = datetime.datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=datetime.UTC)
+    tricky = 'tab\there\nnew line\r\\N back\\slash "quoted" café \\'
+    changes = [
+        Change(tx.id, "notes", tricky, "plain"),
+        Change(tx.id, "merchant", None, tricky, rule_id),
+        Change(tx.id, "tags", ["a\tb"], ["a\tb", "Ünï"]),
+        Change(tx.id, "amount", Decimal("1.5"), Decimal("-2")),
+        Change(tx.id, "category", "Same", "Same"),  # unchanged: no row
+    ]
+    assert changes_record(changes, by="import", actor=user, import_ref=import_ref, reason="why\tso\\", at=at) == 4
+
+    rows = TransactionChange.objects.filter(transaction_id=tx.id).order_by("id")
+    assert [(r.field, r.old, r.new, r.rule_id) for r in rows] == [
+        ("notes", tricky, "plain", None),
+        ("merchant", None, tricky, rule_id),
+        ("tags", ["a\tb"], ["a\tb", "Ünï"], None),
+        ("amount", "1.50", "-2.00", None),
+    ]
+    assert {(r.by, r.actor_id, r.import_ref, r.reason, r.at) for r in rows} == {
+        ("import", user.pk, import_ref, "why\tso\\", at)
+    }
+
+
 def test_bulk_add_and_remove_audits_each_row_s_own_lists(auth_client, user):
     """One bulk call adding and removing tags: each row's audit row holds its
     own tags before and after (sorted whatever their case); a row the call
