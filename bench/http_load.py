@@ -57,7 +57,6 @@ from accounts.models import User  # noqa: E402
 from accounts.services import session_start  # noqa: E402
 from budgets.models import Budget  # noqa: E402
 from ledger.books.guards import account_default  # noqa: E402
-from ledger.models import Transaction  # noqa: E402
 from merchants.categories import CATEGORY_NAMES  # noqa: E402
 from merchants.models import Merchant  # noqa: E402
 
@@ -243,7 +242,8 @@ def main():
     finally:
         for kind, server in servers.items():
             stops[kind] = server.stop()
-        Transaction.objects.filter(user_id__in=user_ids).delete()
+        with connection.cursor() as cursor:  # a raw DELETE: the ORM's cascade loads every row first (~10 min)
+            cursor.execute("DELETE FROM ledger_transaction WHERE user_id = ANY(%s)", [user_ids])
         User.objects.filter(id__in=user_ids).delete()
 
     by_server = {kind: {name: figures[kind] for name, figures in runs.items()} for kind in kinds}

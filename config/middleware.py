@@ -1,15 +1,24 @@
 """Middleware of our own."""
 
+import functools
+import http.client
 import ipaddress
 import logging
 import re
 import time
 
 import structlog
+from csp.constants import HEADER as CSP_HEADER
+from csp.constants import HEADER_REPORT_ONLY as CSP_HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject
+from csp.middleware import CSPMiddleware as _DjangoCSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.functional import SimpleLazyObject, empty
 
 from config.error_pages import api_error_response, is_api_path
@@ -207,3 +216,45 @@ def _as_error_shape(response):
     if hasattr(response, "close"):
         response.close()
     return shaped
+
+
+# A view's own policy (django-csp's decorators) or an exemption: the response attributes they set.
+_CSP_OVERRIDES = tuple(f"_csp_{kind}{ro}" for kind in ("config", "update", "replace", "exempt") for ro in ("", "_ro"))
+
+
+@functools.cache
+def _settings_policies() -> tuple[str, str, tuple, tuple]:
+    """The settings' policy and report-only policy and their excluded path prefixes."""
+    prefixes = [
+        tuple((getattr(settings, name, None) or {}).get("EXCLUDE_URL_PREFIXES", None) or ())
+        for name in ("CONTENT_SECURITY_POLICY", "CONTENT_SECURITY_POLICY_REPORT_ONLY")
+    ]
+    return build_policy(), build_policy(report_only=True), *prefixes
+
+
+@receiver(setting_changed)
+def _forget_policies(*, setting, **kwargs):
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _settings_policies.cache_clear()
+
+
+class CSPMiddleware(_DjangoCSPMiddleware):
+    """django-csp's middleware, with the settings' policy built once: a response
+    that used no nonce and whose view changed no policy (every API response)
+    gets the same two headers django-csp would build again for it (two
+    build_policy calls, ~0.4 ms a request). Anything else goes through
+    django-csp as it is."""
+
+    def process_response(self, request, response):
+        if getattr(request, "_csp_nonce", None) is not None or any(hasattr(response, a) for a in _CSP_OVERRIDES):
+            return super().process_response(request, response)
+        if settings.DEBUG and response.status_code in (http.client.INTERNAL_SERVER_ERROR, http.client.NOT_FOUND):
+            return response
+        policy, report_only, excluded, excluded_ro = _settings_policies()
+        if policy and CSP_HEADER not in response and not request.path_info.startswith(excluded):
+            response[CSP_HEADER] = policy
+        if report_only and CSP_HEADER_REPORT_ONLY not in response and not request.path_info.startswith(excluded_ro):
+            response[CSP_HEADER_REPORT_ONLY] = report_only
+        # As django-csp does: a nonce asked for after the header is written is an error, not a silent gap.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response

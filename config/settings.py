@@ -67,7 +67,7 @@ MIDDLEWARE = [
     # Before SecurityMiddleware: X-Forwarded-Proto counts only from TRUSTED_PROXIES.
     "config.middleware.TrustedForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.middleware.CSPMiddleware",  # django-csp's, the settings' policy built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Sessions, auth and messages skip the bearer-token API (API_PATH_PREFIX): see config/middleware.py.

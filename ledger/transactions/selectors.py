@@ -4,6 +4,7 @@
 import datetime
 import functools
 import hashlib
+import threading
 from decimal import Decimal
 
 from django.contrib.postgres.fields import ArrayField
@@ -64,6 +65,9 @@ def transaction_list(*, user, filters=None):
 
 
 COUNT_CACHE_SECONDS = 600
+LOCAL_COUNTS_MAX = 4096
+_LOCAL_COUNTS: dict[str, int] = {}
+_LOCAL_COUNTS_LOCK = threading.Lock()
 
 
 def ledger_version(*, user_id) -> int:
@@ -80,15 +84,24 @@ def transaction_count(count, *, user_id, shape: str) -> int:
     counted once per ledger version: the list's pages reuse it until a
     write to the user's rows moves the version. Only for filters on
     ledger_transaction's own columns (a tag or attachment change does not
-    move the version). Redis away: counted every time. ``shape`` names the
-    filter (the list's filter parameters: the same ones always count the
-    same rows)."""
+    move the version). ``shape`` names the filter (the list's filter
+    parameters: the same ones always count the same rows). A count is kept
+    in Redis for every process and in this process's own small table in
+    front of it (a key names one version, so neither can be stale; the
+    table spares the Redis round trip, ~0.4 ms CPU a page); Redis away:
+    counted once per process and version."""
     digest = hashlib.sha1(shape.encode()).hexdigest()
     key = f"ledger:count:{user_id}:{ledger_version(user_id=user_id)}:{digest}"
-    counted = cache_get(key)
+    counted = _LOCAL_COUNTS.get(key)
     if counted is None:
-        counted = count()
-        cache_set(key, counted, COUNT_CACHE_SECONDS)
+        counted = cache_get(key)
+        if counted is None:
+            counted = count()
+            cache_set(key, counted, COUNT_CACHE_SECONDS)
+        with _LOCAL_COUNTS_LOCK:
+            if len(_LOCAL_COUNTS) >= LOCAL_COUNTS_MAX:
+                del _LOCAL_COUNTS[next(iter(_LOCAL_COUNTS))]  # the oldest entry
+            _LOCAL_COUNTS[key] = counted
     return counted
 
 

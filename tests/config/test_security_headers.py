@@ -161,3 +161,15 @@ def test_production_settings_trust_the_forwarded_proto_only_with_trusted_proxies
 
     assert header_with("") == "None"
     assert header_with("10.0.0.0/8") == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
+def test_an_api_response_carries_the_settings_policy_as_django_csp_builds_it(auth_client, settings):
+    from csp.utils import build_policy
+
+    response = auth_client.get("/api/v1/categories")
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == build_policy()
+    assert csp_of(response)["frame-ancestors"] == ["'none'"]
+
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}  # a changed setting is read again
+    assert auth_client.get("/api/v1/categories")["Content-Security-Policy"] == "default-src 'none'"
