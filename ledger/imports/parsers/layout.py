@@ -168,6 +168,19 @@ class TableLayout:
         self.warnings.append("guessed columns: " + ", ".join(guessed))
         return profile
 
+    def _amount_rows(self):
+        """(cells, parsed amount) of each data row whose amount cell parses to a value:
+        the sample the direction and sign guesses read."""
+        for number, problem, cells in self.records:
+            if number <= self.header_row or problem is not None or self.i_amount >= len(cells):
+                continue
+            try:
+                parsed = self.amounts(cells[self.i_amount])
+            except RowProblem:
+                continue
+            if parsed is not None:
+                yield cells, parsed
+
     def _find_direction(self) -> None:
         """A generic file whose amounts are all unsigned and that has a column holding
         nothing but debit/credit words (Mint's "Transaction Type": debit, credit) reads
@@ -180,15 +193,7 @@ class TableLayout:
         words = self.outs | self.ins
         seen: dict[int, set[str]] = {i: set() for i in candidates}
         rows = 0
-        for number, problem, cells in self.records:
-            if number <= self.header_row or problem is not None or self.i_amount >= len(cells):
-                continue
-            try:
-                parsed = self.amounts(cells[self.i_amount])
-            except RowProblem:
-                continue
-            if parsed is None:
-                continue
+        for cells, parsed in self._amount_rows():
             if parsed[0] < 0 or parsed[1] is not None:
                 return  # signed amounts carry their own direction
             rows += 1
@@ -221,14 +226,8 @@ class TableLayout:
         positive = negative = 0
         says_in_is_negative = says_in_is_positive = 0  # rows whose words tell their direction
         texts = [i for i in [self.i_payee, *self.i_description] if i is not None]
-        for number, problem, cells in self.records:
-            if number <= self.header_row or problem is not None or self.i_amount >= len(cells):
-                continue
-            try:
-                parsed = self.amounts(cells[self.i_amount])
-            except RowProblem:
-                continue
-            if parsed is None or parsed[1] is not None or not parsed[0]:
+        for cells, parsed in self._amount_rows():
+            if parsed[1] is not None or not parsed[0]:
                 continue  # empty, zero, or marked Dr/Cr: no evidence about the sign
             positive += parsed[0] > 0
             negative += parsed[0] < 0

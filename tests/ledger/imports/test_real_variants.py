@@ -189,9 +189,8 @@ def test_an_ofx_amount_with_a_fraction_of_a_cent_is_rounded_and_the_preview_says
     assert "rounded 2 amount(s) with fractions of a cent to cents (rows 1, 3)" in result.warnings
 
 
-# OFX 1.02 as a nesting pretty-printer writes it: every element gets an end tag, placed after the
-# elements that follow it (as in American Express's "Quicken Web Connect" downloads).
-OFX_NESTED_END_TAGS = b"""OFXHEADER:100
+# The header block of an OFX 1.02 SGML download (OFX spec 1.0.2, section 2.2).
+OFX_102_HEADER = b"""OFXHEADER:100
 DATA:OFXSGML
 VERSION:102
 SECURITY:NONE
@@ -201,7 +200,13 @@ COMPRESSION:NONE
 OLDFILEUID:NONE
 NEWFILEUID:NONE
 
-<OFX>
+"""
+
+# OFX 1.02 as a nesting pretty-printer writes it: every element gets an end tag, placed after the
+# elements that follow it (as in American Express's "Quicken Web Connect" downloads).
+OFX_NESTED_END_TAGS = (
+    OFX_102_HEADER
+    + b"""<OFX>
  <SIGNONMSGSRSV1>
   <SONRS>
    <STATUS>
@@ -267,6 +272,7 @@ NEWFILEUID:NONE
  </CREDITCARDMSGSRSV1>
 </OFX>
 """
+)
 
 
 def test_ofx_sgml_with_end_tags_for_elements_written_out_of_place():
@@ -282,17 +288,9 @@ def test_ofx_sgml_with_end_tags_for_elements_written_out_of_place():
 
 # OFX 1.02 investment statement (OFX spec section 13.9.2: INVSTMTRS, INVTRANLIST with INVBANKTRAN
 # and a BUYMF), as brokerages' cash-management accounts download it.
-OFX_INVESTMENT = b"""OFXHEADER:100
-DATA:OFXSGML
-VERSION:102
-SECURITY:NONE
-ENCODING:USASCII
-CHARSET:1252
-COMPRESSION:NONE
-OLDFILEUID:NONE
-NEWFILEUID:NONE
-
-<OFX>
+OFX_INVESTMENT = (
+    OFX_102_HEADER
+    + b"""<OFX>
 <INVSTMTMSGSRSV1><INVSTMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>
 <INVSTMTRS><DTASOF>20240331<CURDEF>USD<INVACCTFROM><BROKERID>fidelity.com<ACCTID>Z12345678</INVACCTFROM>
 <INVTRANLIST><DTSTART>20240301<DTEND>20240331
@@ -307,6 +305,7 @@ NEWFILEUID:NONE
 </INVSTMTRS></INVSTMTTRNRS></INVSTMTMSGSRSV1>
 </OFX>
 """
+)
 
 
 def test_ofx_investment_statement_imports_its_cash_movements_and_says_what_it_left_out():
