@@ -10,6 +10,7 @@ count, amount}]``, amount in the row's own currency. A missing rate is never 1."
 
 import calendar
 import datetime
+import uuid
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
@@ -33,7 +34,8 @@ from django.db.models.functions import Coalesce, Greatest, Least, Round
 from django.utils import timezone
 
 from budgets.models import Budget, BudgetPeriod
-from budgets.spending import periods_spending
+from budgets.spending import budgets_overview_rows, periods_spending
+from config.errors import NotFound
 from config.selectors import get_or_not_found
 from ledger.currency.selectors import split_line_base, unconverted
 from ledger.models import Account, SplitLine, Transaction
@@ -346,6 +348,24 @@ def budget_suggestions_unconverted(*, user, today: datetime.date | None = None) 
     return unconverted(window, base_currency=user.base_currency)
 
 
+def _suggestion(category: str, row: dict | None, *, today: datetime.date, current_budget) -> Suggestion:
+    """One category's suggestion from its window's converted spending
+    (row: total, count, first_date, largest; None without any)."""
+    total = row["total"] if row else ZERO
+    if not row or total <= 0:
+        return Suggestion(category, None, None, 0, row["count"] if row else 0, False, False, current_budget)
+    covered_days = (today - row["first_date"]).days + 1
+    months = min(3, max(1, -(-covered_days // 30)))
+    average = money(total / months)
+    raw = average * SUGGESTION_MARGIN
+    is_minimum = raw < SUGGESTION_FLOOR
+    suggested = SUGGESTION_FLOOR if is_minimum else round_suggestion(raw)
+    is_implausible = suggested > SUGGESTION_PLAUSIBLE_MAX or (
+        row["count"] >= SUGGESTION_OUTLIER_MIN_COUNT and row["largest"] > total * SUGGESTION_OUTLIER_SHARE
+    )
+    return Suggestion(category, average, suggested, months, row["count"], is_minimum, is_implausible, current_budget)
+
+
 def budget_suggestions(*, user, today: datetime.date | None = None) -> list[Suggestion]:
     """Per category with a budget or spending in the last 90 days: the
     monthly average in the base currency (over the months the history
@@ -355,27 +375,64 @@ def budget_suggestions(*, user, today: datetime.date | None = None) -> list[Sugg
     window_start = today - datetime.timedelta(days=SUGGESTION_WINDOW_DAYS - 1)
     rows = category_stats(user=user, since=window_start, until=today, on_budget=True)  # split lines by their category
     budgets = dict(Budget.objects.filter(user=user).values_list("category", "amount"))
-    suggestions = []
-    for category in sorted(set(rows) | set(budgets)):
-        row = rows.get(category)
-        total = row["total"] if row else ZERO
-        if not row or total <= 0:
-            suggestions.append(
-                Suggestion(category, None, None, 0, row["count"] if row else 0, False, False, budgets.get(category))
-            )
-            continue
-        covered_days = (today - row["first_date"]).days + 1
-        months = min(3, max(1, -(-covered_days // 30)))
-        average = money(total / months)
-        raw = average * SUGGESTION_MARGIN
-        is_minimum = raw < SUGGESTION_FLOOR
-        suggested = SUGGESTION_FLOOR if is_minimum else round_suggestion(raw)
-        is_implausible = suggested > SUGGESTION_PLAUSIBLE_MAX or (
-            row["count"] >= SUGGESTION_OUTLIER_MIN_COUNT and row["largest"] > total * SUGGESTION_OUTLIER_SHARE
-        )
-        suggestions.append(
-            Suggestion(
-                category, average, suggested, months, row["count"], is_minimum, is_implausible, budgets.get(category)
-            )
-        )
-    return suggestions
+    return [
+        _suggestion(category, rows.get(category), today=today, current_budget=budgets.get(category))
+        for category in sorted(set(rows) | set(budgets))
+    ]
+
+
+def budget_overview(*, user, filters: dict | None = None, budget_id=None, today: datetime.date | None = None):
+    """The budgets list (or the one ``budget_id``) as dicts, by category:
+    the budget's fields, its running period's spent, remaining, percentage,
+    status and unconverted_count (as budget_annotate_spending has them), and
+    suggested_amount (as budget_suggestions has it). One statement for all
+    of them (budgets.spending.budgets_overview_rows); ``filters`` are
+    BudgetFilterSet's cleaned data, applied here: a user has at most one
+    budget per category, so at most a few dozen rows."""
+    today = today or timezone.localdate()
+    window_start = today - datetime.timedelta(days=SUGGESTION_WINDOW_DAYS - 1)
+    rows = budgets_overview_rows(user=user, since=window_start, until=today, budget_id=budget_id)
+    filters = {name: value for name, value in (filters or {}).items() if value not in (None, "")}
+    budgets = []
+    for row in rows:
+        amount, spent = row["amount"], money(row["spent"])
+        recent = None
+        if row["recent_count"]:
+            recent = {
+                "total": row["recent_total"],
+                "count": int(row["recent_count"]),
+                "first_date": row["recent_first_date"],
+                "largest": row["recent_largest"],
+            }
+        suggestion = _suggestion(row["category"], recent, today=today, current_budget=amount)
+        budget = {
+            "id": row["budget_id"],
+            "category": row["category"],
+            "amount": amount,
+            "start_date": row["start_date"],
+            "end_date": row["end_date"],
+            "auto_renew": row["auto_renew"],
+            "spent": spent,
+            "remaining": amount - spent,
+            "percentage": percent(spent, amount),
+            "status": period_status(spent, amount),
+            "suggested_amount": suggestion.suggested_amount,
+            "unconverted_count": int(row["left_out"]),
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+        }
+        if all(budget[name] == value for name, value in filters.items()):
+            budgets.append(budget)
+    return budgets
+
+
+def budget_overview_get(*, user, budget_id) -> dict:
+    """One budget as budget_overview has it, or NotFound (a malformed id too)."""
+    try:
+        budget_id = uuid.UUID(str(budget_id))
+    except ValueError:
+        raise NotFound("No such budget.") from None
+    found = budget_overview(user=user, budget_id=budget_id)
+    if not found:
+        raise NotFound("No such budget.")
+    return found[0]

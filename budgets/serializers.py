@@ -73,6 +73,36 @@ class BudgetOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def _money(value) -> str:
+    return f"{value:.2f}"
+
+
+def budget_data(budget: dict) -> dict:
+    """A budgets.selectors.budget_overview dict -> what BudgetOutputSerializer
+    renders for the same budget (the list's hot path: no serializer
+    instances, ~14 fields a row through DRF's field machinery)."""
+    suggested = budget["suggested_amount"]
+    return {
+        "id": str(budget["id"]),
+        "category": budget["category"],
+        "amount": _money(budget["amount"]),
+        "start_date": budget["start_date"].isoformat(),
+        "end_date": budget["end_date"].isoformat(),
+        "auto_renew": budget["auto_renew"],
+        "spent": _money(budget["spent"]),
+        "remaining": _money(budget["remaining"]),
+        "percentage": budget["percentage"],
+        "status": budget["status"],
+        "suggested_amount": _money(suggested) if suggested is not None else None,
+        "unconverted_count": budget["unconverted_count"],
+        "created_at": _DATETIME.to_representation(budget["created_at"]),
+        "updated_at": _DATETIME.to_representation(budget["updated_at"]),
+    }
+
+
 class BudgetRenewInputSerializer(serializers.Serializer):
     catch_up = serializers.BooleanField(default=False)
 

@@ -1,3 +1,4 @@
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -20,6 +21,7 @@ from budgets.serializers import (
     BudgetSuggestionsOutputSerializer,
     BudgetUpdateInputSerializer,
     ComparisonQuerySerializer,
+    budget_data,
 )
 from config.api import TallyAPIMixin
 from config.cache import cache_get, cache_set
@@ -54,15 +56,16 @@ class BudgetViewSet(
         return Response(BudgetOutputSerializer(budget).data, **kwargs)
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        suggested = self._suggested()
-        for budget in page:
-            budget.suggested_amount = suggested.get(budget.category)
-        return self.get_paginated_response(BudgetOutputSerializer(page, many=True).data)
+        # The FilterSet validates the parameters (a 400 with its errors, as DjangoFilterBackend
+        # gives them); the selector applies them to the budgets' one statement.
+        form = BudgetFilterSet.validation_form(request.query_params)
+        if not form.is_valid():
+            raise translate_validation(form.errors)
+        page = self.paginate_queryset(selectors.budget_overview(user=request.user, filters=form.cleaned_data))
+        return self.get_paginated_response([budget_data(budget) for budget in page])
 
     def retrieve(self, request, *args, **kwargs):
-        return self._output(self.get_object())
+        return Response(budget_data(selectors.budget_overview_get(user=request.user, budget_id=kwargs["pk"])))
 
     @extend_schema(
         request=BudgetInputSerializer,

@@ -16,9 +16,9 @@ from merchants.serializers import (
     MerchantCreateInputSerializer,
     MerchantMergeInputSerializer,
     MerchantOutputSerializer,
-    MerchantSearchHitSerializer,
     MerchantSearchInputSerializer,
     MerchantSearchOutputSerializer,
+    merchant_hit_data,
 )
 
 
@@ -61,7 +61,7 @@ class MerchantViewSet(TallyAPIMixin, mixins.ListModelMixin, mixins.RetrieveModel
     def search(self, request):
         params = self.validated_query(MerchantSearchInputSerializer)
         hits = selectors.merchant_search(q=params["q"], category=params.get("category"), limit=params["limit"])
-        return Response({"query": params["q"], "results": MerchantSearchHitSerializer(hits, many=True).data})
+        return Response({"query": params["q"], "results": [merchant_hit_data(hit) for hit in hits]})
 
     @extend_schema(
         request=MerchantMergeInputSerializer,

@@ -88,14 +88,15 @@ def test_invalid_budget_is_a_400_in_the_error_shape(auth_client, payload, attr):
     assert not Budget.objects.exists()
 
 
-def test_list_shows_figures_and_suggested_amount_without_n_plus_one(auth_client, user, django_assert_max_num_queries):
+def test_list_shows_figures_and_suggested_amount_in_one_statement(auth_client, user, django_assert_num_queries):
     for category in (Category.GROCERIES, Category.TRANSPORT, Category.HEALTH, Category.SHOPPING):
         BudgetFactory(user=user, category=category, amount=Decimal("100.00"))
     spend(user, "85.00")
     spend(user, "-5.00")
     spend(user, "120.00", category=Category.TRANSPORT)
+    auth_client.get("/api/v1/categories")  # the session check is cached from here on
 
-    with django_assert_max_num_queries(8):  # auth + count + page + suggestions, whatever the budget count
+    with django_assert_num_queries(1):  # figures, count and suggestions, whatever the budget count
         response = auth_client.get(URL)
 
     assert response.status_code == 200
@@ -109,6 +110,22 @@ def test_list_shows_figures_and_suggested_amount_without_n_plus_one(auth_client,
     assert (rows["Transport"]["remaining"], rows["Transport"]["status"]) == ("-20.00", "over")
     assert rows["Groceries"]["suggested_amount"] == "90.00"  # 80 in the one month covered, +10 %
     assert rows["Health"]["suggested_amount"] is None
+
+
+def test_list_filters_by_category_and_refuses_an_unknown_status(auth_client, user):
+    BudgetFactory(user=user, category=Category.GROCERIES)
+    BudgetFactory(user=user, category=Category.TRANSPORT, auto_renew=False)
+
+    by_category = auth_client.get(URL, {"category": "Transport"}).json()
+    by_renewal = auth_client.get(URL, {"auto_renew": "true"}).json()
+    paged = auth_client.get(URL, {"limit": 1, "offset": 1}).json()
+    bad = auth_client.get(URL, {"status": "doomed"})
+
+    assert (by_category["count"], [row["category"] for row in by_category["results"]]) == (1, ["Transport"])
+    assert [row["category"] for row in by_renewal["results"]] == ["Groceries"]
+    assert (paged["count"], [row["category"] for row in paged["results"]]) == (2, ["Transport"])
+    assert bad.status_code == 400
+    assert (bad.json()["type"], bad.json()["errors"][0]["attr"]) == ("validation_error", "status")
 
 
 def test_list_filters_by_status(auth_client, user):

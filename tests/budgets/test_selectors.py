@@ -3,7 +3,15 @@ from decimal import Decimal
 
 import pytest
 
-from budgets.selectors import budget_comparison, budget_list, budget_status, budget_suggestions, round_suggestion
+from budgets.selectors import (
+    budget_comparison,
+    budget_list,
+    budget_overview,
+    budget_overview_get,
+    budget_status,
+    budget_suggestions,
+    round_suggestion,
+)
 from merchants.categories import Category
 from tests.accounts.factories import UserFactory
 from tests.budgets.factories import BudgetFactory
@@ -304,3 +312,92 @@ def test_split_lines_count_by_their_own_category_in_comparison_suggestions_and_w
         Category.SHOPPING: (Decimal("60.00"), 2),
     }
     assert week["total_spent"] == Decimal("120.00")
+
+
+def _rich_ledger(user, other_user):
+    """Groceries and Shopping budgets for March over every kind of row a budget figure must weigh."""
+    from ledger.transactions.splits import transaction_splits_replace
+    from tests.ledger.factories import AccountFactory
+
+    BudgetFactory(user=user, category=Category.GROCERIES, amount=Decimal("100.00"), **MARCH)
+    BudgetFactory(user=user, category=Category.SHOPPING, amount=Decimal("200.00"), auto_renew=False, **MARCH)
+    spend(user, "65.00")
+    spend(user, "30.00", day=datetime.date(2026, 1, 20))  # before the period, inside the 90 days
+    receipt = spend(user, "60.00", category=Category.SHOPPING)
+    transaction_splits_replace(
+        transaction=receipt,
+        user=user,
+        lines=[
+            {"amount": Decimal("20.00"), "category": Category.GROCERIES},
+            {"amount": Decimal("40.00"), "category": Category.SHOPPING},
+        ],
+    )
+    spend(user, "500.00", account=AccountFactory(user=user, name="Loan", on_budget=False))
+    spend(user, "300.00", kind="transfer")
+    spend(user, "999.00", is_deleted=True)
+    spend(user, "15.00", currency="EUR")  # no EUR rate: left out of spent, counted as unconverted
+    spend(user, "999.00", day=datetime.date(2025, 12, 1))  # before the 90 days
+    spend(other_user, "999.00")
+
+
+def test_overview_figures_and_suggestions_come_from_one_statement(user, other_user, django_assert_num_queries):
+    _rich_ledger(user, other_user)
+
+    with django_assert_num_queries(1):
+        rows = budget_overview(user=user, today=datetime.date(2026, 3, 15))
+
+    figures = [
+        (r["category"], r["spent"], r["remaining"], r["percentage"], r["status"], r["unconverted_count"]) for r in rows
+    ]
+    # Groceries: 65 + a 20.00 split line of 85 of 100; Shopping: the other line, 40 of 200.
+    assert figures == [
+        (Category.GROCERIES, Decimal("85.00"), Decimal("15.00"), Decimal("85.0"), "at_risk", 1),
+        (Category.SHOPPING, Decimal("40.00"), Decimal("160.00"), Decimal("20.0"), "healthy", 0),
+    ]
+    # Groceries: 115 over the two months the window's history covers is 57.50 a month, +10 % is 63.25 -> 65;
+    # Shopping: 40 in one month, +10 % is 44 -> 45.
+    assert [r["suggested_amount"] for r in rows] == [Decimal("65.00"), Decimal("45.00")]
+
+
+def test_overview_answers_what_the_annotated_list_and_the_suggestions_answer(user, other_user):
+    from budgets.serializers import BudgetOutputSerializer, budget_data
+
+    _rich_ledger(user, other_user)
+    today = datetime.date(2026, 3, 15)
+    suggested = {s.category: s.suggested_amount for s in budget_suggestions(user=user, today=today)}
+    expected = []
+    for budget in budget_list(user=user):
+        budget.suggested_amount = suggested.get(budget.category)
+        expected.append(dict(BudgetOutputSerializer(budget).data))
+
+    assert [budget_data(row) for row in budget_overview(user=user, today=today)] == expected
+
+
+@pytest.mark.parametrize(
+    ("filters", "categories"),
+    [
+        ({"status": "at_risk"}, [Category.GROCERIES]),
+        ({"status": "over"}, []),
+        ({"category": Category.SHOPPING}, [Category.SHOPPING]),
+        ({"auto_renew": False}, [Category.SHOPPING]),
+        ({"auto_renew": None, "category": "", "status": ""}, [Category.GROCERIES, Category.SHOPPING]),
+    ],
+)
+def test_overview_filters(user, other_user, filters, categories):
+    _rich_ledger(user, other_user)
+
+    rows = budget_overview(user=user, filters=filters, today=datetime.date(2026, 3, 15))
+
+    assert [r["category"] for r in rows] == categories
+
+
+def test_overview_get_is_the_users_own_budget_or_not_found(user, other_user):
+    from config.errors import NotFound
+
+    mine = BudgetFactory(user=user, **MARCH)
+    theirs = BudgetFactory(user=other_user, **MARCH)
+
+    assert budget_overview_get(user=user, budget_id=mine.pk)["id"] == mine.pk
+    for budget_id in (theirs.pk, "not-a-uuid"):
+        with pytest.raises(NotFound):
+            budget_overview_get(user=user, budget_id=budget_id)

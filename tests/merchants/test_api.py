@@ -34,6 +34,22 @@ def test_search_finds_the_issue_examples(auth_client, catalogue, q, name, match)
     assert isinstance(first["score"], float)
 
 
+def test_search_answers_what_the_hit_serializer_renders(auth_client, catalogue):
+    from merchants.selectors import merchant_search
+    from merchants.serializers import MerchantSearchHitSerializer
+
+    catalogue["starbucks"].tags = ["coffee", {"chain": True}]
+    catalogue["starbucks"].save()
+    expected = MerchantSearchHitSerializer(merchant_search(q="starbucks"), many=True).data
+
+    body = auth_client.get("/api/v1/merchants/search", {"q": "starbucks"}).json()
+
+    assert body["query"] == "starbucks"
+    assert body["results"] == [dict(row) for row in expected]
+    assert body["results"][0]["aliases"] == ["SBUX"]
+    assert body["results"][0]["tags"] == ["coffee", {"chain": True}]
+
+
 def test_search_filters_by_category(auth_client, catalogue):
     food = auth_client.get("/api/v1/merchants/search", {"q": "swiggy", "category": "Food & Dining"})
     shopping = auth_client.get("/api/v1/merchants/search", {"q": "swiggy", "category": "Shopping"})
