@@ -100,16 +100,11 @@ class Draft:
         "transfer",  # (target account id or None, rule id) once a mark_transfer action ran
     )
 
-    def __init__(self, *, id=None, merchant_raw=None, merchant_id=None, merchant_name=None, notes=None, amount=None,
-                 currency=None, date=None, category=None, confidence=None, source=None, tags=None, account_name=None,
-                 account_kind=None, bank_category=None, kind=None, split=None, has_split=None,
-                 transfer=None):  # fmt: skip
-        # Spelled out, not a loop over __slots__ with setattr: an import builds one per row.
-        self.id, self.merchant_raw, self.merchant_id, self.merchant_name = id, merchant_raw, merchant_id, merchant_name
-        self.notes, self.amount, self.currency, self.date, self.category = notes, amount, currency, date, category
-        self.confidence, self.source, self.tags = confidence or {}, source, list(tags or ())
-        self.account_name, self.account_kind, self.bank_category = account_name, account_kind, bank_category
-        self.kind, self.split, self.has_split, self.transfer = kind, split, has_split, transfer
+    def __init__(self, **values):
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+        self.tags = list(self.tags or [])
+        self.confidence = self.confidence or {}
 
     @classmethod
     def of(cls, tx, tag_names=(), has_split=False):
