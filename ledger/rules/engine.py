@@ -100,11 +100,16 @@ class RuleSet:
                 rule.conditions.prepare_values(values)
 
     def run(self, draft) -> list[Change]:
-        """Apply the matching rules to one draft, in order; -> its changes."""
+        """Apply the matching rules to one draft, in order; -> its changes,
+        one per field: from the value before the pass to the value the pass
+        left, by the last rule that set it. A value a later rule replaced in
+        the same pass was never the transaction's (nothing stored it), so it
+        is not a change to record; the earlier rule still counts a hit."""
         pending = self.scan_draft(draft)
         if not pending:
             return []
-        changes, at = [], 0
+        net: dict = {}  # field -> [old, new, rule id]
+        at = 0
         while at < len(pending):
             index = pending[at]
             at += 1
@@ -112,7 +117,12 @@ class RuleSet:
             changed = rule.apply(draft)
             self.hits[rule.id] += 1
             if changed:
-                changes.extend(Change(draft.id, name, old, new, rule.id) for name, old, new in changed)
+                for name, old, new in changed:
+                    seen = net.get(name)
+                    if seen is None:
+                        net[name] = [old, new, rule.id]
+                    else:
+                        seen[1], seen[2] = new, rule.id
                 # Later rules see what earlier ones did (a category set here can be matched there):
                 # when the change moved a fact some condition reads, the rules after this one are asked again.
                 if any(self.reads & CHANGE_FACTS.get(name, _NONE) for name, _old, _new in changed):
@@ -123,7 +133,7 @@ class RuleSet:
                     pending, at = [i for i in self.scan(current) if i > index], 0
             if rule.stop:
                 break
-        return changes
+        return [Change(draft.id, name, old, new, rule_id) for name, (old, new, rule_id) in net.items() if old != new]
 
 
 _NONE = frozenset()

@@ -97,6 +97,23 @@ def test_a_later_rule_sees_what_an_earlier_one_changed_and_earlier_ones_are_not_
     assert Rule.objects.get(id=stale["id"]).applied_count == 0
 
 
+def test_a_field_several_rules_set_in_one_pass_is_audited_once_from_before_to_after(auth_client):
+    # Travel then Shopping: the row is stored with Shopping and never held Travel, so the
+    # audit has one category change by the rule that left it; both rules count the hit.
+    travel = _rule(auth_client, name="travel", position=1, actions=[{"type": "set_category", "value": "Travel"},
+                                                                     {"type": "add_tags", "value": ["a"]}])  # fmt: skip
+    shop = _rule(auth_client, name="shop", position=2, actions=[{"type": "set_category", "value": "Shopping"},
+                                                                 {"type": "add_tags", "value": ["b"]}])  # fmt: skip
+    tx = _create(auth_client)
+    assert (tx["category"], sorted(tx["tags"])) == (Category.SHOPPING, ["a", "b"])
+    changes = TransactionChange.objects.filter(transaction_id=tx["id"])
+    assert sorted((c.field, c.old, c.new, str(c.rule_id)) for c in changes) == [
+        ("category", Category.UNCATEGORIZED, Category.SHOPPING, shop["id"]),
+        ("tags", [], ["a", "b"], shop["id"]),
+    ]
+    assert [Rule.objects.get(id=r["id"]).applied_count for r in (travel, shop)] == [1, 1]
+
+
 def test_invalid_rules_are_400s_naming_the_path(auth_client):
     body = {
         "name": "bad",
