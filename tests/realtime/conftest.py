@@ -37,7 +37,8 @@ async def connected(token: str):
     comm = communicator(f"/ws/?token={token}")
     ok, _ = await comm.connect(timeout=5)
     assert ok
-    hello = await receive_type(comm, "connected")
+    # Up to 10 s, not 3: after a Redis restart the layer's first subscribe waits out its reconnect backoff.
+    hello = await receive_type(comm, "connected", timeout=10)
     comm.hello = hello
     try:
         yield comm
