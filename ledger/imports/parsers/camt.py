@@ -74,10 +74,13 @@ def _children(element) -> dict:
     return first
 
 
-def _leaf(children: dict, tag: str) -> str:
-    found = children.get(tag)
-    text = found.text if found is not None else None
+def _value(element) -> str:
+    text = element.text if element is not None else None
     return text.strip() if text else ""
+
+
+def _leaf(children: dict, tag: str) -> str:
+    return _value(children.get(tag))
 
 
 def _day(text: str) -> datetime.date | None:
@@ -217,55 +220,63 @@ class _Entries:
         return parts
 
     def _entry(self, number: int, entry, children: dict, details, part: tuple | None = None) -> Entry:
-        t = self.t
-        indicator = _leaf(children, t.CdtDbtInd)
-        booked = children.get(t.BookgDt)
-        booked_day = _text(booked, t.Dt) if booked is not None else ""
-        booked_time = _text(booked, t.DtTm) if booked is not None and not booked_day else ""
+        # Once per entry of a million-entry file: lookups are spelled out rather than shared helpers.
+        t, get = self.t, children.get
+        indicator = _value(get(t.CdtDbtInd))
+        booked = get(t.BookgDt)
+        booked_day = booked_time = ""
+        if booked is not None:
+            booked_day = _value(_find(booked, (t.Dt,)))
+            booked_time = "" if booked_day else _value(_find(booked, (t.DtTm,)))
+        amount = get(t.Amt)
         raw = {
-            "Amt": _leaf(children, t.Amt),
+            "Amt": _value(amount),
             "CdtDbtInd": indicator,
             "BookgDt": booked_day or booked_time,
-            "NtryRef": _leaf(children, t.NtryRef),
+            "NtryRef": _value(get(t.NtryRef)),
         }
-        status = children.get(t.Sts)
-        status = _text(status) or _text(status, t.Cd) if status is not None else ""
-        if status in ("PDNG", "INFO"):
+        status = get(t.Sts)
+        if status is not None and (_value(status) or _value(_find(status, (t.Cd,)))) in ("PDNG", "INFO"):
             return Entry(number, raw, skip=True)
+        if indicator not in ("DBIT", "CRDT"):
+            problem = RowProblem(f"CdtDbtInd {indicator!r} is neither DBIT nor CRDT.", "CdtDbtInd")
+            return Entry(number, raw, problem=problem)
         try:
-            if indicator not in ("DBIT", "CRDT"):
-                raise RowProblem(f"CdtDbtInd {indicator!r} is neither DBIT nor CRDT.", "CdtDbtInd")
-            currency, value = self._signed(children)
+            value = bank_amount(raw["Amt"], "Amt")
         except RowProblem as exc:
             return Entry(number, raw, problem=exc)
+        if indicator == "DBIT":
+            value = -value
+        currency = amount.get("Ccy", "") if amount is not None else ""
         date = _day(booked_day or booked_time[:10]) if booked is not None else None
-        if date is None and (valued := children.get(t.ValDt)) is not None:
-            date = _day(_text(valued, t.Dt) or _text(valued, t.DtTm)[:10])
+        if date is None and (valued := get(t.ValDt)) is not None:
+            date = _day(_value(_find(valued, (t.Dt,))) or _value(_find(valued, (t.DtTm,)))[:10])
         if part is not None:  # one transaction of a batch booked as one entry
             index, details, indicator, currency, value = part
             raw = {**raw, "TxDtls": str(index), "TxAmt": f"{abs(value)}", "TxCdtDbtInd": indicator}
+        scope_element = details if details is not None else entry
         scope = _children(details) if details is not None else children
-        parties = scope.get(t.RltdPties)
-        party = t.Cdtr if indicator == "DBIT" else t.Dbtr
-        payee = _text(parties, party, t.Nm) or _text(parties, party, t.Pty, t.Nm) if parties is not None else ""
+        payee = ""
+        if (parties := scope.get(t.RltdPties)) is not None:
+            party = t.Cdtr if indicator == "DBIT" else t.Dbtr
+            payee = _value(_find(parties, (party, t.Nm))) or _value(_find(parties, (party, t.Pty, t.Nm)))
         remittance = " ".join(
             text
-            for block in (details if details is not None else entry).iterchildren(t.RmtInf)
+            for block in scope_element.iterchildren(t.RmtInf)
             for line in block.iterchildren(t.Ustrd)
             if (text := (line.text or "").strip())
         )
-        end_to_end = _text(details if details is not None else entry, t.Refs, t.EndToEndId)
-        own_reference = _text(details if details is not None else entry, t.Refs, t.AcctSvcrRef)
-        external_id = (
-            _leaf(children, t.AcctSvcrRef)
-            or _leaf(children, t.NtryRef)
-            or (end_to_end if end_to_end != "NOTPROVIDED" else "")
-            or own_reference
-        )
+        end_to_end = own_reference = ""
+        if t.Refs in scope:
+            end_to_end = _value(_find(scope_element, (t.Refs, t.EndToEndId)))
+            own_reference = _value(_find(scope_element, (t.Refs, t.AcctSvcrRef)))
+        if end_to_end == "NOTPROVIDED":
+            end_to_end = ""
+        external_id = _value(get(t.AcctSvcrRef)) or raw["NtryRef"] or end_to_end or own_reference
         if part is not None:
-            own = own_reference or (end_to_end if end_to_end != "NOTPROVIDED" else "")
+            own = own_reference or end_to_end
             external_id = own or (f"{external_id}/{part[0]}" if external_id else "")
-        notes = _leaf(children, t.AddtlNtryInf) or _leaf(scope, t.AddtlTxInf)
+        notes = _value(get(t.AddtlNtryInf)) or _value(scope.get(t.AddtlTxInf))
         return Entry(
             number,
             raw,
