@@ -260,12 +260,14 @@ class _Entries:
         if (parties := scope.get(t.RltdPties)) is not None:
             party = t.Cdtr if indicator == "DBIT" else t.Dbtr
             payee = _value(_find(parties, (party, t.Nm))) or _value(_find(parties, (party, t.Pty, t.Nm)))
-        remittance = " ".join(
-            text
-            for block in scope_element.iterchildren(t.RmtInf)
-            for line in block.iterchildren(t.Ustrd)
-            if (text := (line.text or "").strip())
-        )
+        remittance = ""
+        if t.RmtInf in scope:
+            remittance = " ".join(
+                text
+                for block in scope_element.iterchildren(t.RmtInf)
+                for line in block.iterchildren(t.Ustrd)
+                if (text := (line.text or "").strip())
+            )
         end_to_end = own_reference = ""
         if t.Refs in scope:
             end_to_end = _value(_find(scope_element, (t.Refs, t.EndToEndId)))

@@ -201,6 +201,9 @@ class AmountParser:
 
 
 def to_cents(value: Decimal, raw: str = "") -> Decimal:
+    rounded = value.quantize(CENT)
+    if rounded == value and abs(rounded) <= MAX_AMOUNT:
+        return rounded  # the common case, without formatting the value for a message it does not need
     return AmountParser._check(value, raw or str(value))
 
 
