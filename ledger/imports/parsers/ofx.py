@@ -38,9 +38,19 @@ _END_TAG = re.compile(r"</([A-Z][A-Z0-9._]*)>")
 _DATE_TIME = re.compile(r"<(DTPOSTED|DTUSER|DTASOF)>(?:\s+(\d{8})[^<\r\n]*|(\d{8})[^<\r\n]+)")
 _DATED = re.compile(r"<(DTPOSTED|DTUSER|DTASOF)>\s*\d{8}", re.IGNORECASE)
 _VALUED_ANY_CASE = re.compile(r"<([A-Za-z][A-Za-z0-9._]*)>[ \t]*[^<\s]")
+# A transaction of elements only, each <TAG>text with an optional </TAG>, or an empty <TAG></TAG>; as
+# ofxtools' tokenizer reads them (its tag characters, text up to '<', blanks only between).
+# Possessive: a chunk that does not match fails at once instead of backtracking through every blank.
+_FLAT_TAG = r"[A-Z0-9._ ][A-Z0-9./_ ]*+"
+_FLAT_ELEMENT = rf"<(?P<tag>{_FLAT_TAG})>(?:(?>\s*+[^<\s][^<]*+)(?:</(?P=tag)>\s*+)?|\s*+</(?P=tag)>\s*+)"
+_FLAT_TRANSACTION = re.compile(rf"<STMTTRN>\s*+((?:{_FLAT_ELEMENT})*+)</STMTTRN>\s*+")
+_FLAT_PAIR = re.compile(rf"<({_FLAT_TAG})>([^<]*+)")
 _WRAP_OPEN = "<OFX><STMTRS>" + "<BANKTRANLIST>"
 _WRAP_CLOSE = "</BANKTRANLIST>" + "</STMTRS></OFX>"
 _LEADING_BLANKS = re.compile(rb"[\r\n\t ]*")
+_FLAT_CHUNK = re.compile(
+    rf"{re.escape(_WRAP_OPEN)}\s*+(?:<STMTTRN>\s*+(?:{_FLAT_ELEMENT})*+</STMTTRN>\s*+)*+{re.escape(_WRAP_CLOSE)}"
+)
 _SGML_HEADER = (
     "OFXHEADER:100\nDATA:OFXSGML\nVERSION:{version}\nSECURITY:NONE\nENCODING:UTF-8\nCHARSET:NONE\n"
     "COMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n"
@@ -191,15 +201,17 @@ def parse_ofx(content: bytes, profile: Profile | None, *, stream: bool = True) -
             statement, warnings = _statement_of(statements)
             chunks = _ChunkReader(kind, valued)
             transactions = (
-                (currencies[index], found)
+                (currencies[index], raw, found)
                 for index, text in layout.chunks()
-                for found in chunks.tree(text).iter("STMTTRN")
+                for raw, found in chunks.transactions(text)
             )
             return EntriesParse("ofx", profile, _entries(transactions), statement, warnings)
     root = _tree(_clean(content[start:].decode(encoding))[0])
     statements = _statements(root)
     statement, warnings = _statement_of(statements)
-    transactions = ((_currency(element), found) for element in statements for found in element.iter("STMTTRN"))
+    transactions = (
+        (_currency(element), _raw(found), found) for element in statements for found in element.iter("STMTTRN")
+    )
     return EntriesParse("ofx", profile, _entries(transactions), statement, warnings)
 
 
@@ -225,7 +237,14 @@ def _valued_names(text: str) -> frozenset[str]:
 
 
 class _ChunkReader:
-    """_clean's rules for one chunk of a streamed transaction list, then the tokenizer.
+    """_clean's rules for one chunk of a streamed transaction list, then its transactions.
+
+    A chunk of flat transactions (every element a value, as banks write them) is read by
+    two regexes in C: the chunk's fullmatch proves the tokenizer would have built
+    STMTTRNs of leaves and nothing else, so each one's tag -> stripped text pairs are
+    exactly what _raw reads from the tokenizer's tree. Any other chunk (a PAYEE
+    aggregate, CDATA, a stray tag) goes through the tokenizer.
+
     Tags are upper-cased only once a chunk turns out to have a lower-case one: when
     every '<' of a chunk starts a tag the tokenizer matched, the chunk had none (and the
     upper-casing, a Python call per tag, would have changed nothing)."""
@@ -239,28 +258,43 @@ class _ChunkReader:
             self.empty_pair = re.compile(rf"<({names})>\s*</\1>")
             self.end_tag = re.compile(rf"</(?:{names})>")
 
-    def tree(self, text: str):
+    def transactions(self, text: str):
+        """(raw, STMTTRN element or None) of each transaction of the chunk, in file order."""
         if not self.upper:
+            body = self._cleaned(text)
+            if _FLAT_CHUNK.fullmatch(body):
+                return _flat(body)
             try:
-                root, tags, body = self._read(text)
+                root, tags = _tree_of_chunk(body)
                 if tags == body.count("<"):
-                    return root
+                    return ((_raw(found), found) for found in root.iter("STMTTRN"))
             except ImportFileError:
                 pass
             self.upper = True
-        return self._read(text)[0]
+        body = self._cleaned(text)
+        if _FLAT_CHUNK.fullmatch(body):
+            return _flat(body)
+        root, _tags = _tree_of_chunk(body)
+        return ((_raw(found), found) for found in root.iter("STMTTRN"))
 
-    def _read(self, text: str):
+    def _cleaned(self, text: str) -> str:
         body = _TAG.sub(_upper_tag, text) if self.upper else text
         body = _DATE_TIME.sub(_date_only, body)
         if self.empty_pair is not None:
             body = self.end_tag.sub("", self.empty_pair.sub("", body))
         # The wrapper levels take stray end tags as the whole document's outer aggregates would.
         body = f"{_WRAP_OPEN}{body}{_WRAP_CLOSE}"
-        if self.sgml:
-            body = _close_transactions(body)
-        root, tags = _tree_of_chunk(body)
-        return root, tags, body
+        return _close_transactions(body) if self.sgml else body
+
+
+def _flat(body: str):
+    for match in _FLAT_TRANSACTION.finditer(body):
+        yield {tag: value.strip() for tag, value in _FLAT_PAIR.findall(match.group(1))}, None
+
+
+def _raw(transaction) -> dict[str, str]:
+    """The transaction's elements (children without children of their own): tag -> text."""
+    return {child.tag: (child.text or "").strip() for child in transaction if len(child) == 0}
 
 
 def _tree(cleaned: str):
@@ -333,11 +367,10 @@ def _statement_of(statements: list) -> tuple[Statement, list[str]]:
 
 
 def _entries(transactions):
-    """Entries of (statement currency, STMTTRN element) pairs, numbered in file order."""
+    """Entries of (statement currency, raw, STMTTRN element or None for a flat one), numbered in file order."""
     number = 0
-    for currency, transaction in transactions:
+    for currency, raw, transaction in transactions:
         number += 1
-        raw = {child.tag: (child.text or "").strip() for child in transaction if len(child) == 0}
         try:
             amount = bank_amount(raw.get("TRNAMT"), "TRNAMT")
             date = _date(raw.get("DTPOSTED") or raw.get("DTUSER"))
@@ -347,7 +380,7 @@ def _entries(transactions):
             yield Entry(number, raw, problem=exc)
             continue
         payee = raw.get("NAME", "")
-        if not payee and (nested := transaction.find("PAYEE")) is not None:
+        if not payee and transaction is not None and (nested := transaction.find("PAYEE")) is not None:
             payee = (nested.findtext("NAME") or "").strip()
         yield Entry(
             number,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.imports.parsers import iter_parse, ofx, ofx_stream
+from ledger.imports.parsers import ImportFileError, iter_parse, ofx, ofx_stream
 from tests.ledger.imports.test_real_variants import OFX_INVESTMENT, OFX_NESTED_END_TAGS, trn
 from tests.ledger.imports.test_real_variants import ofx as ofx_sgml
 
@@ -59,6 +59,17 @@ OFX_FILES = {
         + trn("4", "+1250.0", "PAYROLL")
     ),  # fmt: skip
     "check_numbers_only_late": check_numbers_only_late(),
+    # Shapes at the edge of a flat transaction, where ofxtools' tokenizer decides what is an element:
+    "blank_value_opens_an_aggregate": ofx_sgml(trn("1", "-1.00", "A").replace("<NAME>", "<MEMO>   <NAME>")),
+    "blank_element_pair_in_xml": V220.replace(b"</NAME>", b"</NAME><MEMO>  </MEMO><SIC></SIC>", 1),
+    "dotted_and_spaced_tags": ofx_sgml(trn("1", "-1.00", "A").replace("<NAME>", "<INTU.BID>77<X Y>z<NAME>")),
+    "text_after_a_transaction_tag": ofx_sgml(trn("1", "-1.00", "A").replace("<STMTTRN>", "<STMTTRN>odd")),
+    "end_tag_of_another_element": V220.replace(b"</NAME>", b"</MEMO>", 1),  # refused by both
+    "payee_aggregate": ofx_sgml(trn("1", "-1.00", "A").replace("<NAME>A", "<PAYEE><NAME>SHOP<ADDR1>1 Main</PAYEE>")),
+}
+BROKEN_OFX = {
+    "tail_text_after_an_end_tag": V220.replace(b"</NAME>", b"</NAME>junk", 1),
+    "tail_text_after_a_transaction": V220.replace(b"</STMTTRN>", b"</STMTTRN>junk", 1),
 }
 
 
@@ -67,17 +78,39 @@ def outcome(parse) -> tuple:
     return items, parse.statement, parse.warnings, parse.skipped
 
 
+def ofx_outcome(content: bytes, *, stream: bool = True) -> tuple:
+    """What parsing content gives: its rows and more, or the code of the file's error."""
+    try:
+        return outcome(ofx.parse_ofx(content, None, stream=stream))
+    except ImportFileError as exc:  # the whole document fails at once, the streamed one as it gets there
+        return ("refused", exc.code)
+
+
 @pytest.fixture
 def chunks_read(monkeypatch):
-    """How many chunks of transactions the streamed OFX path tokenized."""
+    """The chunks of transactions the streamed OFX path read."""
     calls = []
-    tree = ofx._ChunkReader.tree
+    transactions = ofx._ChunkReader.transactions
 
     def counted(self, text):
         calls.append(text)
-        return tree(self, text)
+        return transactions(self, text)
 
-    monkeypatch.setattr(ofx._ChunkReader, "tree", counted)
+    monkeypatch.setattr(ofx._ChunkReader, "transactions", counted)
+    return calls
+
+
+@pytest.fixture
+def tokenized(monkeypatch):
+    """The chunks that went through ofxtools' tokenizer (not flat transactions only)."""
+    calls = []
+    tree_of_chunk = ofx._tree_of_chunk
+
+    def counted(text):
+        calls.append(text)
+        return tree_of_chunk(text)
+
+    monkeypatch.setattr(ofx, "_tree_of_chunk", counted)
     return calls
 
 
@@ -89,12 +122,34 @@ def test_streamed_ofx_gives_exactly_what_ofxtools_gives_reading_the_whole_file(
     content = OFX_FILES[name]
     monkeypatch.setattr(ofx_stream, "CHUNK_BYTES", chunk_bytes)
 
-    whole = outcome(ofx.parse_ofx(content, None, stream=False))
-    streamed = outcome(ofx.parse_ofx(content, None))
+    whole = ofx_outcome(content, stream=False)
+    streamed = ofx_outcome(content)
 
     assert chunks_read, "the file was not streamed"
     assert streamed == whole
     assert streamed[0], "no rows"
+
+
+@pytest.mark.parametrize(
+    ("name", "flat"),
+    [("bank_v220", True), ("card_qfx", True), ("decimals_and_a_bad_amount", True), ("payee_aggregate", False),
+     ("blank_value_opens_an_aggregate", False), ("bank_v102", False)],  # its one <name> is found by the tokenizer
+)  # fmt: skip
+def test_flat_transactions_skip_the_tokenizer_and_others_do_not(name, flat, tokenized):
+    list(ofx.parse_ofx(OFX_FILES[name], None))
+
+    assert bool(tokenized) is not flat
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN_OFX))
+def test_streamed_ofx_refuses_what_ofxtools_refuses(name):
+    with pytest.raises(ImportFileError) as whole:
+        list(ofx.parse_ofx(BROKEN_OFX[name], None, stream=False))
+    with pytest.raises(ImportFileError) as streamed:
+        list(ofx.parse_ofx(BROKEN_OFX[name], None))
+
+    assert streamed.value.code == whole.value.code == "bad_ofx"
+    assert "Tail text 'junk'" in streamed.value.message
 
 
 def test_streamed_ofx_rows_have_tally_signs_and_decimal_amounts(monkeypatch, chunks_read):
