@@ -27,6 +27,7 @@ from merchants.services import normalize_merchant_text
 
 PREVIEW_TTL = datetime.timedelta(days=1)
 ROW_BATCH = 5000
+NORMALIZED_CACHE = 50_000  # distinct payee texts; a statement repeats a few hundred merchants
 Fate = ImportRow.Fate
 
 
@@ -104,6 +105,8 @@ def _store_rows(source: Import, stream, *, currency: str, routing: Routing | Non
             data = _row_data(item)
             text = merchant_text(data)
             if text not in normalized_of:
+                if len(normalized_of) >= NORMALIZED_CACHE:
+                    normalized_of.clear()  # a file of mostly distinct payees: memory stays flat, not the cache
                 normalized_of[text] = normalize_merchant_text(text)
             fate, message, cell = Fate.NEW, "", ""
             if not text:

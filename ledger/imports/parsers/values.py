@@ -16,12 +16,12 @@ MAX_DATE = datetime.date(2100, 12, 31)
 _CHUNK = 1 << 20
 
 
-def _decodes(content: bytes, encoding: str) -> bool:
+def _decodes(content: bytes, encoding: str, start: int = 0) -> bool:
     # Validate in chunks so a 100 MB file is not copied into one str just to be checked.
     decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        for start in range(0, len(content), _CHUNK):
-            decoder.decode(content[start : start + _CHUNK])
+        for offset in range(start, len(content), _CHUNK):
+            decoder.decode(content[offset : offset + _CHUNK])
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         return False
@@ -40,32 +40,33 @@ def _looks_utf16(head: bytes) -> str:
     return ""
 
 
-def detect_encoding(content: bytes, declared: str = "") -> str:
+def detect_encoding(content: bytes, declared: str = "", *, start: int = 0) -> str:
     """The codec to read the file with: the profile's, else by BOM (UTF-8,
-    UTF-16 LE/BE), else UTF-16 by its NUL pattern, else UTF-8, else cp1252."""
+    UTF-16 LE/BE), else UTF-16 by its NUL pattern, else UTF-8, else cp1252.
+    start: where the text begins (content[start:] without copying it)."""
     if declared:
         try:
             name = codecs.lookup(declared).name
         except LookupError:
             raise ImportFileError("unknown_encoding", f"Unknown encoding {declared!r}.", "Use utf-8, utf-16 or cp1252.")
-        if name == "utf-8" and content.startswith(codecs.BOM_UTF8):
+        if name == "utf-8" and content.startswith(codecs.BOM_UTF8, start):
             name = "utf-8-sig"
-        if not _decodes(content, name):
+        if not _decodes(content, name, start):
             raise ImportFileError(
                 "unknown_encoding",
                 f"The file is not valid {declared} text.",
                 "Leave the encoding empty to detect it, or pick the one your bank uses (often cp1252 or latin-1).",
             )
         return name
-    if content.startswith(codecs.BOM_UTF8):
+    if content.startswith(codecs.BOM_UTF8, start):
         candidates = ["utf-8-sig"]
-    elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), start):
         candidates = ["utf-16"]
     else:
-        guess = _looks_utf16(content[:4096])
+        guess = _looks_utf16(content[start : start + 4096])
         candidates = [guess] if guess else ["utf-8", "cp1252"]
     for name in candidates:
-        if _decodes(content, name):
+        if _decodes(content, name, start):
             return name
     raise ImportFileError(
         "unknown_encoding",
@@ -200,6 +201,9 @@ class AmountParser:
 
 
 def to_cents(value: Decimal, raw: str = "") -> Decimal:
+    rounded = value.quantize(CENT)
+    if rounded == value and abs(rounded) <= MAX_AMOUNT:
+        return rounded  # the common case, without formatting the value for a message it does not need
     return AmountParser._check(value, raw or str(value))
 
 
