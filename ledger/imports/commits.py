@@ -11,7 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import connection
 from django.db import transaction as db_transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Exists, Max, Min, OuterRef
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -29,7 +29,6 @@ from ledger.models import Import, ImportRow, Transaction, Transfer
 from ledger.models.transactions import NOTES_MAX_LENGTH
 from ledger.rules.engine import Outcome, RuleSet
 from ledger.rules.fields import Draft
-from ledger.transactions.audit import ordered_ids
 from ledger.transactions.services import CategoryResolver, income_by_wording
 from merchants.categories import CATEGORY_NAMES, Category
 from realtime.services import notify_import_committed, notify_import_progress
@@ -103,15 +102,13 @@ def _rules_run(ruleset: RuleSet, outcome: Outcome, drafts: list[Draft], batch: l
         batch[index] = tuple(row)
 
 
-def _link_rows(pairs: list[tuple[int, uuid.UUID]], transfers=frozenset()) -> None:
-    """Each ImportRow gets the id of the row it became; `transfers` (new
-    ids linked as transfer legs on the way in) also get fate transfer."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE ledger_importrow r SET transaction_id = v.tx, fate = CASE WHEN v.transfer THEN %s ELSE r.fate END "
-            "FROM unnest(%s::bigint[], %s::uuid[], %s::boolean[]) AS v(row_id, tx, transfer) WHERE r.id = v.row_id",
-            [Fate.TRANSFER, [p[0] for p in pairs], [p[1] for p in pairs], [p[1] in transfers for p in pairs]],
-        )
+def _mark_transfer_rows(pairs: list[tuple[int, uuid.UUID]], transfers) -> None:
+    """The ImportRows whose new rows were linked as transfer legs on the way
+    in (`transfers`: their transaction ids) get fate transfer. The others
+    already hold the id of the row they became (see _assign_ids)."""
+    row_ids = [row_id for row_id, tx_id in pairs if tx_id in transfers]
+    if row_ids:
+        ImportRow.objects.filter(id__in=row_ids).update(fate=Fate.TRANSFER)
 
 
 def _plan_for(source: Import, ruleset: RuleSet, pending) -> TransferPlan | None:
@@ -191,6 +188,7 @@ def import_commit(*, user, import_id, force_rows=(), skip_rows=(), run_async: bo
         source.force_rows = sorted({int(n) for n in force_rows})
         source.skip_rows = sorted({int(n) for n in skip_rows})
         _reject_reconciled_rows(source)
+        _assign_ids(source)
         pending = _candidates(source).count()
         if run_async is None:
             run_async = pending > _async_threshold()
@@ -222,6 +220,23 @@ def import_commit_run(*, import_id) -> dict:
             return {"import_id": str(import_id), "status": source.status if source else "missing"}
         _write(source)
     return {"import_id": str(source.id), "status": source.status, "imported": source.imported_count}
+
+
+def _assign_ids(source: Import) -> None:
+    """The rows this commit writes hold the ids of the transactions they
+    become (a new row has one since the preview; so does one a preview made
+    before ids were given out, from here): a forced duplicate gets one, a
+    skipped row gives its up. One statement, writing those rows only."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_importrow SET transaction_id = CASE WHEN row_number = ANY(%(skip)s::int[]) THEN NULL "
+            "ELSE coalesce(transaction_id, gen_random_uuid()) END "
+            "WHERE source_import_id = %(imp)s AND (row_number = ANY(%(skip)s::int[]) "
+            "OR (fate = %(duplicate)s AND row_number = ANY(%(force)s::int[])) "
+            "OR (fate = %(new)s AND transaction_id IS NULL))",
+            {"imp": source.pk, "skip": source.skip_rows, "force": source.force_rows, "duplicate": Fate.DUPLICATE,
+             "new": Fate.NEW},
+        )  # fmt: skip
 
 
 def _candidates(source: Import):
@@ -268,8 +283,9 @@ def _write(source: Import) -> None:
     with their ImportRow links (inside a caller's transaction they are
     savepoints), then finish the import in one transaction."""
     user, account = source.user, source.account
-    written = ImportRow.objects.filter(source_import=source, transaction__isnull=False).count()
-    pending = _candidates(source).filter(transaction__isnull=True)
+    # Each batch commits with its rows: what an earlier delivery wrote is there, the rest is pending.
+    written = Transaction.objects.filter(source_import=source).count()
+    pending = _candidates(source).exclude(Exists(Transaction.objects.filter(pk=OuterRef("transaction_id"))))
     # Counts and the date span first; the rows themselves are read a batch at a time (memory flat in the file).
     span = pending.aggregate(count=Count("id"), since=Min("date"), until=Max("date"))
     resolver = CategoryResolver(user)
@@ -311,7 +327,7 @@ def _write(source: Import) -> None:
             _copy_transactions(batch, shared)
             if weak:
                 plan.suggest(weak)
-            _link_rows(links, transfers=linked)
+            _mark_transfer_rows(links, transfers=linked)
             outcome.write(import_ref=source.id)
             done += len(batch)
             source.processed = written + done
@@ -325,21 +341,20 @@ def _write(source: Import) -> None:
     # The cells the commit needs, read out of the row's JSON by the database (no json.loads per row).
     cells = {f"cell_{name}": KT(f"data__{name}") for name in ("payee", "description", "notes", "category",
                                                                  "bank_category")}  # fmt: skip
-    columns = ("id", "row_number", "date", "amount", "merchant_normalized", "external_id", *cells)
+    columns = ("id", "row_number", "transaction_id", "date", "amount", "merchant_normalized", "external_id", *cells)
     pending = pending.annotate(**cells)
     last_row = -1
     while chunk := list(pending.filter(row_number__gt=last_row).values_list(*columns)[:size]):
         last_row = chunk[-1][1]
         texts = [(payee or description or "").strip()[:255] for *_, payee, description, _n, _c, _b in chunk]
-        # Ids in time order (UUIDv7): a batch's rows go in at the right edge of the primary key
-        # (and of the anchoring index, which orders by id after created_at) instead of at random leaves.
-        new_ids = iter(ordered_ids(len(chunk)))
         # One match per distinct payee of the import: the resolver keeps what earlier batches matched.
         with db_transaction.atomic():
             _without_jit()  # the bulk match statements spent 0.7 s each compiling at 1M merchants
             resolver.prefetch(set(texts))
         for raw, row in zip(texts, chunk, strict=True):
-            row_id, _number, date, amount, normalized, external_id, payee, description, notes, category, bank = row
+            row_id, _number, tx_id, date, amount, normalized, external_id, payee, description, notes, category, bank = (
+                row
+            )
             explicit = category if category in _CATEGORIES else None
             notes = _notes_of(payee, description, notes)
             money_in = amount < 0
@@ -352,7 +367,6 @@ def _write(source: Import) -> None:
                                            merchant.canonical_name if merchant else "", confidence)  # fmt: skip
             merchant_id, category, confidence, merchant_name, confidence_dict = decision
             bank_category = (bank or "")[:100]
-            tx_id = next(new_ids)
             amount_base, rate_date = converter.convert(amount, date)
             batch.append((tx_id, Transaction.Kind.STANDARD, amount, date, raw, normalized, merchant_id, category,
                           bank_category, notes, external_id, confidence, amount_base, rate_date, None))  # fmt: skip
