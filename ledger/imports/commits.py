@@ -285,7 +285,9 @@ def _write(source: Import) -> None:
     user, account = source.user, source.account
     # Each batch commits with its rows: what an earlier delivery wrote is there, the rest is pending.
     written = Transaction.objects.filter(source_import=source).count()
-    pending = _candidates(source).exclude(Exists(Transaction.objects.filter(pk=OuterRef("transaction_id"))))
+    pending = _candidates(source)
+    if written:
+        pending = pending.exclude(Exists(Transaction.objects.filter(pk=OuterRef("transaction_id"))))
     # Counts and the date span first; the rows themselves are read a batch at a time (memory flat in the file).
     span = pending.aggregate(count=Count("id"), since=Min("date"), until=Max("date"))
     resolver = CategoryResolver(user)
