@@ -5,6 +5,8 @@ matches transfers and announces the import once. Big imports run as a task
 on ``high_priority``; a task that finds its import already finished is a
 no-op, so redelivery never writes a row twice."""
 
+import contextlib
+import gc
 import json
 import uuid
 
@@ -151,6 +153,21 @@ def _link_planned(plan: TransferPlan, batch: list[tuple], links: list[tuple]) ->
                 batch[index] = tuple(changed)
     missed = [row[0] for row in strong if row[0] not in linked]
     return {new_id: value[0] for new_id, value in linked.items()}, weak, missed
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector off while a commit builds its batches: each
+    batch is thousands of tuples that outlive the young generations, so the
+    collector kept walking the whole heap for garbage they never make (none
+    of them is in a cycle; reference counting frees them)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _without_jit() -> None:
@@ -346,41 +363,43 @@ def _write(source: Import) -> None:
     columns = ("id", "row_number", "transaction_id", "date", "amount", "merchant_normalized", "external_id", *cells)
     pending = pending.annotate(**cells)
     last_row = -1
-    while chunk := list(pending.filter(row_number__gt=last_row).values_list(*columns)[:size]):
-        last_row = chunk[-1][1]
-        texts = [(payee or description or "").strip()[:255] for *_, payee, description, _n, _c, _b in chunk]
-        # One match per distinct payee of the import: the resolver keeps what earlier batches matched.
-        with db_transaction.atomic():
-            _without_jit()  # the bulk match statements spent 0.7 s each compiling at 1M merchants
-            resolver.prefetch(set(texts))
-        for raw, row in zip(texts, chunk, strict=True):
-            row_id, _number, tx_id, date, amount, normalized, external_id, payee, description, notes, category, bank = (
-                row
-            )
-            explicit = category if category in _CATEGORIES else None
-            notes = _notes_of(payee, description, notes)
-            money_in = amount < 0
-            key = (normalized, raw, explicit, money_in and income_by_wording(raw, notes))
-            decision = decided.get(key)
-            if decision is None:
-                merchant, category, confidence = resolver.resolve(normalized=normalized, raw=raw, explicit=explicit,
-                                                                  money_in=money_in, notes=notes)  # fmt: skip
-                decision = decided[key] = (merchant.id if merchant else None, category, json.dumps(confidence),
-                                           merchant.canonical_name if merchant else "", confidence)  # fmt: skip
-            merchant_id, category, confidence, merchant_name, confidence_dict = decision
-            bank_category = (bank or "")[:100]
-            amount_base, rate_date = converter.convert(amount, date)
-            batch.append((tx_id, Transaction.Kind.STANDARD, amount, date, raw, normalized, merchant_id, category,
-                          bank_category, notes, external_id, confidence, amount_base, rate_date, None))  # fmt: skip
-            if ruleset:
-                drafts.append(
-                    Draft(id=tx_id, merchant_raw=raw, merchant_id=merchant_id, merchant_name=merchant_name, notes=notes,
-                          amount=amount, currency=account.currency, date=date, category=category,
-                          confidence=dict(confidence_dict), source=Transaction.Source.IMPORT, account_name=account.name,
-                          account_kind=account.kind, bank_category=bank_category, kind=Transaction.Kind.STANDARD)
-                )  # fmt: skip
-            links.append((row_id, tx_id))
-        flush()
+    with _collector_paused():
+        while chunk := list(pending.filter(row_number__gt=last_row).values_list(*columns)[:size]):
+            last_row = chunk[-1][1]
+            texts = [(payee or description or "").strip()[:255] for *_, payee, description, _n, _c, _b in chunk]
+            # One match per distinct payee of the import: the resolver keeps what earlier batches matched.
+            with db_transaction.atomic():
+                _without_jit()  # the bulk match statements spent 0.7 s each compiling at 1M merchants
+                resolver.prefetch(set(texts))
+            for raw, row in zip(texts, chunk, strict=True):
+                row_id, _n, tx_id, date, amount, normalized, external_id, payee, description, notes, category, bank = (
+                    row
+                )
+                explicit = category if category in _CATEGORIES else None
+                notes = _notes_of(payee, description, notes)
+                money_in = amount < 0
+                key = (normalized, raw, explicit, money_in and income_by_wording(raw, notes))
+                decision = decided.get(key)
+                if decision is None:
+                    merchant, category, confidence = resolver.resolve(normalized=normalized, raw=raw, explicit=explicit,
+                                                                      money_in=money_in, notes=notes)  # fmt: skip
+                    decision = decided[key] = (merchant.id if merchant else None, category, json.dumps(confidence),
+                                               merchant.canonical_name if merchant else "", confidence)  # fmt: skip
+                merchant_id, category, confidence, merchant_name, confidence_dict = decision
+                bank_category = (bank or "")[:100]
+                amount_base, rate_date = converter.convert(amount, date)
+                batch.append((tx_id, Transaction.Kind.STANDARD, amount, date, raw, normalized, merchant_id, category,
+                              bank_category, notes, external_id, confidence, amount_base, rate_date, None))  # fmt: skip
+                if ruleset:
+                    drafts.append(
+                        Draft(id=tx_id, merchant_raw=raw, merchant_id=merchant_id, merchant_name=merchant_name,
+                              notes=notes, amount=amount, currency=account.currency, date=date, category=category,
+                              confidence=dict(confidence_dict), source=Transaction.Source.IMPORT,
+                              account_name=account.name, account_kind=account.kind, bank_category=bank_category,
+                              kind=Transaction.Kind.STANDARD)
+                    )  # fmt: skip
+                links.append((row_id, tx_id))
+            flush()
     if plan:
         plan.drop()
     with db_transaction.atomic():
