@@ -241,19 +241,28 @@ def import_commit_run(*, import_id) -> dict:
 
 def _assign_ids(source: Import) -> None:
     """The rows this commit writes hold the ids of the transactions they
-    become (a new row has one since the preview; so does one a preview made
-    before ids were given out, from here): a forced duplicate gets one, a
-    skipped row gives its up. One statement, writing those rows only."""
+    become (a new row has one since the preview): a forced duplicate gets
+    one, a skipped row gives its up. One statement, writing those rows only."""
+    if not source.force_rows and not source.skip_rows:
+        return
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE ledger_importrow SET transaction_id = CASE WHEN row_number = ANY(%(skip)s::int[]) THEN NULL "
             "ELSE coalesce(transaction_id, gen_random_uuid()) END "
             "WHERE source_import_id = %(imp)s AND (row_number = ANY(%(skip)s::int[]) "
-            "OR (fate = %(duplicate)s AND row_number = ANY(%(force)s::int[])) "
-            "OR (fate = %(new)s AND transaction_id IS NULL))",
-            {"imp": source.pk, "skip": source.skip_rows, "force": source.force_rows, "duplicate": Fate.DUPLICATE,
-             "new": Fate.NEW},
-        )  # fmt: skip
+            "OR (fate = %(duplicate)s AND row_number = ANY(%(force)s::int[])))",
+            {"imp": source.pk, "skip": source.skip_rows, "force": source.force_rows, "duplicate": Fate.DUPLICATE},
+        )
+
+
+def _link_rows(pairs: list[tuple[int, uuid.UUID]]) -> None:
+    """Rows of a preview stored before rows held their ids get the id of the row they became."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE ledger_importrow r SET transaction_id = v.tx "
+            "FROM unnest(%s::bigint[], %s::uuid[]) AS v(row_id, tx) WHERE r.id = v.row_id",
+            [[p[0] for p in pairs], [p[1] for p in pairs]],
+        )
 
 
 def _candidates(source: Import):
@@ -319,6 +328,7 @@ def _write(source: Import) -> None:
     done = 0
     batch: list[tuple] = []
     links: list[tuple] = []
+    unlinked: list[tuple] = []  # rows of a preview stored before rows held ids: linked as they are written
     total = written + span["count"]
     size = _commit_batch()
     shared = _shared_cells(now=now, user=user, account=account, source=source, base_currency=base_currency)
@@ -347,6 +357,8 @@ def _write(source: Import) -> None:
             if weak:
                 plan.suggest(weak)
             _mark_transfer_rows(links, transfers=linked)
+            if unlinked:
+                _link_rows(unlinked)
             outcome.write(import_ref=source.id)
             done += len(batch)
             source.processed = written + done
@@ -354,6 +366,7 @@ def _write(source: Import) -> None:
         drafts.clear()
         batch.clear()
         links.clear()
+        unlinked.clear()
         notify_import_progress(user_id=user.pk, job_id=source.id, processed=source.processed, total=total,
                                status="running")  # fmt: skip
 
@@ -375,6 +388,9 @@ def _write(source: Import) -> None:
                 row_id, _n, tx_id, date, amount, normalized, external_id, payee, description, notes, category, bank = (
                     row
                 )
+                if tx_id is None:
+                    tx_id = uuid.uuid4()
+                    unlinked.append((row_id, tx_id))
                 explicit = category if category in _CATEGORIES else None
                 notes = _notes_of(payee, description, notes)
                 money_in = amount < 0

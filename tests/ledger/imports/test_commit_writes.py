@@ -133,3 +133,19 @@ def test_a_row_the_ledger_made_a_duplicate_since_the_preview_gives_its_id_up(aut
     assert list(Transaction.objects.filter(source_import_id=preview["id"]).values_list("id", flat=True)) == [
         rows[3].transaction_id
     ]
+
+
+def test_a_preview_stored_before_rows_held_ids_is_linked_as_it_is_written(user, settings):
+    settings.LEDGER_IMPORT_COMMIT_BATCH = 2
+    account = AccountFactory(user=user, name="Checking", currency="USD")
+    content = _statement(("2026-03-01", "10.00", "Cinema"), ("2026-03-03", "7.00", "Books"),
+                         ("2026-03-04", "8.00", "Fuel"))  # fmt: skip
+    source = previews.import_preview(user=user, account_id=account.id, upload=SimpleUploadedFile("s.csv", content))
+    ImportRow.objects.filter(source_import=source).update(transaction_id=None)
+
+    done = commits.import_commit(user=user, import_id=source.id, run_async=False)
+
+    assert done.imported_count == 3
+    links = dict(ImportRow.objects.filter(source_import=source).values_list("row_number", "transaction_id"))
+    written = dict(Transaction.objects.filter(source_import=source).values_list("id", "merchant_raw"))
+    assert {written[links[n]] for n in (2, 3, 4)} == {"Cinema", "Books", "Fuel"}
