@@ -35,3 +35,16 @@ def with_planner_settings(sql: str, settings: dict[str, str]) -> str:
     )
     restore = ", ".join(f"set_config('{name}', current_setting('tally.saved_{name}'), true)" for name in settings)
     return f"SELECT {save};\n{sql};\nSELECT {restore}"
+
+
+# COPY's text format: a cell is its text with backslashes, tabs and line ends escaped, NULL is \N.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+COPY_NULL = "\\N"
+
+
+def copy_text(value) -> str:
+    """One cell of COPY's text format (what a bulk write builds per row,
+    instead of psycopg's per-value adapters)."""
+    if value is None:
+        return COPY_NULL
+    return str(value).translate(_COPY_ESCAPES)

@@ -23,6 +23,7 @@ from ledger.books.selectors import account_get
 from ledger.imports import parsers
 from ledger.imports.profiles import import_profile_resolve, profile_for_parser, profile_overrides
 from ledger.models import Import, ImportProfile, ImportRow, Transaction
+from ledger.transactions.audit import ordered_ids
 from merchants.services import normalize_merchant_text
 
 PREVIEW_TTL = datetime.timedelta(days=1)
@@ -74,7 +75,10 @@ def merchant_text(data: dict) -> str:
 
 
 def _copy_rows(rows: list[tuple]) -> None:
-    columns = "source_import_id, row_number, fate, date, amount, merchant_normalized, external_id, data, message, cell"
+    columns = (
+        "source_import_id, row_number, fate, date, amount, merchant_normalized, external_id, data, message, cell, "
+        "transaction_id"
+    )
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {ImportRow._meta.db_table} ({columns}) FROM STDIN") as copy:
             for row in rows:
@@ -98,6 +102,9 @@ def _store_rows(source: Import, stream, *, currency: str, routing: Routing | Non
     normalized_of: dict[str, str] = {}
     batch: list[tuple] = []
     stored = 0
+    # A new row carries the id of the transaction it will become (time-ordered, UUIDv7) from the
+    # start, so the commit writes the link with the row instead of updating every ImportRow after.
+    new_ids = iter(ordered_ids(ROW_BATCH))
     for item in stream:
         if isinstance(item, parsers.ParsedRow):
             if routing is not None and (item.currency.upper() or routing.blank_currency) != currency:
@@ -116,7 +123,7 @@ def _store_rows(source: Import, stream, *, currency: str, routing: Routing | Non
                 message = f"The row is in {item.currency.upper()}; the account is in {currency}."
             batch.append(
                 (source.id, item.row_number, fate, item.date, item.amount, normalized_of[text],
-                 item.external_id[:128], _json(data), message, cell)
+                 item.external_id[:128], _json(data), message, cell, next(new_ids) if fate == Fate.NEW else None)
             )  # fmt: skip
         elif routing is not None and not routing.keep_errors:
             continue
@@ -124,12 +131,13 @@ def _store_rows(source: Import, stream, *, currency: str, routing: Routing | Non
             raw = {str(k): str(v)[:500] for k, v in (item.raw or {}).items()}
             batch.append(
                 (source.id, item.row_number, Fate.ERROR, None, None, "", "", _json(raw), item.message[:2000],
-                 (item.column or "")[:100])
+                 (item.column or "")[:100], None)
             )  # fmt: skip
         if len(batch) >= ROW_BATCH:
             _copy_rows(batch)
             stored += len(batch)
             batch = []
+            new_ids = iter(ordered_ids(ROW_BATCH))
     if batch:
         _copy_rows(batch)
         stored += len(batch)
@@ -144,6 +152,8 @@ def _store_rows(source: Import, stream, *, currency: str, routing: Routing | Non
 # (3) A new row dated on or before the account's reconciliation date is an
 # error (cell `date`): it would move a balance agreed with a statement; it is
 # decided again like the others, so undoing the reconciliation frees it.
+# (4) A new row holds the id of the transaction it will become (given when
+# the row was stored, or here when it turns new); any other row holds none.
 # Only rows whose fate changes are written: a commit re-checks the preview
 # (the ledger may have moved), and usually nothing has, so it writes nothing.
 # Every join is on equal keys and runs as a hash or merge join over this
@@ -205,7 +215,8 @@ WITH live AS (
     FROM matched m
 )
 UPDATE ledger_importrow r
-SET fate = d.fate, duplicate_of = d.duplicate_of, message = d.message, cell = d.cell
+SET fate = d.fate, duplicate_of = d.duplicate_of, message = d.message, cell = d.cell,
+    transaction_id = CASE WHEN d.fate = 'new' THEN coalesce(r.transaction_id, gen_random_uuid()) END
 FROM decided d
 WHERE r.id = d.id AND r.source_import_id = %(imp)s
   AND (r.fate <> d.fate OR r.duplicate_of IS DISTINCT FROM d.duplicate_of OR r.message <> d.message

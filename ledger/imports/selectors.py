@@ -1,7 +1,7 @@
 from django.db.models import Q, QuerySet
 
 from config.selectors import get_or_not_found
-from ledger.models import Import, ImportJob, ImportProfile, ImportRow, Rule, TransactionChange
+from ledger.models import Import, ImportJob, ImportProfile, ImportRow, Rule, Transaction, TransactionChange
 
 
 def import_job_get(*, user, job_id) -> ImportJob:
@@ -26,11 +26,19 @@ def import_rows_with_rules(*, source: Import, rows) -> list[ImportRow]:
     wrote at commit: [{id, name}], in the order they acted) and
     `rule_changes` ([{field, old, new, rule}]), read from the audit trail
     the commit wrote (by rule, with this import). A preview row, or a row no
-    rule changed, has empty lists. Two queries for a page, whatever its size."""
+    rule changed, has empty lists. Three queries for a page, whatever its size."""
     rows = list(rows)
-    by_tx = {row.transaction_id: row for row in rows if row.transaction_id}
     for row in rows:
         row.rules, row.rule_changes = [], []
+    # A row to be written holds its transaction's id from the preview on: shown once the row is there.
+    planned = [row.transaction_id for row in rows if row.transaction_id]
+    written = set(Transaction.objects.filter(id__in=planned).values_list("id", flat=True)) if planned else set()
+    by_tx = {}
+    for row in rows:
+        if row.transaction_id in written:
+            by_tx[row.transaction_id] = row
+        else:
+            row.transaction_id = None
     if not by_tx:
         return rows
     changes = list(

@@ -12,7 +12,8 @@ from ledger.transactions.services import transaction_tags_change
 
 def import_file_tags_write(source: Import) -> int:
     """Add each written row's file tags to its transaction (tags rules set stay). -> rows tagged."""
-    rows = ImportRow.objects.filter(source_import=source, transaction__isnull=False, data__has_key="tags")
+    # The rows written (a row holds its transaction's id from the preview on, so the join says which are).
+    rows = ImportRow.objects.filter(source_import=source, transaction__source_import=source, data__has_key="tags")
     groups: dict[frozenset, list] = defaultdict(list)
     names: set[str] = set()
     for tx_id, tags in rows.values_list("transaction_id", "data__tags").iterator(chunk_size=5000):

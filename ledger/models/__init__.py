@@ -9,7 +9,14 @@ from ledger.models.imports import Import, ImportJob, ImportProfile, ImportRow
 from ledger.models.portfolio import PortfolioHolding
 from ledger.models.recurrences import Recurrence
 from ledger.models.rules import Rule
-from ledger.models.transactions import CategoryCorrection, SplitLine, Tag, Transaction, TransactionChange
+from ledger.models.transactions import (
+    CategoryCorrection,
+    SplitLine,
+    Tag,
+    Transaction,
+    TransactionChange,
+    TransactionTag,
+)
 
 __all__ = [
     "Account",
@@ -32,4 +39,5 @@ __all__ = [
     "Transfer",
     "TransferSuggestion",
     "TransactionChange",
+    "TransactionTag",
 ]

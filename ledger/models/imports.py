@@ -181,13 +181,17 @@ class ImportRow(models.Model):
     message = models.TextField(blank=True, default="")
     cell = models.CharField(max_length=100, blank=True, default="", help_text="The column a row error is about.")
     duplicate_of = models.UUIDField(null=True, blank=True)
-    # The row this one became. No database constraint: the commit links every
-    # row it writes in one UPDATE, and a deferred check per row (of a row the
-    # same transaction just wrote) doubled that UPDATE's cost. Deletes go
-    # through the ORM, whose collector still sets it NULL.
+    # The row this one becomes: a new row holds the id from the preview on
+    # (the commit writes the transaction with it), so it is the transaction
+    # only once that row exists. No database constraint (it names a row not
+    # written yet). Deletes go through the ORM, whose collector still sets it
+    # NULL. No index: every read of it is by import (the indexes below), and
+    # a transaction is only ever removed with its user (whose imports go too),
+    # when the collector's one UPDATE by these ids scans the table.
     transaction = models.ForeignKey(
-        "ledger.Transaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
-    )
+        "ledger.Transaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False, db_index=False,
+    )  # fmt: skip
 
     class Meta:
         indexes = [

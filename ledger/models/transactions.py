@@ -117,7 +117,7 @@ class Transaction(TimeStampedModel):
     # still applies (a merchant or import removed in raw SQL may leave a dangling id).
     merchant = models.ForeignKey(
         "merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions",
-        db_constraint=False,
+        db_constraint=False, db_index=False,
     )  # fmt: skip
     category = models.CharField(
         max_length=CATEGORY_MAX_LENGTH, choices=Category.choices, default=Category.UNCATEGORIZED
@@ -129,7 +129,7 @@ class Transaction(TimeStampedModel):
     bank_category = models.CharField(max_length=100, blank=True, default="", db_default="")
     source_import = models.ForeignKey(
         "ledger.Import", null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions",
-        db_constraint=False,
+        db_constraint=False, db_index=False,
     )  # fmt: skip
     confidence = models.JSONField(default=dict, blank=True)
     anomaly_score = models.FloatField(null=True, blank=True)
@@ -149,7 +149,9 @@ class Transaction(TimeStampedModel):
     deleted_at = models.DateTimeField(null=True, blank=True)
     objects = TransactionQuerySet.as_manager()
 
-    tags = models.ManyToManyField("ledger.Tag", blank=True, related_name="transactions")
+    tags = models.ManyToManyField(
+        "ledger.Tag", blank=True, related_name="transactions", through="ledger.TransactionTag"
+    )
     # True while the transaction has split lines: budgets and reports then
     # count the lines by their own category instead of this row's.
     is_split = models.BooleanField(default=False, db_default=False, editable=False)
@@ -169,17 +171,17 @@ class Transaction(TimeStampedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["user", "-date"], name="ledger_tx_user_date_idx"),
             models.Index(fields=["anomaly_score"], name="ledger_tx_anomalous_idx", condition=Q(anomaly_score__gt=0.5)),
             GinIndex(fields=["search_vector"], name="ledger_tx_search_gin"),
             models.Index(
                 fields=["user", "external_id"], name="ledger_tx_user_external_idx", condition=~Q(external_id="")
             ),
-            # The list's default order (newest first, id as tie-break) over live
-            # rows only: first pages, counts and keyset pages read this index.
-            models.Index(
-                fields=["user", "-date", "-id"], name="ledger_tx_user_live_date_idx", condition=Q(is_deleted=False)
-            ),
+            # The list's default order (newest first, id as tie-break): first pages, counts and keyset
+            # pages read this index, and so does every lookup by user alone (the user's cascade and key
+            # checks, the base-currency recompute's keyset). Over every row, is_deleted included so a
+            # live count stays index-only: one index where a partial live one and a (user, -date) one
+            # each took an entry per written row.
+            models.Index(fields=["user", "-date", "-id"], name="ledger_tx_user_date_idx", include=["is_deleted"]),
             # Budget spending: a sum per (user, category) over a date range,
             # answered from the index alone (what the sum reads is included).
             models.Index(
@@ -211,6 +213,12 @@ class Transaction(TimeStampedModel):
                 name="ledger_tx_account_date_idx",
                 include=["amount"],
                 condition=Q(is_deleted=False),
+            ),
+            # The foreign keys' own indexes, without the rows that have no key (a merchant-less or
+            # manual row then writes no entry): a merge, a delete or a revert asks for one key.
+            models.Index(fields=["merchant"], name="ledger_tx_merchant_idx", condition=Q(merchant__isnull=False)),
+            models.Index(
+                fields=["source_import"], name="ledger_tx_source_import_idx", condition=Q(source_import__isnull=False)
             ),
             # A user's live rows of an amount near a date: transfer matching (the opposite amount,
             # legs left out by the row's transfer_id) and duplicate detection (the same amount and
@@ -267,6 +275,33 @@ class Tag(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+
+class TransactionTag(models.Model):
+    """A tag on a transaction: the tags relation's own table (what Django
+    would create for it), declared to say how its keys are checked. A bulk
+    edit or an import writes thousands of these at once."""
+
+    id = models.BigAutoField(primary_key=True)
+    # No database constraint (as merchant and source_import on Transaction): a deferred check per
+    # pair locked its transaction row at commit, most of a 10,000-row bulk tag's time. The pairs
+    # go with their transaction through the ORM's cascade; a transaction is never removed otherwise.
+    # No index of its own: the unique (transaction, tag) below leads with it.
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        db_table = "ledger_transaction_tags"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transaction", "tag"], name="ledger_transaction_tags_transaction_id_tag_id_1f2112ab_uniq"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.transaction_id} {self.tag_id}"
 
 
 class SplitLine(models.Model):

@@ -101,10 +101,16 @@ class Draft:
     )
 
     def __init__(self, **values):
-        for name in self.__slots__:
-            setattr(self, name, values.get(name))
-        self.tags = list(self.tags or [])
-        self.confidence = self.confidence or {}
+        # Spelled out, not a setattr loop over __slots__: an import builds one per row.
+        get = values.get
+        self.id, self.merchant_raw, self.merchant_id = get("id"), get("merchant_raw"), get("merchant_id")
+        self.merchant_name, self.notes, self.amount = get("merchant_name"), get("notes"), get("amount")
+        self.currency, self.date, self.category = get("currency"), get("date"), get("category")
+        self.confidence, self.source = get("confidence") or {}, get("source")
+        self.tags = list(get("tags") or ())
+        self.account_name, self.account_kind = get("account_name"), get("account_kind")
+        self.bank_category, self.kind, self.split = get("bank_category"), get("kind"), get("split")
+        self.has_split, self.transfer = get("has_split"), get("transfer")
 
     @classmethod
     def of(cls, tx, tag_names=(), has_split=False):

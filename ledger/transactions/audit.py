@@ -7,12 +7,13 @@ import json
 import os
 import time
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.utils import timezone
 
+from config.sql import copy_text
 from ledger.models import TransactionChange
 
 By = TransactionChange.By
@@ -66,8 +67,9 @@ def ordered_id_texts(count: int) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    """One field of one transaction changed (a tuple: rules make one per change of an import's rows)."""
+
     transaction_id: object
     field: str
     old: object
@@ -89,9 +91,9 @@ def changes_record(
     Returns how many were written."""
     at = at or timezone.now()
     # The cells every row shares, as COPY text once: before the row's rule and after it.
-    before_rule = f"{_copy_text(by)}\t{_copy_text(getattr(actor, 'pk', actor))}\t"
-    after_rule = f"\t{_copy_text(import_ref)}\t{_copy_text(reason[:500])}\t{_copy_text(at.isoformat())}\n"
-    default_rule = _copy_text(rule_id)
+    before_rule = f"{copy_text(by)}\t{copy_text(getattr(actor, 'pk', actor))}\t"
+    after_rule = f"\t{copy_text(import_ref)}\t{copy_text(reason[:500])}\t{copy_text(at.isoformat())}\n"
+    default_rule = copy_text(rule_id)
     lines = []
     json_of = {}  # a value's JSON cell, once per distinct text (categories, merchants and notes repeat)
     for change in changes:
@@ -108,12 +110,12 @@ def changes_record(
             if type(value) is str:
                 cell = json_of.get(value)
                 if cell is None:
-                    cell = json_of[value] = _copy_text(json.dumps(value))
+                    cell = json_of[value] = copy_text(json.dumps(value))
             else:
-                cell = _copy_text(_json(value))
+                cell = copy_text(_json(value))
             cells.append(cell)
-        rule = _copy_text(change.rule_id) if change.rule_id else default_rule
-        lines.append((f"{change.transaction_id}\t{_copy_text(change.field)}\t{cells[0]}\t{cells[1]}\t", rule))
+        rule = copy_text(change.rule_id) if change.rule_id else default_rule
+        lines.append((f"{change.transaction_id}\t{copy_text(change.field)}\t{cells[0]}\t{cells[1]}\t", rule))
     if lines:
         # COPY, not bulk_create: an import or a rule applied to many rows
         # writes thousands of these, and model instances cost more than the
@@ -127,16 +129,6 @@ def changes_record(
             with cursor.cursor.copy(f"COPY {TransactionChange._meta.db_table} ({AUDIT_COLUMNS}) FROM STDIN") as copy:
                 copy.write(text.encode())
     return len(lines)
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(value) -> str:
-    """A cell of COPY's text format: NULL as \\N, text with its backslashes, tabs and line ends escaped."""
-    if value is None:
-        return "\\N"
-    return str(value).translate(_COPY_ESCAPES)
 
 
 def changes_record_column(

@@ -112,7 +112,7 @@ def decode_cursor(value: str) -> tuple[datetime.date, uuid.UUID]:
 
 def keyset_page(request, filters, paginator) -> dict:
     """Keyset (cursor) page over the date order: WHERE (date, id) < cursor,
-    read straight from ledger_tx_user_live_date_idx at any depth (an offset
+    read straight from ledger_tx_user_date_idx at any depth (an offset
     walks and discards every earlier row). No count."""
     ordering = request.query_params.get("ordering") or "-date"
     if ordering not in ("-date", "date"):
