@@ -17,13 +17,13 @@ from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
 from config.exceptions import Invalid, PayloadTooLarge
+from config.ids import ordered_ids
 from config.sql import with_planner_settings
 from ledger.books.guards import account_check_open, account_reconciled_through
 from ledger.books.selectors import account_get
 from ledger.imports import parsers
 from ledger.imports.profiles import import_profile_resolve, profile_for_parser, profile_overrides
 from ledger.models import Import, ImportProfile, ImportRow, Transaction
-from ledger.transactions.audit import ordered_ids
 from merchants.services import normalize_merchant_text
 
 PREVIEW_TTL = datetime.timedelta(days=1)

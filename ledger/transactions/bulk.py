@@ -19,6 +19,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from config.exceptions import Conflict, DomainError, NotFound
+from config.ids import ordered_ids
 from ledger.books.guards import (
     RECONCILED_CODE,
     account_check_open,
@@ -28,7 +29,7 @@ from ledger.books.guards import (
 from ledger.books.matching import transfers_unlink
 from ledger.events import announce_transactions_changed
 from ledger.models import Account, CategoryCorrection, Transaction, Transfer
-from ledger.transactions.audit import By, changes_record_column, ordered_ids
+from ledger.transactions.audit import By, changes_record_column
 from ledger.transactions.selectors import transaction_list
 from ledger.transactions.tags import tags_resolve, transaction_tags_change
 
@@ -168,7 +169,7 @@ def _update(ids, assignments: str, params: list, now) -> None:
 def _corrections_insert(*, user, ids, olds, new, at) -> None:
     """One CategoryCorrection per row whose category the edit changed (they
     teach categorisation and rule suggestions), in one statement; ids in
-    time order, as the audit's (audit.ordered_ids)."""
+    time order, as the audit's (config.ids.ordered_ids)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {CategoryCorrection._meta.db_table} "

@@ -15,8 +15,9 @@ from django.utils import timezone
 from rest_framework.exceptions import NotFound
 
 from config.exceptions import Conflict, DomainError
+from config.ids import ordered_ids
 from ledger.models import Tag, Transaction, TransactionChange
-from ledger.transactions.audit import AUDIT_COLUMNS, By, ordered_ids
+from ledger.transactions.audit import AUDIT_COLUMNS, By
 
 TransactionTag = Transaction.tags.through
 TAG_NAME_MAX = 64

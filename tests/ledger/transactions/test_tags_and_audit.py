@@ -99,7 +99,8 @@ def test_export_has_the_tags_column(auth_client, user):
 
 
 def test_audit_rows_of_one_write_get_time_ordered_ids(user):
-    from ledger.transactions.audit import Change, changes_record, ordered_ids
+    from config.ids import ordered_ids
+    from ledger.transactions.audit import Change, changes_record
 
     ids = ordered_ids(5000)
     assert ids == sorted(ids) and len(set(ids)) == 5000 and {i.version for i in ids} == {7}
