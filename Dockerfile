@@ -16,6 +16,6 @@ RUN DEBUG=true python manage.py collectstatic --no-input -v 0 && chown -R tally:
 USER tally
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --retries=5 CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/').status == 200 else 1)"
-# HTTP through gunicorn's WSGI workers (config/serve.py); compose runs daphne for /ws/ and nginx in front.
+# HTTP through granian's WSGI workers (config/serve.py); compose runs daphne for /ws/ and nginx in front.
 ENV WEB_HOST=0.0.0.0 WEB_PORT=8000 WEB_CONCURRENCY=2 WEB_THREADS=4 LOG_FORMAT=json
 CMD ["python", "-m", "config.serve", "http"]

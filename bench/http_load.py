@@ -1,5 +1,5 @@
 """HTTP load benchmark, the whole path: the production server line of `make run`
-(``front``: nginx, gunicorn's WSGI workers, daphne for /ws/; bench/servers.py)
+(``front``: nginx, granian's WSGI workers, daphne for /ws/; bench/servers.py)
 against one daphne process (``daphne``, the baseline) in the same run, both up
 at once and measured in turn (front, daphne, front, daphne ...), so a change in
 the machine's load hits both alike.
@@ -205,8 +205,8 @@ def main():
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--transactions", type=int, default=20000, help="seeded per user")
     parser.add_argument("--servers", default=",".join(KINDS), help="front (the Procfile's web line), daphne (x1)")
-    parser.add_argument("--web-concurrency", type=int, help="gunicorn processes for front (default: WEB_CONCURRENCY)")
-    parser.add_argument("--web-threads", type=int, help="threads per gunicorn process (default: WEB_THREADS)")
+    parser.add_argument("--web-concurrency", type=int, help="granian processes for front (default: WEB_CONCURRENCY)")
+    parser.add_argument("--web-threads", type=int, help="threads per granian process (default: WEB_THREADS)")
     parser.add_argument("--wrk-threads", type=int, default=1)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -258,7 +258,7 @@ def main():
         "loadgen": f"wrk, {args.wrk_threads} thread(s), {args.clients} connections",
         "machine": {"cores": os.cpu_count(), "loadavg_before": load_before, "loadavg_after": load_after},
         "front": {
-            "gunicorn": {
+            "granian": {
                 "processes": int(front_env.get("WEB_CONCURRENCY") or os.environ.get("WEB_CONCURRENCY") or 2),
                 "threads": int(front_env.get("WEB_THREADS") or os.environ.get("WEB_THREADS") or 4),
             }

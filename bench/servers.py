@@ -2,7 +2,7 @@
 
 - ``front``: the production server line of `make run` (the Procfile's web line
   without its respawner): ``python -m config.serve``, nginx on the port with
-  /ws/ to daphne and the rest to gunicorn's WSGI workers.
+  /ws/ to daphne and the rest to granian's WSGI workers.
 - ``daphne``: one daphne process serving everything, the baseline.
 
 Both in production mode (DEBUG off: DEBUG's query log alone costs several ms a

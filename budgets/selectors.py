@@ -35,11 +35,12 @@ from django.utils import timezone
 
 from budgets.models import Budget, BudgetPeriod
 from budgets.spending import budgets_overview_rows, periods_spending
+from config.cache import cache_get, cache_set
 from config.errors import NotFound
 from config.selectors import get_or_not_found
 from ledger.currency.selectors import split_line_base, unconverted
 from ledger.models import Account, SplitLine, Transaction
-from ledger.transactions.selectors import budgeted_between, category_stats
+from ledger.transactions.selectors import budgeted_between, category_stats, ledger_version
 
 # Sums: each amount has up to 12 digits, a sum of many has more.
 MONEY = DecimalField(max_digits=20, decimal_places=2)
@@ -381,17 +382,48 @@ def budget_suggestions(*, user, today: datetime.date | None = None) -> list[Sugg
     ]
 
 
+OVERVIEW_CACHE_SECONDS = 30
+
+
+def overview_cache_key(user_id) -> str:
+    return f"budgets:overview:{user_id}"
+
+
+def _overview_rows_cached(*, user, since: datetime.date, until: datetime.date) -> list[dict]:
+    """The list's rows from Redis while nothing they read has moved: the entry
+    names the ledger version (every write to the user's transactions moves
+    it, committed or not: a reader's rows are never taken for a later
+    version's), the day (the suggestions' window) and the base currency. What
+    the version does not see (budget writes, split lines, an account's
+    on_budget) drops the entry where it drops the status figures
+    (services.budget_figures_invalidate); a reader racing such a write keeps
+    the figures from before it for OVERVIEW_CACHE_SECONDS at most, as budget
+    status does. Redis away: computed every time."""
+    stamp = (ledger_version(user_id=user.pk), until.isoformat(), user.base_currency)
+    key = overview_cache_key(user.pk)
+    cached = cache_get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    rows = budgets_overview_rows(user=user, since=since, until=until)
+    cache_set(key, (stamp, rows), OVERVIEW_CACHE_SECONDS)
+    return rows
+
+
 def budget_overview(*, user, filters: dict | None = None, budget_id=None, today: datetime.date | None = None):
     """The budgets list (or the one ``budget_id``) as dicts, by category:
-    the budget's fields, its running period's spent, remaining, percentage,
-    status and unconverted_count (as budget_annotate_spending has them), and
-    suggested_amount (as budget_suggestions has it). One statement for all
-    of them (budgets.spending.budgets_overview_rows); ``filters`` are
-    BudgetFilterSet's cleaned data, applied here: a user has at most one
-    budget per category, so at most a few dozen rows."""
+        the budget's fields, its running period's spent, remaining, percentage,
+        status and unconverted_count (as budget_annotate_spending has them), and
+        suggested_amount (as budget_suggestions has it). One statement for all
+        of them (budgets.spending.budgets_overview_rows; the list's from Redis while
+    the ledger has not moved, _overview_rows_cached); ``filters`` are
+        BudgetFilterSet's cleaned data, applied here: a user has at most one
+        budget per category, so at most a few dozen rows."""
     today = today or timezone.localdate()
     window_start = today - datetime.timedelta(days=SUGGESTION_WINDOW_DAYS - 1)
-    rows = budgets_overview_rows(user=user, since=window_start, until=today, budget_id=budget_id)
+    if budget_id is None:
+        rows = _overview_rows_cached(user=user, since=window_start, until=today)
+    else:
+        rows = budgets_overview_rows(user=user, since=window_start, until=today, budget_id=budget_id)
     filters = {name: value for name, value in (filters or {}).items() if value not in (None, "")}
     budgets = []
     for row in rows:

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from budgets.errors import BudgetErrorCode
 from budgets.models import Budget, BudgetPeriod
-from budgets.selectors import budget_annotate_spending
-from config.cache import best_effort, cache_delete
+from budgets.selectors import budget_annotate_spending, overview_cache_key
+from config.cache import best_effort, cache_delete_many
 from config.errors import Conflict, Invalid
 from config.redis import get_redis
 from ledger.transactions.selectors import category_spent
@@ -36,11 +36,17 @@ def status_cache_key(user_id) -> str:
     return f"budgets:status:{user_id}"
 
 
+def budget_figures_invalidate(*, user_id) -> None:
+    """Drop the cached budget figures now: the status and the list's rows."""
+    cache_delete_many([status_cache_key(user_id), overview_cache_key(user_id)])
+
+
 def budget_status_invalidate(*, user_id) -> None:
-    """Drop the cached status after the write commits, so a reader cannot
-    cache figures from before the write in the gap. Best effort: the write has
-    committed, and a status cached before a Redis outage expires with its TTL."""
-    transaction.on_commit(lambda: cache_delete(status_cache_key(user_id)))
+    """Drop the cached figures (status, list) after the write commits, so a
+    reader cannot cache figures from before the write in the gap. Best
+    effort: the write has committed, and figures cached before a Redis outage
+    expire with their TTL."""
+    transaction.on_commit(lambda: budget_figures_invalidate(user_id=user_id))
 
 
 def current_month(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
@@ -358,7 +364,7 @@ def transactions_changed_handle(*, user_id, categories, today: datetime.date | N
     """What budgets does when the ledger reports a change: the status figures
     are stale, and alerts may be due. The alerts are decided and stored in
     PostgreSQL, so a Redis outage must not stop them."""
-    cache_delete(status_cache_key(user_id))
+    budget_figures_invalidate(user_id=user_id)
     return budget_alerts_evaluate(user_id=user_id, categories=categories, today=today)
 
 

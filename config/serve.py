@@ -1,19 +1,24 @@
 """The web role: HTTP and WebSockets on one port, WEB_HOST:WEB_PORT.
 
-    python -m config.serve         # make run: nginx on the port, /ws/ to daphne, the rest to gunicorn
-    python -m config.serve http    # compose's web service: gunicorn alone on the port
+    python -m config.serve         # make run: nginx on the port, /ws/ to daphne, the rest to granian
+    python -m config.serve http    # compose's web service: granian alone on the port
     python -m config.serve ws      # compose's ws service: daphne alone on the port
 
 Why three servers: under ASGI every sync Django view runs on one thread per
-process, so a daphne process serves one HTTP request at a time. gunicorn's
-gthread workers serve WEB_THREADS requests at once in each of WEB_CONCURRENCY
-processes (bench/http_load.py compares the two). daphne stays the WebSocket
+process, so a daphne process serves one HTTP request at a time. granian's
+WSGI workers serve WEB_THREADS requests at once in each of WEB_CONCURRENCY
+processes (bench/http_load.py compares the two). granian rather than
+gunicorn's gthread workers: it parses HTTP and keeps connections in Rust,
+where gunicorn does it in Python, ~0.35-0.45 ms less server CPU a request
+(bench/http_load.py's mix at load 6-7: 2.14 against 2.48-3.05 ms a request,
+a categories request 0.81 against 1.17-1.25 ms). daphne stays the WebSocket
 server, the split the Channels deployment docs describe, and nginx
 (config/nginx/tally.conf.template) is the one origin the live page and a
 frontend need: it routes /ws/ to daphne and buffers slow clients.
 
-The inner servers listen on loopback sockets bound here (port 0, handed over
-as file descriptors, so two runs never race for a port). nginx connects from
+daphne listens on a loopback socket bound here (port 0, handed over as a file
+descriptor, so two runs never race for its port); granian, which takes no
+descriptor, binds a free loopback port picked here. nginx connects from
 the loopback address, so that address joins TRUSTED_PROXIES for the Django
 processes: the throttles see the client's address from X-Forwarded-For.
 
@@ -41,9 +46,8 @@ NGINX_TEMPLATE = ROOT / "config" / "nginx" / "tally.conf.template"
 # Under config/respawn.py's STOP_GRACE_SECONDS (8), so the whole stop stays within 10 s.
 STOP_GRACE_SECONDS = 6.0
 LOOPBACK = "127.0.0.1"
-# gunicorn keeps an idle upstream connection longer than nginx does (see the template).
-GUNICORN_KEEPALIVE_SECONDS = 30
-GUNICORN_GRACEFUL_SECONDS = 5
+# granian's workers finish their requests in flight within this on a stop (then they are killed).
+HTTP_GRACEFUL_SECONDS = 5
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -57,7 +61,7 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def http_workers() -> tuple[int, int]:
-    """gunicorn's processes and threads in each: 2 x 4 measured best on two cores (bench/http_load.py)."""
+    """The HTTP server's processes and threads in each: 2 x 4 measured best on two cores (bench/http_load.py)."""
     processes = int(os.environ.get("WEB_CONCURRENCY") or 2)
     threads = int(os.environ.get("WEB_THREADS") or 4)
     return max(1, processes), max(1, threads)
@@ -67,21 +71,29 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def gunicorn_command(fd: int) -> list[str]:
+def http_command(host: str, port: int) -> list[str]:
     processes, threads = http_workers()
     return [
-        _bin("gunicorn"),
-        "--bind", f"fd://{fd}",
-        "--worker-class", "gthread",
+        _bin("granian"),
+        "--interface", "wsgi",
+        "--host", host.strip("[]"),
+        "--port", str(port),
         "--workers", str(processes),
-        "--threads", str(threads),
-        "--keep-alive", str(GUNICORN_KEEPALIVE_SECONDS),
-        "--graceful-timeout", str(GUNICORN_GRACEFUL_SECONDS),
-        "--error-logfile", "-",
-        # gunicorn's control socket is one path per user: two runs would fight over it.
-        "--no-control-socket",
+        "--blocking-threads", str(threads),
+        # HTTP/1.1 only: nginx speaks it to its upstreams, and /ws/ is daphne's.
+        "--http", "1",
+        "--no-ws",
+        "--workers-kill-timeout", str(HTTP_GRACEFUL_SECONDS),
+        # Its own errors only: Django writes the one request line (config/middleware.py).
+        "--log-level", "warning",
         "config.wsgi:application",
     ]  # fmt: skip
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
 
 
 def daphne_command(*bind: str) -> list[str]:
@@ -175,8 +187,8 @@ PR_SET_CHILD_SUBREAPER = 36
 
 
 def become_subreaper() -> None:
-    """Orphaned grandchildren come here instead of init: gunicorn's master SIGKILLs a worker that
-    outlives its graceful timeout and exits without waiting for it, and nginx's or daphne's
+    """Orphaned grandchildren come here instead of init: an HTTP server's master that kills a worker
+    outliving its graceful timeout may exit without waiting for it, and nginx's or daphne's
     leftovers would go the same way; as their reaper this process can wait for them (reap_orphans),
     so its exit means the whole tree is gone."""
     try:
@@ -223,7 +235,7 @@ class Children:
 
     def kill_leftovers(self) -> None:
         """SIGKILL children that outlived the grace, their own workers included
-        (an nginx or gunicorn worker would otherwise keep the port)."""
+        (an nginx or granian worker would otherwise keep the port)."""
         for process, _ in self.running:
             if process.poll() is None:
                 for pid in [*_descendants(process.pid), process.pid]:
@@ -274,30 +286,30 @@ def serve_front(host: str, port: int) -> int:
         return 127
     runtime = Path(tempfile.mkdtemp(prefix="tally-web-"))
     runtime.chmod(0o711)  # nginx's workers (www-data) reach their temp directories inside
-    http_sock, ws_sock = listen(LOOPBACK, 0), listen(LOOPBACK, 0)
+    http_port, ws_sock = free_loopback_port(), listen(LOOPBACK, 0)
     site = render_site(
         listen_on=nginx_address(host, port),
-        http_upstream=f"{LOOPBACK}:{http_sock.getsockname()[1]}",
+        http_upstream=f"{LOOPBACK}:{http_port}",
         ws_upstream=f"{LOOPBACK}:{ws_sock.getsockname()[1]}",
     )
     conf = write_nginx_config(runtime, site)
     env = _with_loopback_trusted(dict(os.environ))
     children = Children()
     try:
-        children.start(gunicorn_command(http_sock.fileno()), pass_fds=(http_sock.fileno(),), env=env)
+        children.start(http_command(LOOPBACK, http_port), env=env)
         children.start(daphne_command("--fd", str(ws_sock.fileno())), pass_fds=(ws_sock.fileno(),), env=env)
-        # The inner sockets already listen, so nginx's first request queues there instead of failing.
+        # daphne's socket already listens; until granian's does, nginx answers its 503 in the error
+        # shape (bench/servers.py and the e2e servers wait for /health/ to answer 200 first).
         children.start(nginx_command(nginx, conf), stop_signal=signal.SIGQUIT)
         processes, threads = http_workers()
         print(
-            f"serving http://{nginx_address(host, port)}/ : nginx, /ws/ to daphne, the rest to gunicorn "
+            f"serving http://{nginx_address(host, port)}/ : nginx, /ws/ to daphne, the rest to granian "
             f"({processes} processes x {threads} threads)",
             flush=True,
         )
         return supervise(children)
     finally:
         children.kill_leftovers()
-        http_sock.close()
         ws_sock.close()
         shutil.rmtree(runtime, ignore_errors=True)
 
@@ -307,9 +319,7 @@ def serve_one(role: str, host: str, port: int) -> int:
     children = Children()
     try:
         if role == "http":
-            sock = listen(host, port)
-            children.start(gunicorn_command(sock.fileno()), pass_fds=(sock.fileno(),))
-            sock.close()  # gunicorn holds it now
+            children.start(http_command(host, port))
         else:
             children.start(daphne_command("-b", host, "-p", str(port)))
         print(f"serving {role} on {nginx_address(host, port)}", flush=True)

@@ -343,7 +343,7 @@ def _rich_ledger(user, other_user):
 def test_overview_figures_and_suggestions_come_from_one_statement(user, other_user, django_assert_num_queries):
     _rich_ledger(user, other_user)
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the ledger version, then the one statement
         rows = budget_overview(user=user, today=datetime.date(2026, 3, 15))
 
     figures = [
@@ -401,3 +401,57 @@ def test_overview_get_is_the_users_own_budget_or_not_found(user, other_user):
     for budget_id in (theirs.pk, "not-a-uuid"):
         with pytest.raises(NotFound):
             budget_overview_get(user=user, budget_id=budget_id)
+
+
+def _groceries_spent(user):
+    return next(r["spent"] for r in budget_overview(user=user, today=datetime.date(2026, 3, 15)))
+
+
+def test_overview_rows_come_from_redis_until_the_ledger_moves(user, django_assert_num_queries):
+    BudgetFactory(user=user, category=Category.GROCERIES, **MARCH)
+    spend(user, "10.00")
+    assert _groceries_spent(user) == Decimal("10.00")
+
+    with django_assert_num_queries(1):  # the version only: the rows are Redis's
+        assert _groceries_spent(user) == Decimal("10.00")
+    # A write to the user's transactions moves the version: no callback, no invalidation needed.
+    spend(user, "5.00")
+
+    assert _groceries_spent(user) == Decimal("15.00")
+
+
+def test_budget_edits_and_split_changes_drop_the_cached_rows(user, django_capture_on_commit_callbacks):
+    from budgets.services import budget_update
+    from ledger.transactions.splits import transaction_splits_replace
+
+    budget = BudgetFactory(user=user, category=Category.GROCERIES, **MARCH)
+    receipt = spend(user, "50.00", category=Category.SHOPPING)
+    lines = [{"amount": Decimal("20.00"), "category": c} for c in (Category.GROCERIES, Category.SHOPPING)]
+    lines[1]["amount"] = Decimal("30.00")
+    transaction_splits_replace(transaction=receipt, user=user, lines=lines)
+    assert _groceries_spent(user) == Decimal("20.00")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        budget_update(budget=budget, data={"amount": Decimal("40.00")})
+    assert budget_overview(user=user, today=datetime.date(2026, 3, 15))[0]["status"] == "healthy"  # 20 of 40
+    # The parent is split already: new lines leave its row (and the ledger version) alone.
+    with django_capture_on_commit_callbacks(execute=True):
+        transaction_splits_replace(
+            transaction=receipt,
+            user=user,
+            lines=[
+                {"amount": Decimal("45.00"), "category": Category.GROCERIES},
+                {"amount": Decimal("5.00"), "category": Category.SHOPPING},
+            ],
+        )
+
+    assert _groceries_spent(user) == Decimal("45.00")
+    assert budget_overview(user=user, today=datetime.date(2026, 3, 15))[0]["status"] == "over"
+
+
+def test_overview_without_redis_is_computed_every_time(user, redis_away):
+    BudgetFactory(user=user, category=Category.GROCERIES, **MARCH)
+    spend(user, "10.00")
+
+    assert _groceries_spent(user) == Decimal("10.00")
+    assert _groceries_spent(user) == Decimal("10.00")

@@ -1,5 +1,5 @@
 """config/serve.py, the web line of `make run`: nginx on one port routes /ws/
-to daphne and everything else to gunicorn's WSGI workers; SIGTERM stops the
+to daphne and everything else to granian's WSGI workers; SIGTERM stops the
 whole set within 10 s, and one dead child stops the rest for the supervisor."""
 
 import http.client
@@ -96,14 +96,14 @@ def receive_event_through(server, user) -> dict:
     return event
 
 
-def test_the_front_routes_http_to_gunicorn_and_websockets_to_daphne_on_one_port(settings):
+def test_the_front_routes_http_to_granian_and_websockets_to_daphne_on_one_port(settings):
     user = UserFactory()
     token = session_start(user=user).access
     with front(redis_url=settings.REDIS_URL) as server:
         servers = roles(server)
-        assert set(servers) == {"nginx", "gunicorn", "daphne"}
-        gunicorn_and_workers = [servers["gunicorn"], *descendants(servers["gunicorn"])]
-        assert len(gunicorn_and_workers) == 3  # the master and WEB_CONCURRENCY=2 workers
+        assert set(servers) == {"nginx", "granian", "daphne"}
+        granian_and_workers = [servers["granian"], *descendants(servers["granian"])]
+        assert len(granian_and_workers) == 3  # the master and WEB_CONCURRENCY=2 workers
 
         # daphne answers nothing: HTTP is still served, so it is not daphne serving it.
         with paused(servers["daphne"]):
@@ -113,14 +113,14 @@ def test_the_front_routes_http_to_gunicorn_and_websockets_to_daphne_on_one_port(
             status, _, categories = get(f"{server.url}/api/v1/categories", token)
             assert status == 200 and categories
 
-        # gunicorn answers nothing: a real handshake through the same port still gets its event from daphne.
-        with paused(*gunicorn_and_workers):
+        # granian answers nothing: a real handshake through the same port still gets its event from daphne.
+        with paused(*granian_and_workers):
             event = receive_event_through(server, user)
         assert event["type"] == "transaction_update" and event["data"] == {"n": 1}
 
 
 def test_the_front_forwards_the_client_address_and_drops_a_forged_one(settings):
-    """gunicorn sees nginx's loopback address; config.serve trusts it, so a
+    """granian sees nginx's loopback address; config.serve trusts it, so a
     session records the client's address as nginx saw it, never a hop the
     client wrote."""
     # The test run hashes with MD5 for speed; the servers only know the project's hashers.
@@ -140,7 +140,7 @@ def test_the_front_forwards_the_client_address_and_drops_a_forged_one(settings):
     assert user.sessions.get().ip == "127.0.0.2"
 
 
-def test_sigterm_after_load_stops_nginx_gunicorn_and_daphne_within_10_s(settings):
+def test_sigterm_after_load_stops_nginx_granian_and_daphne_within_10_s(settings):
     user = UserFactory()
     token = session_start(user=user).access
     with front(redis_url=settings.REDIS_URL) as server:
@@ -168,4 +168,4 @@ def test_a_dead_server_stops_the_set_for_the_supervisor_to_restart(settings):
         deadline = time.monotonic() + STOP_SECONDS
         os.kill(servers["daphne"], signal.SIGKILL)
         assert server.process.wait(timeout=STOP_SECONDS) != 0
-        assert still_running([p for p in everything if p], deadline) == []  # nginx and gunicorn too
+        assert still_running([p for p in everything if p], deadline) == []  # nginx and granian too

@@ -1,5 +1,5 @@
 """Real servers for end-to-end tests: daphne, the whole web front of `make run`
-(config/serve.py: nginx, gunicorn, daphne) and a throwaway redis-server, as
+(config/serve.py: nginx, granian, daphne) and a throwaway redis-server, as
 subprocesses on free ports, against the test database and test Redis."""
 
 import os
@@ -123,7 +123,7 @@ def nginx_installed() -> bool:
 
 class Front(Daphne):
     """What `make run` serves (the Procfile's web line without its respawner):
-    nginx on the port, /ws/ to daphne, everything else to gunicorn."""
+    nginx on the port, /ws/ to daphne, everything else to granian."""
 
     name = "front"
 

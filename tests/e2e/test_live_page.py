@@ -1,5 +1,5 @@
 """The live page in headless Chromium through the web front of `make run`
-(nginx: the page and its API calls from gunicorn, /ws/ from daphne, one origin): sign in, see a
+(nginx: the page and its API calls from granian, /ws/ from daphne, one origin): sign in, see a
 transaction created through the API appear, drop the socket, create another,
 reconnect and see it arrive through resume."""
 
