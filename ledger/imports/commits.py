@@ -43,6 +43,8 @@ COMMIT_BATCH = ROW_BATCH
 
 # A batch's rows are tuples of the cells that differ per row (rules and transfer matching change
 # some of them, at the positions below); the cells every row of the import shares are one text.
+# merchant_raw, merchant_normalized and confidence are held as COPY text already (escaped once per
+# distinct payee decision, or per rule), the other texts are escaped as the batch is written.
 _ROW_COLUMNS = (
     "id, kind, amount, date, merchant_raw, merchant_normalized, merchant_id, category, bank_category, notes, "
     "external_id, confidence, amount_base, rate_date, transfer_id"
@@ -66,8 +68,8 @@ def _copy_transactions(rows: list[tuple], shared: str) -> None:
     (psycopg's per-value adapters were a fifth of a commit's own time)."""
     esc, null = copy_text, COPY_NULL
     text = "".join(
-        f"{tx_id}\t{kind}\t{amount}\t{day}\t{esc(raw)}\t{esc(normalized)}\t{null if merchant is None else merchant}"
-        f"\t{category}\t{esc(bank)}\t{esc(notes)}\t{esc(external)}\t{esc(confidence)}"
+        f"{tx_id}\t{kind}\t{amount}\t{day}\t{raw}\t{normalized}\t{null if merchant is None else merchant}"
+        f"\t{category}\t{bank and esc(bank)}\t{notes and esc(notes)}\t{external and esc(external)}\t{confidence}"
         f"\t{null if base is None else base}\t{null if rate_day is None else rate_day}"
         f"\t{null if transfer is None else transfer}{shared}"
         for (tx_id, kind, amount, day, raw, normalized, merchant, category, bank, notes, external, confidence, base,
@@ -99,7 +101,7 @@ def _rules_run(ruleset: RuleSet, outcome: Outcome, drafts: list[Draft], batch: l
         if confidence.get("method") == "rule":
             known = confidences.get(confidence.get("rule"))
             if known is None or known[0] != confidence:
-                known = confidences[confidence.get("rule")] = (dict(confidence), json.dumps(confidence))
+                known = confidences[confidence.get("rule")] = (dict(confidence), copy_text(json.dumps(confidence)))
             row[_CONFIDENCE] = known[1]
         batch[index] = tuple(row)
 
@@ -341,6 +343,10 @@ def _write(source: Import) -> None:
         _without_jit()
         plan = _plan_for(source, ruleset, pending) if span["count"] else None
     retry: list = []  # planned rows whose counterpart moved on before their batch (rare): matched at the end
+    # What the rows are once written, kept (16 bytes an id) when this delivery writes them all and
+    # nothing changes them after their batch (planned: no rule links transfers), so the finish
+    # need not read them back.
+    kept = (TransactionIds(), set()) if plan is not None and not written else None
 
     def flush():
         # One transaction per batch: the rows, their links, what rules did
@@ -354,6 +360,10 @@ def _write(source: Import) -> None:
             linked, weak, missed = _link_planned(plan, batch, links) if plan else ({}, [], [])
             retry.extend(missed)
             _copy_transactions(batch, shared)
+            if kept is not None:
+                for row in batch:
+                    kept[0].append(row[0])
+                    kept[1].add(row[_CATEGORY])
             if weak:
                 plan.suggest(weak)
             _mark_transfer_rows(links, transfers=linked)
@@ -376,6 +386,7 @@ def _write(source: Import) -> None:
     columns = ("id", "row_number", "transaction_id", "date", "amount", "merchant_normalized", "external_id", *cells)
     pending = pending.annotate(**cells)
     last_row = -1
+    seen: set[str] = set()  # payee texts an earlier batch matched already
     with _collector_paused():
         while chunk := list(pending.filter(row_number__gt=last_row).values_list(*columns)[:size]):
             last_row = chunk[-1][1]
@@ -383,7 +394,9 @@ def _write(source: Import) -> None:
             # One match per distinct payee of the import: the resolver keeps what earlier batches matched.
             with db_transaction.atomic():
                 _without_jit()  # the bulk match statements spent 0.7 s each compiling at 1M merchants
-                resolver.prefetch(set(texts))
+                fresh = set(texts) - seen
+                seen.update(fresh)
+                resolver.prefetch(fresh)
             for raw, row in zip(texts, chunk, strict=True):
                 row_id, _n, tx_id, date, amount, normalized, external_id, payee, description, notes, category, bank = (
                     row
@@ -399,13 +412,16 @@ def _write(source: Import) -> None:
                 if decision is None:
                     merchant, category, confidence = resolver.resolve(normalized=normalized, raw=raw, explicit=explicit,
                                                                       money_in=money_in, notes=notes)  # fmt: skip
-                    decision = decided[key] = (merchant.id if merchant else None, category, json.dumps(confidence),
-                                               merchant.canonical_name if merchant else "", confidence)  # fmt: skip
-                merchant_id, category, confidence, merchant_name, confidence_dict = decision
+                    decision = decided[key] = (merchant.id if merchant else None, category,
+                                               copy_text(json.dumps(confidence)),
+                                               merchant.canonical_name if merchant else "", confidence,
+                                               copy_text(raw), copy_text(normalized))  # fmt: skip
+                merchant_id, category, confidence, merchant_name, confidence_dict, raw_cell, normalized_cell = decision
                 bank_category = (bank or "")[:100]
                 amount_base, rate_date = converter.convert(amount, date)
-                batch.append((tx_id, Transaction.Kind.STANDARD, amount, date, raw, normalized, merchant_id, category,
-                              bank_category, notes, external_id, confidence, amount_base, rate_date, None))  # fmt: skip
+                batch.append((tx_id, Transaction.Kind.STANDARD, amount, date, raw_cell, normalized_cell, merchant_id,
+                              category, bank_category, notes, external_id, confidence, amount_base, rate_date,
+                              None))  # fmt: skip
                 if ruleset:
                     drafts.append(
                         Draft(id=tx_id, merchant_raw=raw, merchant_id=merchant_id, merchant_name=merchant_name,
@@ -420,10 +436,10 @@ def _write(source: Import) -> None:
         plan.drop()
     with db_transaction.atomic():
         _without_jit()
-        _finish(source, planned=plan is not None, retry=retry)
+        _finish(source, planned=plan is not None, retry=retry, written=kept)
 
 
-def _finish(source: Import, *, planned: bool = False, retry=()) -> None:
+def _finish(source: Import, *, planned: bool = False, retry=(), written=None) -> None:
     """Transfers, counts, status and events, over every row the import
     wrote (by this delivery or an earlier one). The rows are read a batch
     at a time and their ids kept 16 bytes each, so memory stays flat in the
@@ -433,7 +449,8 @@ def _finish(source: Import, *, planned: bool = False, retry=()) -> None:
     Otherwise the written rows are matched a batch at a time, exactly as
     one call would: an import's rows all sit in one account, so none is
     another's counterpart, and each row's candidates are counted over the
-    whole ledger."""
+    whole ledger. `written`: (ids, categories) of every row, when this
+    delivery wrote them all (planned): they are not read back."""
     user = source.user
     ids, categories, matched_categories = TransactionIds(), set(), set()
     source.transfers_matched = 0
@@ -457,10 +474,16 @@ def _finish(source: Import, *, planned: bool = False, retry=()) -> None:
         match(list(retry))
 
     chunk: list = []
-    rows = Transaction.objects.filter(source_import=source).values_list("id", "category")
-    for tx_id, category in rows.iterator(chunk_size=COMMIT_BATCH):
-        ids.append(tx_id)
-        categories.add(category)
+    if written is not None:
+        ids, categories = written
+        rows = ((ids[k], None) for k in range(len(ids)))
+    else:
+        rows = Transaction.objects.filter(source_import=source).values_list("id", "category")
+        rows = rows.iterator(chunk_size=COMMIT_BATCH)
+    for tx_id, category in rows:
+        if written is None:
+            ids.append(tx_id)
+            categories.add(category)
         chunk.append(tx_id)
         if len(chunk) >= COMMIT_BATCH:
             after_write(chunk)
