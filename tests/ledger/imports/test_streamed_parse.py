@@ -274,3 +274,16 @@ def test_camt_closing_balance_after_the_entries_is_still_checked():
     assert len(rows) == 2
     assert stream.statement.closing_balance == Decimal("2462.51")
     assert any(warning.startswith("balance mismatch") for warning in stream.warnings)
+
+
+def test_an_unclosed_xml_transaction_keeps_the_statement_balance_when_streamed():
+    content = V220.replace(b"</STMTTRN>", b"", 1)
+
+    rows, statement, _warnings, _skipped = ofx_outcome(content)
+    whole_rows, whole_statement, _, _ = ofx_outcome(content, stream=False)
+
+    # Read whole, every end tag after the open STMTTRN closes the element above the one it names, so
+    # LEDGERBAL lands inside BANKTRANLIST; streamed, the list ends with its chunk and the balance stays put.
+    assert rows == whole_rows
+    assert whole_statement.closing_balance is None
+    assert (statement.closing_balance, statement.closing_date) == (Decimal("2191.10"), datetime.date(2024, 3, 10))
