@@ -133,9 +133,14 @@ def _edges(user_id, ids) -> dict:
         return {(out_id, in_id): diff for out_id, in_id, diff in cursor.fetchall()}
 
 
+def user_currencies(user_id) -> set[str]:
+    """The currencies of the user's accounts: a cross-currency pair needs two."""
+    return set(Account.objects.filter(user_id=user_id).values_list("currency", flat=True).distinct())
+
+
 def _fx_edges(*, user_id, ids) -> dict:
     """Cross-currency candidates of the seeds; needs a rate for the seed's date."""
-    currencies = set(Account.objects.filter(user_id=user_id).values_list("currency", flat=True).distinct())
+    currencies = user_currencies(user_id)
     if len(currencies) < 2 or not ids:
         return {}
     seeds = list(Transaction.objects.filter(id__in=ids).values_list("id", "amount", "currency", "date"))

@@ -20,7 +20,7 @@ from django.utils import timezone
 from config.exceptions import Conflict
 from config.sql import COPY_NULL, copy_text
 from ledger.books.guards import RECONCILED_CODE, account_check_open, account_reconciled_through
-from ledger.books.matching import transfers_match, transfers_suggest_fx
+from ledger.books.matching import transfers_match, transfers_suggest_fx, user_currencies
 from ledger.books.prematch import TransferPlan
 from ledger.currency.services import BulkConverter, converted_by_caller
 from ledger.events import TransactionIds, announce_transactions_changed
@@ -476,7 +476,9 @@ def _finish(source: Import, *, planned: bool = False, retry=(), written=None) ->
     chunk: list = []
     if written is not None:
         ids, categories = written
-        rows = ((ids[k], None) for k in range(len(ids)))
+        # The batches' ids are only needed again for cross-currency suggestions: none with one currency.
+        count = len(ids) if len(user_currencies(user.pk)) > 1 else 0
+        rows = ((ids[k], None) for k in range(count))
     else:
         rows = Transaction.objects.filter(source_import=source).values_list("id", "category")
         rows = rows.iterator(chunk_size=COMMIT_BATCH)
