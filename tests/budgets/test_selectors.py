@@ -26,6 +26,25 @@ def spend(user, amount, day=datetime.date(2026, 3, 10), category=Category.GROCER
     return TransactionFactory(user=user, amount=Decimal(amount), date=day, category=category, **kwargs)
 
 
+def _split_receipt_off_budget_and_transfer(user):
+    """A 60.00 Shopping receipt split 20.00 Groceries / 40.00 Shopping, 500.00 on an
+    off-budget account and a 300.00 transfer: only the split lines count."""
+    from ledger.transactions.splits import transaction_splits_replace
+    from tests.ledger.factories import AccountFactory
+
+    receipt = spend(user, "60.00", category=Category.SHOPPING)
+    transaction_splits_replace(
+        transaction=receipt,
+        user=user,
+        lines=[
+            {"amount": Decimal("20.00"), "category": Category.GROCERIES},
+            {"amount": Decimal("40.00"), "category": Category.SHOPPING},
+        ],
+    )
+    spend(user, "500.00", account=AccountFactory(user=user, name="Loan", on_budget=False))
+    spend(user, "300.00", kind="transfer")
+
+
 def test_spent_sums_period_rows_and_refunds_lower_it(user, other_user):
     budget = BudgetFactory(user=user, amount=Decimal("200.00"), **MARCH)
     spend(user, "50.00")
@@ -136,23 +155,10 @@ def test_status_totals_and_lists(user, django_assert_num_queries):
 def test_status_counts_split_lines_leaves_out_off_budget_and_transfer_rows_and_lists_unconverted_ones(
     user, django_assert_num_queries
 ):
-    from ledger.transactions.splits import transaction_splits_replace
-    from tests.ledger.factories import AccountFactory
-
     BudgetFactory(user=user, category=Category.GROCERIES, amount=Decimal("100.00"), **MARCH)
     BudgetFactory(user=user, category=Category.SHOPPING, amount=Decimal("200.00"), **MARCH)
     spend(user, "65.00")
-    receipt = spend(user, "60.00", category=Category.SHOPPING)
-    transaction_splits_replace(
-        transaction=receipt,
-        user=user,
-        lines=[
-            {"amount": Decimal("20.00"), "category": Category.GROCERIES},
-            {"amount": Decimal("40.00"), "category": Category.SHOPPING},
-        ],
-    )
-    spend(user, "500.00", account=AccountFactory(user=user, name="Loan", on_budget=False))
-    spend(user, "300.00", kind="transfer")
+    _split_receipt_off_budget_and_transfer(user)
     spend(user, "15.00", currency="EUR")  # no EUR rate: left out, listed
     spend(user, "9.00", day=datetime.date(2026, 2, 27), currency="EUR")  # before the period: not listed
 
@@ -316,24 +322,11 @@ def test_split_lines_count_by_their_own_category_in_comparison_suggestions_and_w
 
 def _rich_ledger(user, other_user):
     """Groceries and Shopping budgets for March over every kind of row a budget figure must weigh."""
-    from ledger.transactions.splits import transaction_splits_replace
-    from tests.ledger.factories import AccountFactory
-
     BudgetFactory(user=user, category=Category.GROCERIES, amount=Decimal("100.00"), **MARCH)
     BudgetFactory(user=user, category=Category.SHOPPING, amount=Decimal("200.00"), auto_renew=False, **MARCH)
     spend(user, "65.00")
     spend(user, "30.00", day=datetime.date(2026, 1, 20))  # before the period, inside the 90 days
-    receipt = spend(user, "60.00", category=Category.SHOPPING)
-    transaction_splits_replace(
-        transaction=receipt,
-        user=user,
-        lines=[
-            {"amount": Decimal("20.00"), "category": Category.GROCERIES},
-            {"amount": Decimal("40.00"), "category": Category.SHOPPING},
-        ],
-    )
-    spend(user, "500.00", account=AccountFactory(user=user, name="Loan", on_budget=False))
-    spend(user, "300.00", kind="transfer")
+    _split_receipt_off_budget_and_transfer(user)
     spend(user, "999.00", is_deleted=True)
     spend(user, "15.00", currency="EUR")  # no EUR rate: left out of spent, counted as unconverted
     spend(user, "999.00", day=datetime.date(2025, 12, 1))  # before the 90 days
